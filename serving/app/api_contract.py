@@ -1,0 +1,246 @@
+"""The HTTP contract of the API: routing, request parsing and validation, response formatting.
+
+Pure functions over API Gateway REST (v1 proxy) events and plain values: no I/O, no model. Every client
+mistake becomes a ``ClientError`` carrying the HTTP status and a stable machine-readable code, so that a
+bad request can never surface as a 5xx. ``classify_request.schema.json`` states the same body rules for
+API Gateway request validation; a test holds the two to the same examples.
+
+Error codes:
+    400 invalid_event, missing_body, invalid_base64, invalid_encoding, malformed_json, missing_field,
+        conflicting_fields, empty_text, empty_list
+    404 not_found          405 method_not_allowed (with an ``Allow`` header)
+    413 body_too_large, text_too_long, too_many_texts
+    415 unsupported_media_type
+    422 invalid_type, invalid_top_k, unknown_field (unknown fields are refused so that a typo such as
+        ``topk`` fails loudly instead of being silently ignored)
+    500 internal_error     (no details: the trace goes to the log only)
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from text_classifier import Prediction
+
+# Limits, all in one place. The body limit bounds the work per request; text and batch limits bound
+# the response: MAX_TEXTS x MAX_TOP_K scores of ~64 bytes is ~1.6 MB, far below Lambda's 6 MB
+# synchronous payload limit (beyond it API Gateway answers 502 after the handler succeeded).
+MAX_BODY_BYTES = 1024 * 1024
+MAX_TEXT_CHARS = 100_000
+MAX_TEXTS = 256
+DEFAULT_TOP_K = 3
+MAX_TOP_K = 100
+
+FIELDS = ("text", "texts", "top_k")
+ROUTES = {"/classify": ("POST",), "/model": ("GET",)}
+JSON_HEADERS = {"Content-Type": "application/json"}
+_MAX_BASE64_CHARS = 4 * -(-MAX_BODY_BYTES // 3)
+_MAX_ECHO_CHARS = 40
+
+
+class ClientError(Exception):
+    """A request the client must fix: HTTP status, stable error code, human-readable reason."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class ClassifyRequest:
+    """A validated POST /classify body; ``batch`` is true for the ``texts`` form."""
+
+    texts: list[str]
+    top_k: int
+    batch: bool
+
+
+def match_route(event: Any) -> str:
+    """``"METHOD /path"`` of a known route, or 404 for an unknown path, 405 for a wrong method."""
+    if not isinstance(event, dict):
+        raise ClientError(400, "invalid_event", "expected an API Gateway REST proxy event")
+    method, path = event.get("httpMethod"), event.get("path")
+    allowed = ROUTES.get(path) if isinstance(path, str) else None
+    if allowed is None:
+        raise ClientError(404, "not_found", f"no resource {_echo(path)}; try POST /classify or GET /model")
+    if method not in allowed:
+        raise ClientError(
+            405,
+            "method_not_allowed",
+            f"{_echo(method)} is not allowed on {path}; use {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    return f"{method} {path}"
+
+
+def header(event: dict[str, Any], name: str) -> str | None:
+    """A request header by case-insensitive name (``headers`` first, then ``multiValueHeaders``)."""
+    name = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name and isinstance(value, str):
+            return value
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == name and isinstance(values, list) and values:
+            return values[0]
+    return None
+
+
+def read_json_body(event: dict[str, Any]) -> Any:
+    """The parsed JSON body, after the content type (415) and size (413) are checked, before parsing."""
+    check_content_type(header(event, "content-type"))
+    body = event.get("body")
+    if body is None or body == "":
+        raise ClientError(400, "missing_body", 'the request has no body; send {"text": "..."}')
+    if not isinstance(body, str):
+        raise ClientError(400, "invalid_event", "the event body must be a string")
+    text = _decode_base64(body) if event.get("isBase64Encoded") else _check_size(body)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        reason = f"the body is not valid JSON ({_echo_error(error)})"
+        raise ClientError(400, "malformed_json", reason) from None
+
+
+def check_content_type(value: str | None) -> None:
+    """Only ``application/json`` (parameters allowed; a charset, if any, must be UTF-8)."""
+    media_type, _, parameters = (value or "").partition(";")
+    charsets = [
+        argument.strip().strip('"').lower()
+        for name, _, argument in (p.partition("=") for p in parameters.split(";"))
+        if name.strip().lower() == "charset"
+    ]
+    if media_type.strip().lower() != "application/json" or any(c not in ("utf-8", "utf8") for c in charsets):
+        raise ClientError(
+            415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"
+        )
+
+
+def _check_size(body: str) -> str:
+    if len(body) > MAX_BODY_BYTES or len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise _body_too_large()
+    return body
+
+
+def _decode_base64(body: str) -> str:
+    if len(body) > _MAX_BASE64_CHARS:
+        raise _body_too_large()
+    try:
+        data = base64.b64decode(body, validate=True)
+    except ValueError:
+        raise ClientError(400, "invalid_base64", "the body is marked base64-encoded but is not") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise _body_too_large()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ClientError(400, "invalid_encoding", "the body is not UTF-8 text") from None
+
+
+def _body_too_large() -> ClientError:
+    return ClientError(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+
+
+def _reject_constant(name: str) -> Any:
+    """Python's json accepts NaN and Infinity; JSON does not."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_classify_request(document: Any) -> ClassifyRequest:
+    """Validates a parsed POST /classify body: exactly one of ``text``/``texts``, optional ``top_k``."""
+    if not isinstance(document, dict):
+        raise ClientError(422, "invalid_type", "the body must be a JSON object")
+    unknown = [key for key in document if key not in FIELDS]
+    if unknown:
+        raise ClientError(
+            422, "unknown_field", f"unknown field {_echo(unknown[0])}; allowed: {', '.join(FIELDS)}"
+        )
+    if "text" in document and "texts" in document:
+        raise ClientError(400, "conflicting_fields", "send either 'text' or 'texts', not both")
+    top_k = parse_top_k(document.get("top_k", DEFAULT_TOP_K))
+    if "text" in document:
+        return ClassifyRequest(texts=[parse_text(document["text"], "text")], top_k=top_k, batch=False)
+    if "texts" in document:
+        return ClassifyRequest(texts=parse_texts(document["texts"]), top_k=top_k, batch=True)
+    raise ClientError(400, "missing_field", "the body needs a 'text' string or a 'texts' list")
+
+
+def parse_top_k(value: Any) -> int:
+    """An integer in 1..MAX_TOP_K (JSON ``3.0`` and booleans are not integers)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_TOP_K:
+        raise ClientError(422, "invalid_top_k", f"top_k must be an integer from 1 to {MAX_TOP_K}")
+    return value
+
+
+def parse_text(value: Any, name: str) -> str:
+    """A string of at most MAX_TEXT_CHARS characters with at least one non-whitespace character."""
+    if not isinstance(value, str):
+        raise ClientError(422, "invalid_type", f"{name} must be a string")
+    if len(value) > MAX_TEXT_CHARS:
+        raise ClientError(
+            413, "text_too_long", f"{name} has {len(value)} characters; the limit is {MAX_TEXT_CHARS}"
+        )
+    if not value or value.isspace():
+        raise ClientError(400, "empty_text", f"{name} is empty or only whitespace")
+    return value
+
+
+def parse_texts(value: Any) -> list[str]:
+    """A non-empty list of at most MAX_TEXTS valid texts."""
+    if not isinstance(value, list):
+        raise ClientError(422, "invalid_type", "texts must be a list of strings")
+    if not value:
+        raise ClientError(400, "empty_list", "texts is an empty list")
+    if len(value) > MAX_TEXTS:
+        raise ClientError(413, "too_many_texts", f"texts has {len(value)} items; the limit is {MAX_TEXTS}")
+    return [parse_text(item, f"texts[{index}]") for index, item in enumerate(value)]
+
+
+def classify_response(request: ClassifyRequest, predictions: list[Prediction], version: str) -> dict:
+    """200 with one prediction (``text``) or the list of predictions in input order (``texts``)."""
+    model = {"version": version}
+    if request.batch:
+        return json_response(200, {"predictions": [_prediction(p) for p in predictions], "model": model})
+    return json_response(200, {**_prediction(predictions[0]), "model": model})
+
+
+def _prediction(prediction: Prediction) -> dict[str, Any]:
+    return {"label": prediction.label, "scores": dict(prediction.scores)}
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway proxy response with a JSON body."""
+    body = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return {
+        "statusCode": status,
+        "headers": {**JSON_HEADERS, **(headers or {})},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def error_response(error: ClientError) -> dict[str, Any]:
+    """The JSON error body every client mistake gets."""
+    return json_response(
+        error.status, {"error": {"code": error.code, "message": error.message}}, error.headers
+    )
+
+
+def internal_error_response(request_id: str | None) -> dict[str, Any]:
+    """500 without details: what went wrong is in the log, found by the request id, never in the response."""
+    message = f"internal error; quote request id {request_id}" if request_id else "internal error"
+    return json_response(500, {"error": {"code": "internal_error", "message": message}})
+
+
+def _echo(value: Any) -> str:
+    """Client-supplied names echoed in messages are shortened: a reason, not a mirror."""
+    text = repr(value)
+    return text if len(text) <= _MAX_ECHO_CHARS else text[: _MAX_ECHO_CHARS - 3] + "..."
+
+
+def _echo_error(error: Exception) -> str:
+    """JSON decoder messages name a position, never the body; a recursion error says nothing useful."""
+    return "nested too deeply" if isinstance(error, RecursionError) else str(error)

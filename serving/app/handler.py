@@ -1,0 +1,85 @@
+"""AWS Lambda entry point behind API Gateway (REST, proxy integration): ``handler.lambda_handler``.
+
+The model is loaded once per execution environment, at import (Lambda's init phase), so that a broken
+artifact fails the deployment loudly at start instead of failing requests one by one. A request is
+parsed and validated (``api_contract``), predicted (``text_classifier``) and formatted; each step is in
+its own module so this one only wires them and measures (``telemetry``).
+
+    POST /classify  {"text": "..."} or {"texts": [...]}, optional "top_k"  -> label and top-k scores
+    GET  /model     what is deployed: version, classes, metrics, training data and settings
+"""
+
+import time
+
+_imports_started = time.perf_counter()
+
+import api_contract  # noqa: E402  (timed: imports are part of the cold start)
+import model_artifact  # noqa: E402
+import telemetry  # noqa: E402
+
+_IMPORT_MS = (time.perf_counter() - _imports_started) * 1000.0
+
+
+def _load_model() -> model_artifact.Model:
+    """Loads and verifies the model; a broken artifact stops the init with a message saying what to do."""
+    started = time.perf_counter()
+    try:
+        model = model_artifact.load_model()
+    except model_artifact.ModelLoadError as error:
+        telemetry.log("ERROR", "model failed to load", error=str(error))
+        raise
+    load_ms = (time.perf_counter() - started) * 1000.0
+    n_features, n_classes = model.classifier.featurizer.n_features, len(model.classifier.classes)
+    telemetry.record_model_load(load_ms, model.version, n_features, n_classes)
+    telemetry.log("INFO", "model loaded", modelVersion=model.version, loadMs=load_ms, importMs=_IMPORT_MS)
+    return model
+
+
+MODEL = _load_model()
+
+
+def lambda_handler(event: dict, context: object) -> dict:
+    """Answers one API Gateway proxy event; never raises (a bug becomes a logged 500)."""
+    started = time.perf_counter()
+    record = telemetry.RequestRecord(
+        request_id=getattr(context, "aws_request_id", None),
+        api_request_id=_api_request_id(event),
+        model_version=MODEL.version,
+    )
+    try:
+        response = _route(event, record)
+    except api_contract.ClientError as error:
+        record.error_code = error.code
+        telemetry.log("INFO", "client error", record.request_id, status=error.status, code=error.code)
+        response = api_contract.error_response(error)
+    except Exception as error:
+        record.error_code = "internal_error"
+        telemetry.log_exception("unhandled error", error, record.request_id)
+        response = api_contract.internal_error_response(record.request_id)
+    record.status = response["statusCode"]
+    record.latency_ms = (time.perf_counter() - started) * 1000.0
+    telemetry.record_request(record)
+    return response
+
+
+def _route(event: dict, record: telemetry.RequestRecord) -> dict:
+    record.route = api_contract.match_route(event)
+    if record.route == "GET /model":
+        return api_contract.json_response(200, MODEL.description)
+    return _classify(event, record)
+
+
+def _classify(event: dict, record: telemetry.RequestRecord) -> dict:
+    request = api_contract.parse_classify_request(api_contract.read_json_body(event))
+    record.batch_size = len(request.texts)
+    record.input_characters = sum(len(text) for text in request.texts)
+    predictions = MODEL.classifier.classify(request.texts, request.top_k)
+    record.labels = [prediction.label for prediction in predictions]
+    return api_contract.classify_response(request, predictions, MODEL.version)
+
+
+def _api_request_id(event: object) -> str | None:
+    """API Gateway's own request id, to join this function's logs with the API's access logs."""
+    if isinstance(event, dict) and isinstance(event.get("requestContext"), dict):
+        return event["requestContext"].get("requestId")
+    return None

@@ -1,0 +1,122 @@
+"""CloudWatch metrics (embedded metric format) and structured JSON logs, both on stdout.
+
+Every line is one JSON object. Log lines carry ``timestamp``, ``level`` and ``message`` (the keys Lambda's
+JSON log format filters on) and the Lambda ``requestId`` when they are about a request. Request texts
+are never logged: only their count and length.
+
+Metrics (namespace ``$AWS_EMF_NAMESPACE``, default ``TextClassifier``; one dimension,
+``Service`` = ``$AWS_EMF_SERVICE_NAME``, default ``text-classifier``):
+    ModelLoadTime    Milliseconds  once per cold start (reading, verifying and assembling the model)
+    Latency          Milliseconds  per request, inside the handler
+    ClientError      Count         per request, 1 for a 4xx else 0 (Average = client error rate)
+    ServerError      Count         per request, 1 for a 5xx else 0 (alarm on Sum)
+    BatchSize        Count         per parsed POST /classify: number of texts
+    InputCharacters  Count         per parsed POST /classify: characters over all texts
+Predicted labels, status code, error code, route, request ids and model version are *properties* of the
+per-request record, not dimensions: a dimension per label would multiply the custom metrics (and
+their cost) by the number of classes. CloudWatch Logs Insights can still count labels from the records.
+"""
+
+import json
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_embedded_metrics.config import get_config
+from aws_embedded_metrics.logger.metrics_logger import MetricsLogger
+from aws_embedded_metrics.logger.metrics_logger_factory import create_metrics_logger
+
+NAMESPACE = os.environ.get("AWS_EMF_NAMESPACE") or "TextClassifier"
+SERVICE = os.environ.get("AWS_EMF_SERVICE_NAME") or "text-classifier"
+
+# Outside Lambda, aws-embedded-metrics would otherwise probe the EC2 metadata address and a local agent
+# on the first flush; writing to stdout is what a local run wants. On Lambda it detects Lambda itself.
+if not get_config().environment and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    get_config().environment = "local"
+
+
+@dataclass
+class RequestRecord:
+    """What is measured about one request (never its text)."""
+
+    request_id: str | None
+    api_request_id: str | None = None
+    route: str | None = None
+    status: int = 0
+    error_code: str | None = None
+    latency_ms: float = 0.0
+    batch_size: int | None = None
+    input_characters: int | None = None
+    labels: list[str] = field(default_factory=list)
+    model_version: str | None = None
+
+
+def log(level: str, message: str, request_id: str | None = None, **fields: Any) -> None:
+    """Writes one JSON log line; ``level`` is one of DEBUG, INFO, WARN, ERROR."""
+    entry: dict[str, Any] = {"timestamp": datetime.now(UTC).isoformat(), "level": level, "message": message}
+    if request_id:
+        entry["requestId"] = request_id
+    entry.update(fields)
+    _write(json.dumps(entry, default=str))
+
+
+def log_exception(message: str, error: BaseException, request_id: str | None = None) -> None:
+    """An ERROR line with the exception type and its full trace (for the log only, never a response)."""
+    trace = "".join(traceback.format_exception(error))
+    log("ERROR", message, request_id, errorType=type(error).__name__, stackTrace=trace)
+
+
+def record_model_load(milliseconds: float, model_version: str, n_features: int, n_classes: int) -> None:
+    """The ``ModelLoadTime`` metric, emitted once at init."""
+    metrics = _new_metrics()
+    metrics.put_metric("ModelLoadTime", milliseconds, "Milliseconds")
+    metrics.set_property("modelVersion", model_version)
+    metrics.set_property("features", n_features)
+    metrics.set_property("classes", n_classes)
+    _flush(metrics, None)
+
+
+def record_request(record: RequestRecord) -> None:
+    """The per-request metrics and properties, as one EMF line."""
+    metrics = _new_metrics()
+    metrics.put_metric("Latency", record.latency_ms, "Milliseconds")
+    metrics.put_metric("ClientError", 1 if 400 <= record.status < 500 else 0, "Count")
+    metrics.put_metric("ServerError", 1 if record.status >= 500 else 0, "Count")
+    if record.batch_size is not None:
+        metrics.put_metric("BatchSize", record.batch_size, "Count")
+        metrics.put_metric("InputCharacters", record.input_characters or 0, "Count")
+    properties = {
+        "requestId": record.request_id,
+        "apiRequestId": record.api_request_id,
+        "route": record.route,
+        "statusCode": record.status,
+        "errorCode": record.error_code,
+        "labels": record.labels,
+        "modelVersion": record.model_version,
+    }
+    for key, value in properties.items():
+        metrics.set_property(key, value)
+    _flush(metrics, record.request_id)
+
+
+def _new_metrics() -> MetricsLogger:
+    metrics = create_metrics_logger()
+    metrics.set_namespace(NAMESPACE)
+    metrics.set_dimensions({"Service": SERVICE}, use_default=False)
+    return metrics
+
+
+def _flush(metrics: MetricsLogger, request_id: str | None) -> None:
+    """Metrics must never break a response: a failure to emit them is logged and swallowed."""
+    try:
+        metrics.flush_sync()
+    except Exception as error:
+        log_exception("metrics could not be emitted", error, request_id)
+
+
+def _write(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()

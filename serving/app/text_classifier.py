@@ -1,0 +1,61 @@
+"""The model: TF-IDF features, then a linear layer and a softmax, as scikit-learn's pipeline predicts.
+
+Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``model_artifact`` builds it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from tfidf_featurizer import TfidfFeaturizer
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One text's predicted label and its top classes with probabilities, most probable first."""
+
+    label: str
+    scores: list[tuple[str, float]]
+
+
+class TextClassifier:
+    """softmax(tfidf(text) · coef + intercept), with ``coef`` stored feature-major (n_features, n_classes).
+
+    Feature-major rows make a request cheap: only the rows of the features present in the text are read.
+    """
+
+    def __init__(
+        self, featurizer: TfidfFeaturizer, coef: np.ndarray, intercept: np.ndarray, classes: list[str]
+    ):
+        self.featurizer = featurizer
+        self.classes = classes
+        self._coef = coef
+        self._intercept = intercept
+
+    def decision_function(self, text: str) -> np.ndarray:
+        """The raw per-class scores (logits) of one text."""
+        indices, weights = self.featurizer.transform(text)
+        return weights @ self._coef[indices] + self._intercept
+
+    def predict_proba(self, text: str) -> np.ndarray:
+        """Class probabilities of one text, in ``classes`` order."""
+        return softmax(self.decision_function(text))
+
+    def classify(self, texts: list[str], top_k: int) -> list[Prediction]:
+        """Predictions in input order, each with its ``top_k`` classes (capped at the number of classes)."""
+        k = min(top_k, len(self.classes))
+        return [self._predict(text, k) for text in texts]
+
+    def _predict(self, text: str, k: int) -> Prediction:
+        scores = self.decision_function(text)
+        probabilities = softmax(scores)
+        # Ordering by the raw scores equals ordering by probability (softmax is monotonic) and a stable
+        # sort keeps the first of equal scores first, which is how scikit-learn's predict breaks ties.
+        order = np.argsort(-scores, kind="stable")[:k]
+        top = [(self.classes[i], float(probabilities[i])) for i in order]
+        return Prediction(label=top[0][0], scores=top)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Numerically stable softmax (shifted by the maximum), as scikit-learn computes it."""
+    exp = np.exp(scores - scores.max())
+    return exp / exp.sum()
