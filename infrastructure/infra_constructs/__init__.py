@@ -1,0 +1,1 @@
+"""Small CDK constructs the stacks are composed of (named so as not to shadow the `constructs` library)."""

@@ -1,0 +1,60 @@
+"""The S3 bucket behind the DVC remote: private, versioned, encrypted, TLS-only, kept on delete."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+class DvcBucket(Construct):
+    """The DVC remote bucket and the bucket receiving its server access logs.
+
+    Models and data are the project's memory: the bucket outlives the stack (RETAIN), and an
+    overwritten or deleted object stays recoverable for `noncurrent_version_days` before it expires.
+    Access logs record who pulled or pushed what.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        noncurrent_version_days: int,
+        access_log_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            **_private_bucket_options(),
+            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(access_log_days))],
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Remote",
+            **_private_bucket_options(),
+            versioned=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="dvc-remote/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-old-versions",
+                    noncurrent_version_expiration=Duration.days(noncurrent_version_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                    expired_object_delete_marker=True,
+                )
+            ],
+        )
+
+
+def _private_bucket_options() -> dict[str, object]:
+    """What both buckets share: no public access, no ACLs, SSE-S3 encryption, TLS-only, retained."""
+    return {
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        # SSE-S3: encrypted at rest at no cost; server access logs can only be delivered to SSE-S3 buckets.
+        "encryption": s3.BucketEncryption.S3_MANAGED,
+        "enforce_ssl": True,
+        "removal_policy": RemovalPolicy.RETAIN,
+    }

@@ -1,0 +1,143 @@
+"""Keyless CI: GitHub Actions exchanges its OIDC token for one of two narrowly scoped roles.
+
+No IAM user and no long-lived key exists anywhere: a workflow asks GitHub for a token whose
+subject names the repository and the event, and STS hands out one-hour credentials only when
+that subject and the audience match the role's trust policy exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Aws, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from stacks.settings import GitHubSettings
+
+from infra_constructs.nag import acknowledge
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+STS_AUDIENCE = "sts.amazonaws.com"
+# The roles `cdk bootstrap` creates; `cdk deploy` assumes them to publish assets and deploy.
+CDK_BOOTSTRAP_ROLE_KINDS = ("deploy-role", "file-publishing-role", "image-publishing-role", "lookup-role")
+
+
+def pull_request_subjects(repository: str) -> list[str]:
+    """Token subjects of workflows triggered by a pull request in `repository`."""
+    return [f"repo:{repository}:pull_request"]
+
+
+def deploy_subjects(settings: GitHubSettings) -> list[str]:
+    """Token subjects of workflows running on the deploy branch or in a deploy environment."""
+    repository = settings.repository
+    return [f"repo:{repository}:ref:refs/heads/{settings.deploy_branch}"] + [
+        f"repo:{repository}:environment:{environment}" for environment in settings.deploy_environments
+    ]
+
+
+class GitHubCiRoles(Construct):
+    """The GitHub OIDC provider (created or imported) and the `train` and `deploy` roles."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: GitHubSettings,
+        bucket: s3.IBucket,
+        dvc_prefix: str,
+        cdk_bootstrap_qualifier: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if settings.repository is None:
+            raise ValueError("GitHubCiRoles needs settings.repository")
+        self.provider_arn = settings.oidc_provider_arn or self._create_provider()
+        self._bucket = bucket
+        self._prefix = dvc_prefix
+        self.train_role = self._role(
+            "TrainRole",
+            subjects=pull_request_subjects(settings.repository),
+            description=f"Pull-request workflows of {settings.repository}: read and write the DVC remote.",
+        )
+        self._allow_dvc(self.train_role, actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"])
+        self.deploy_role = self._role(
+            "DeployRole",
+            subjects=deploy_subjects(settings),
+            description=f"Deploy workflows of {settings.repository}: read the DVC remote, run cdk deploy.",
+        )
+        self._allow_dvc(self.deploy_role, actions=["s3:GetObject"])
+        self.deploy_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AssumeCdkBootstrapRoles",
+                actions=["sts:AssumeRole"],
+                resources=[
+                    _bootstrap_role_arn(self, cdk_bootstrap_qualifier, kind)
+                    for kind in CDK_BOOTSTRAP_ROLE_KINDS
+                ],
+            )
+        )
+
+    def _create_provider(self) -> str:
+        provider = iam.OidcProviderNative(
+            self, "Provider", url=f"https://{GITHUB_OIDC_HOST}", client_ids=[STS_AUDIENCE]
+        )
+        return provider.oidc_provider_arn
+
+    def _role(self, construct_id: str, *, subjects: Sequence[str], description: str) -> iam.Role:
+        principal = iam.WebIdentityPrincipal(
+            self.provider_arn,
+            conditions={
+                "StringEquals": {
+                    f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE,
+                    f"{GITHUB_OIDC_HOST}:sub": list(subjects),
+                }
+            },
+        )
+        return iam.Role(
+            self,
+            construct_id,
+            assumed_by=principal,
+            description=description,
+            max_session_duration=Duration.hours(1),
+        )
+
+    def _allow_dvc(self, role: iam.Role, *, actions: list[str]) -> None:
+        """Object `actions` under the DVC prefix, and listing of that prefix only."""
+        bucket_id = Stack.of(self).get_logical_id(self._bucket.node.default_child)
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{self._prefix}/*]",
+            "DVC stores each file under a key derived from its hash, so object access needs a key "
+            "wildcard; it is limited to the DVC prefix of this one bucket.",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="FindDvcBucket", actions=["s3:GetBucketLocation"], resources=[self._bucket.bucket_arn]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListDvcPrefix",
+                actions=["s3:ListBucket"],
+                resources=[self._bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [self._prefix, f"{self._prefix}/*"]}},
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DvcObjects",
+                actions=actions,
+                resources=[self._bucket.arn_for_objects(f"{self._prefix}/*")],
+            )
+        )
+
+
+def _bootstrap_role_arn(scope: Construct, qualifier: str, kind: str) -> str:
+    """ARN of one `cdk bootstrap` role here: cdk-<qualifier>-<kind>-<account>-<region>."""
+    return Stack.of(scope).format_arn(
+        service="iam",
+        region="",
+        resource="role",
+        resource_name=f"cdk-{qualifier}-{kind}-{Aws.ACCOUNT_ID}-{Aws.REGION}",
+    )

@@ -1,0 +1,201 @@
+"""The REST API in front of the `live` alias: routes, request validation, keys, throttling, logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from stacks.settings import ApiSettings, SettingsError
+
+from infra_constructs.gateway_errors import add_gateway_errors
+from infra_constructs.nag import acknowledge
+
+# Routes the handler serves, each with the method it answers. Every route (and any other path) also
+# gets an ANY catch-all to the same alias, so a wrong method or path reaches the handler and is
+# answered 405/404 in its JSON shape instead of API Gateway's 403 "Missing Authentication Token".
+ROUTES: tuple[tuple[str, str], ...] = (("classify", "POST"), ("model", "GET"), ("openapi.json", "GET"))
+VALIDATED_ROUTE = "classify"
+REQUEST_MODEL_NAME = "ClassifyRequest"
+
+# One JSON object per request. Only variables that never contain a double quote are used, so every
+# line stays valid JSON for CloudWatch Logs Insights.
+ACCESS_LOG_FIELDS: dict[str, str] = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "sourceIp": "$context.identity.sourceIp",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "path": "$context.path",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "errorType": "$context.error.responseType",
+}
+
+
+def load_request_schema(path: Path) -> dict[str, Any]:
+    """Read the JSON schema of the POST /classify body; the same file the handler validates with."""
+    if not path.is_file():
+        raise SettingsError(
+            f"{path} is missing: API Gateway validates POST /classify bodies against it. "
+            "It belongs to the serving app; restore it (or point ApiSettings.request_schema_path at it)."
+        )
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise SettingsError(f"{path} is not valid JSON ({error}); fix the file.") from error
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise SettingsError(f"{path} must hold a JSON schema whose top-level type is 'object'.")
+    return schema
+
+
+class ServingApi(Construct):
+    """A regional REST API whose every route proxies to `handler` (the function's `live` alias)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: lambda_.IFunction,
+        settings: ApiSettings,
+        stage: str,
+        tracing: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api_name = f"text-classifier-{stage}"
+        self.stage_name = stage
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=settings.access_log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=self.api_name,
+            description=f"Text classifier API ({stage})",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # The account-wide CloudWatch role is set once per account by the data stack.
+            cloud_watch_role=False,
+            default_cors_preflight_options=_cors(settings),
+            default_method_options=apigw.MethodOptions(api_key_required=settings.api_key_required),
+            deploy_options=self._stage_options(settings, stage, tracing),
+        )
+        self._add_routes(apigw.LambdaIntegration(handler, allow_test_invoke=False), settings)
+        add_gateway_errors(self.api, _cors_headers(settings))
+        self.api_key = self._add_usage_plan(settings, stage) if settings.api_key_required else None
+        self._acknowledge_public_access()
+
+    def _acknowledge_public_access(self) -> None:
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(
+                self.api,
+                rule,
+                "A public, stateless classifier with no per-user data: clients identify with an API "
+                "key bound to a usage plan (per-key throttle and daily quota), under a stage throttle "
+                "and the function's concurrency cap. IAM or Cognito would force every client to hold "
+                "AWS credentials or a user-pool account.",
+            )
+        acknowledge(
+            self.api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL: it would cost more at rest than the whole service (web ACL plus rules, "
+            "monthly). Abuse is bounded by API keys, per-key and stage throttling, a daily quota and "
+            "the function's reserved-concurrency cap.",
+        )
+
+    def _stage_options(self, settings: ApiSettings, stage: str, tracing: bool) -> apigw.StageOptions:
+        return apigw.StageOptions(
+            stage_name=stage,
+            throttling_rate_limit=settings.stage_rate_limit,
+            throttling_burst_limit=settings.stage_burst_limit,
+            access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+            access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+            # Execution logs for failures only; request bodies are never logged.
+            logging_level=apigw.MethodLoggingLevel.ERROR,
+            data_trace_enabled=False,
+            tracing_enabled=tracing,
+        )
+
+    def _add_routes(self, integration: apigw.LambdaIntegration, settings: ApiSettings) -> None:
+        request_model = self._request_model(settings.request_schema_path)
+        validator = self.api.add_request_validator(
+            "Validator",
+            request_validator_name="classify-request",
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        for path, method in ROUTES:
+            resource = self.api.root.add_resource(path)
+            if path == VALIDATED_ROUTE:
+                resource.add_method(
+                    method,
+                    integration,
+                    request_validator=validator,
+                    request_models={"application/json": request_model},
+                )
+            else:
+                resource.add_method(method, integration)
+            resource.add_method("ANY", integration)
+        self.api.root.add_method("ANY", integration)
+        self.api.root.add_resource("{proxy+}").add_method("ANY", integration)
+
+    def _request_model(self, schema_path: Path) -> apigw.IModel:
+        """A model holding the schema file verbatim (draft-04, as API Gateway expects)."""
+        schema = load_request_schema(schema_path)
+        model = apigw.CfnModel(
+            self,
+            "ClassifyRequestModel",
+            rest_api_id=self.api.rest_api_id,
+            name=REQUEST_MODEL_NAME,
+            content_type="application/json",
+            description="Body of POST /classify",
+            schema=schema,
+        )
+        # A changed schema must reach the stage: make it part of the deployment's identity.
+        self.api.latest_deployment.add_to_logical_id({"classifyRequestSchema": schema})
+        return apigw.Model.from_model_name(self, "ClassifyRequestModelRef", model.ref)
+
+    def _add_usage_plan(self, settings: ApiSettings, stage: str) -> apigw.IApiKey:
+        key = self.api.add_api_key(
+            "ApiKey", description=f"Default client key of the text classifier ({stage})"
+        )
+        plan = self.api.add_usage_plan(
+            "UsagePlan",
+            name=f"text-classifier-{stage}",
+            description="Per-key throttling and daily quota",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=settings.key_rate_limit, burst_limit=settings.key_burst_limit
+            ),
+            quota=apigw.QuotaSettings(limit=settings.key_quota_per_day, period=apigw.Period.DAY),
+        )
+        plan.add_api_key(key)
+        plan.add_api_stage(stage=self.api.deployment_stage)
+        return key
+
+
+def _cors(settings: ApiSettings) -> apigw.CorsOptions | None:
+    if not settings.cors_allow_origins:
+        return None
+    return apigw.CorsOptions(
+        allow_origins=list(settings.cors_allow_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "X-Api-Key"],
+    )
+
+
+def _cors_headers(settings: ApiSettings) -> dict[str, str]:
+    """Error answers need the CORS header too, or browsers hide them from the calling page."""
+    if not settings.cors_allow_origins:
+        return {}
+    origin = settings.cors_allow_origins[0] if len(settings.cors_allow_origins) == 1 else "*"
+    return {"Access-Control-Allow-Origin": f"'{origin}'"}

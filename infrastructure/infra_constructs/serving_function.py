@@ -1,0 +1,101 @@
+"""The container-image Lambda function that serves the model, and its `live` alias."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from stacks.settings import FunctionSettings, TelemetrySettings
+
+from infra_constructs.nag import acknowledge
+
+LIVE_ALIAS = "live"
+
+_PLATFORMS = {"x86_64": ecr_assets.Platform.LINUX_AMD64, "arm64": ecr_assets.Platform.LINUX_ARM64}
+_ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
+
+
+def function_environment(telemetry: TelemetrySettings, cors_allow_origins: tuple[str, ...]) -> dict[str, str]:
+    """Environment variables of the handler.
+
+    The handler's telemetry (and aws-embedded-metrics itself) read the metrics namespace and service
+    name from `AWS_EMF_*`. With a Lambda proxy integration the handler, not API Gateway, adds CORS
+    headers to its answers, so it is told the allowed origins.
+    """
+    environment = {
+        "AWS_EMF_NAMESPACE": telemetry.namespace,
+        "AWS_EMF_SERVICE_NAME": telemetry.service_name,
+    }
+    if cors_allow_origins:
+        environment["CORS_ALLOW_ORIGINS"] = ",".join(cors_allow_origins)
+    return environment
+
+
+class ServingFunction(Construct):
+    """Builds the image from the serving directory and publishes a `live` alias on every deploy.
+
+    The image is built for exactly one platform, the one the function runs on. The pinned CDK CLI
+    builds assets with `BUILDX_NO_DEFAULT_ATTESTATIONS=1`, the same as `--provenance=false`, so the
+    pushed image is a single manifest, the only kind Lambda accepts.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: FunctionSettings,
+        telemetry: TelemetrySettings,
+        cors_allow_origins: tuple[str, ...],
+        stage: str,
+        tracing: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=settings.log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs the text classifier ({stage}); may only write its own logs.",
+        )
+        self.log_group.grant_write(role)
+        self.function = lambda_.DockerImageFunction(
+            self,
+            "Function",
+            description=f"Text classifier ({stage})",
+            code=lambda_.DockerImageCode.from_image_asset(
+                str(settings.image_directory),
+                platform=_PLATFORMS[settings.architecture],
+                exclude=["tests", "**/__pycache__", "**/*.pyc"],
+            ),
+            architecture=_ARCHITECTURES[settings.architecture],
+            memory_size=settings.memory_mb,
+            timeout=Duration.seconds(settings.timeout_seconds),
+            reserved_concurrent_executions=settings.reserved_concurrency,
+            role=role,
+            log_group=self.log_group,
+            environment=function_environment(telemetry, cors_allow_origins),
+            tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
+        )
+        if tracing:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Only X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords are on '*': X-Ray "
+                "has no resource-level permissions for them.",
+            )
+        self.alias = lambda_.Alias(
+            self,
+            "Live",
+            alias_name=LIVE_ALIAS,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=settings.provisioned_concurrency or None,
+        )

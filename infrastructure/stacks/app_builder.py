@@ -1,0 +1,110 @@
+"""Puts the app together: which stacks exist, under which names, checked by cdk-nag on every synth.
+
+`app.py` feeds it the CDK context (`cdk.json`, `-c key=value`); the tests feed it settings directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.data_stack import DataStack
+from stacks.service_stack import ServiceStack
+from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, Tagging
+from stacks.stages import DEFAULT_STAGES, service_settings
+
+STACK_PREFIX = "TextClassifier"
+DATA_STACK_NAME = f"{STACK_PREFIX}-Data"
+
+
+def service_stack_name(stage: str) -> str:
+    return f"{STACK_PREFIX}-{stage}"
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Everything the app is built from."""
+
+    data: DataSettings
+    services: tuple[ServiceSettings, ...]
+    tagging: Tagging = field(default_factory=Tagging)
+    environment: Environment | None = None
+
+
+@dataclass(frozen=True)
+class BuiltApp:
+    data: DataStack
+    services: dict[str, ServiceStack]
+
+
+def build_app(app: App, settings: AppSettings) -> BuiltApp:
+    """Add the data stack and one service stack per stage to `app`, and register cdk-nag.
+
+    cdk-nag's AwsSolutions findings make synthesis fail unless acknowledged, with a reason, next to
+    the construct that causes them.
+    """
+    data = DataStack(
+        app, DATA_STACK_NAME, settings=settings.data, tagging=settings.tagging, env=settings.environment
+    )
+    services = {
+        service.stage: ServiceStack(
+            app,
+            service_stack_name(service.stage),
+            settings=service,
+            tagging=settings.tagging,
+            env=settings.environment,
+        )
+        for service in settings.services
+    }
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    return BuiltApp(data=data, services=services)
+
+
+def settings_from_context(app: App) -> AppSettings:
+    """Read the app's settings from CDK context; every key is optional.
+
+    stage                       one stage or a comma-separated list (default: dev,prod)
+    alarm_email                 e-mail subscribed to the alarm topic
+    github_repository           owner/repo whose workflows may assume the CI roles
+    github_oidc_provider_arn    reuse the account's existing GitHub OIDC provider
+    github_deploy_branch        branch allowed to deploy (default: main)
+    github_deploy_environments  comma-separated GitHub environments allowed to deploy
+    owner                       value of the `owner` tag
+    account, region             pin the stacks to one account/region (default: environment-agnostic)
+    """
+    github = GitHubSettings(
+        repository=_text(app, "github_repository"),
+        oidc_provider_arn=_text(app, "github_oidc_provider_arn"),
+        deploy_branch=_text(app, "github_deploy_branch") or "main",
+        deploy_environments=_names(app, "github_deploy_environments"),
+    )
+    alarm_email = _text(app, "alarm_email")
+    stages = _names(app, "stage") or DEFAULT_STAGES
+    owner = _text(app, "owner")
+    account, region = _text(app, "account"), _text(app, "region")
+    return AppSettings(
+        data=DataSettings(github=github),
+        services=tuple(service_settings(stage, alarm_email=alarm_email) for stage in stages),
+        tagging=Tagging(owner=owner) if owner else Tagging(),
+        environment=Environment(account=account, region=region) if account or region else None,
+    )
+
+
+def _text(app: App, key: str) -> str | None:
+    value = app.node.try_get_context(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _names(app: App, key: str) -> tuple[str, ...]:
+    """A list given either as a JSON list (cdk.json) or as a comma-separated string (-c key=a,b)."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return ()
+    items: Sequence[object] = value if isinstance(value, list) else str(value).split(",")
+    return tuple(name for name in (str(item).strip() for item in items) if name)

@@ -1,0 +1,101 @@
+"""One stage of the text classifier service: function, API, gradual deploys, alarms and dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+from infra_constructs.gradual_deployment import GradualDeployment
+from infra_constructs.service_alarms import ServiceAlarms
+from infra_constructs.service_dashboard import ServiceDashboard
+from infra_constructs.serving_api import ServingApi
+from infra_constructs.serving_function import ServingFunction
+
+from stacks.settings import ServiceSettings, Tagging
+from stacks.tagging import stack_tags, tag_everything
+
+
+class ServiceStack(Stack):
+    """Everything a client of one stage talks to, and everything that watches it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: ServiceSettings,
+        tagging: Tagging,
+        **stack_options: Any,
+    ) -> None:
+        tags = stack_tags(tagging, settings.stage)
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"Text classifier service, stage {settings.stage}: Lambda behind API Gateway",
+            termination_protection=settings.termination_protection,
+            tags=tags,
+            **stack_options,
+        )
+        self.settings = settings
+        self.serving = ServingFunction(
+            self,
+            "Serving",
+            settings=settings.function,
+            telemetry=settings.telemetry,
+            cors_allow_origins=settings.api.cors_allow_origins,
+            stage=settings.stage,
+            tracing=settings.tracing,
+        )
+        self.api = ServingApi(
+            self,
+            "Api",
+            handler=self.serving.alias,
+            settings=settings.api,
+            stage=settings.stage,
+            tracing=settings.tracing,
+        )
+        self.alarms = ServiceAlarms(
+            self,
+            "Alarms",
+            settings=settings.alarms,
+            api_name=self.api.api_name,
+            stage_name=self.api.stage_name,
+            alias=self.serving.alias,
+            function=self.serving.function,
+        )
+        self.deployment = GradualDeployment(
+            self,
+            "Deployment",
+            alias=self.serving.alias,
+            traffic_shift=settings.traffic_shift,
+            alarms=self.alarms.all,
+        )
+        self.dashboard = ServiceDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"text-classifier-{settings.stage}",
+            api_name=self.api.api_name,
+            stage_name=self.api.stage_name,
+            alias=self.serving.alias,
+            function=self.serving.function,
+            telemetry=settings.telemetry,
+            alarms=self.alarms.all,
+        )
+        tag_everything(self, tags)
+        self._add_outputs()
+
+    def _add_outputs(self) -> None:
+        api = self.api.api
+        CfnOutput(self, "ApiUrl", value=api.url, description="Invoke URL of the stage")
+        CfnOutput(self, "ClassifyUrl", value=api.url_for_path("/classify"), description="POST text here")
+        if self.api.api_key is not None:
+            CfnOutput(
+                self,
+                "ApiKeyId",
+                value=self.api.api_key.key_id,
+                description="aws apigateway get-api-key --include-value --api-key <id> prints the key",
+            )
+        CfnOutput(self, "FunctionName", value=self.serving.function.function_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)

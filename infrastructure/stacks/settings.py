@@ -1,0 +1,266 @@
+"""Every deployment tunable of the CDK app, as typed, validated dataclasses with safe defaults.
+
+The values for each stage live in `stacks/stages.py`; this module only says what can be tuned, what
+the defaults are and which combinations are refused. A wrong combination fails here, at synth time,
+with a message saying what to change, instead of half-way through a CloudFormation deployment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from aws_cdk import aws_logs as logs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVING_APP_DIR = REPO_ROOT / "serving" / "app"
+CLASSIFY_REQUEST_SCHEMA = SERVING_APP_DIR / "classify_request.schema.json"
+
+# API Gateway's REST integration gives up after 29 s; the function must finish (or fail) before that
+# so the client gets the handler's own answer rather than a gateway timeout.
+API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+
+Architecture = Literal["x86_64", "arm64"]
+
+# Names of the predefined CodeDeploy configurations, as `aws_codedeploy.LambdaDeploymentConfig` spells them.
+TrafficShift = Literal[
+    "ALL_AT_ONCE",
+    "CANARY_10_PERCENT_5_MINUTES",
+    "CANARY_10_PERCENT_10_MINUTES",
+    "CANARY_10_PERCENT_15_MINUTES",
+    "CANARY_10_PERCENT_30_MINUTES",
+    "LINEAR_10_PERCENT_EVERY_1_MINUTE",
+    "LINEAR_10_PERCENT_EVERY_2_MINUTES",
+    "LINEAR_10_PERCENT_EVERY_3_MINUTES",
+    "LINEAR_10_PERCENT_EVERY_10_MINUTES",
+]
+
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# GitHub owner and repository names: letters, digits, '-', '_' and '.'; no wildcards, so the trust
+# policy can only ever name one repository.
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be deployed; the message says which one and what to do."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise SettingsError(message)
+
+
+@dataclass(frozen=True)
+class Tagging:
+    """Tags put on every resource, so cost and ownership can be traced per project, stage and team."""
+
+    project: str = "text-classifier"
+    owner: str = "ml-platform"
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """The Lambda function that serves the model.
+
+    The defaults fit a numpy-only TF-IDF + logistic-regression model: 1 GB gives enough CPU for a
+    ~1 s cold start, and 10 s is far above a warm prediction yet well below API Gateway's 29 s.
+    """
+
+    image_directory: Path = SERVING_APP_DIR
+    # One value drives both the image platform and the function architecture, so they cannot differ.
+    # arm64 (Graviton) costs about 20 % less per GB-second than x86_64; building it on an x86 machine
+    # needs QEMU/binfmt emulation for Docker (or an arm64 CI runner).
+    architecture: Architecture = "arm64"
+    memory_mb: int = 1024
+    timeout_seconds: int = 10
+    # Hard cap on simultaneous executions: the bill cannot grow past it whatever the traffic.
+    # None leaves the function on the account's unreserved pool (needed on accounts whose
+    # concurrency quota is still the new-account default of 10).
+    reserved_concurrency: int | None = 10
+    # Pre-initialised environments on the `live` alias: no cold start for that many concurrent
+    # requests, and a deploy warms the new version before traffic moves to it. 0 turns it off.
+    provisioned_concurrency: int = 0
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+
+    def __post_init__(self) -> None:
+        _require(128 <= self.memory_mb <= 10240, f"memory_mb={self.memory_mb}: Lambda allows 128..10240 MB.")
+        _require(
+            1 <= self.timeout_seconds < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
+            f"timeout_seconds={self.timeout_seconds}: keep it between 1 and "
+            f"{API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS - 1} s, below API Gateway's integration timeout.",
+        )
+        _require(self.provisioned_concurrency >= 0, "provisioned_concurrency must be 0 (off) or more.")
+        if self.reserved_concurrency is not None:
+            _require(self.reserved_concurrency >= 1, "reserved_concurrency must be at least 1, or None.")
+            _require(
+                self.provisioned_concurrency <= self.reserved_concurrency,
+                f"provisioned_concurrency={self.provisioned_concurrency} exceeds "
+                f"reserved_concurrency={self.reserved_concurrency}: raise the cap or lower the provisioning.",
+            )
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The REST API in front of the function: who may call it, how fast, and what is logged."""
+
+    request_schema_path: Path = CLASSIFY_REQUEST_SCHEMA
+    # Clients must send `x-api-key`; the usage plan below then throttles and meters each key.
+    api_key_required: bool = True
+    key_rate_limit: float = 10.0  # steady requests per second, per API key
+    key_burst_limit: int = 20
+    key_quota_per_day: int = 10_000
+    # Upper bound for the whole stage, all clients together.
+    stage_rate_limit: float = 20.0
+    stage_burst_limit: int = 40
+    # Browser origins allowed to call the API; empty turns CORS off.
+    cors_allow_origins: tuple[str, ...] = ()
+    access_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+
+    def __post_init__(self) -> None:
+        _require(self.key_rate_limit > 0 and self.key_burst_limit > 0, "API key throttles must be positive.")
+        _require(self.key_quota_per_day > 0, "key_quota_per_day must be positive.")
+        _require(
+            self.stage_rate_limit > 0 and self.stage_burst_limit > 0, "Stage throttles must be positive."
+        )
+        _require(
+            self.key_rate_limit <= self.stage_rate_limit and self.key_burst_limit <= self.stage_burst_limit,
+            "A single API key may not be allowed more than the whole stage: lower key_* or raise stage_*.",
+        )
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    """When to page, and the alarms that also roll a deployment back."""
+
+    email: str | None = None
+    server_error_rate: float = 0.05  # share of API requests answered 5XX
+    p99_latency_ms: int = 3000
+    function_errors: int = 1  # invocations that raised or timed out
+    throttles: int = 1
+    period_seconds: int = 60
+    evaluation_periods: int = 3
+    datapoints_to_alarm: int = 2
+
+    def __post_init__(self) -> None:
+        _require(0 < self.server_error_rate <= 1, "server_error_rate is a fraction between 0 and 1.")
+        _require(
+            self.period_seconds in (10, 30) or self.period_seconds % 60 == 0, "period: 10, 30 or n*60 s."
+        )
+        _require(
+            1 <= self.datapoints_to_alarm <= self.evaluation_periods,
+            "datapoints_to_alarm must be between 1 and evaluation_periods.",
+        )
+        if self.email is not None:
+            _require(bool(_EMAIL.match(self.email)), f"alarm e-mail {self.email!r} is not an e-mail address.")
+
+
+@dataclass(frozen=True)
+class ModelMetric:
+    """One metric the handler emits in CloudWatch embedded metric format, and how to chart it."""
+
+    name: str
+    statistic: str = "Average"
+
+
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """Where the handler's embedded metrics go (passed to it as environment variables), and their names.
+
+    The handler puts every metric under one dimension, `service_dimension` = `service_name`; the
+    names below are the ones serving/app/telemetry.py emits.
+    """
+
+    namespace: str = "TextClassifier"
+    service_name: str = "text-classifier"
+    service_dimension: str = "Service"
+    model_metrics: tuple[ModelMetric, ...] = (
+        ModelMetric("ModelLoadTime", "Maximum"),
+        ModelMetric("Latency", "p99"),
+        ModelMetric("BatchSize", "Average"),
+        ModelMetric("InputCharacters", "Average"),
+        ModelMetric("ClientError", "Average"),
+        ModelMetric("ServerError", "Sum"),
+    )
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Everything one stage (dev, prod, ...) of the service stack is built from."""
+
+    stage: str
+    function: FunctionSettings = field(default_factory=FunctionSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    traffic_shift: TrafficShift = "CANARY_10_PERCENT_5_MINUTES"
+    tracing: bool = False  # AWS X-Ray on the API stage and the function
+    # CloudFormation then refuses to delete the stack until protection is turned off by hand.
+    termination_protection: bool = False
+
+    def __post_init__(self) -> None:
+        _require(
+            bool(_STAGE_NAME.match(self.stage)),
+            f"stage {self.stage!r}: use 1-20 lowercase letters, digits or '-', starting with a letter.",
+        )
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    """Which GitHub repository's workflows may assume the CI roles, and from which events."""
+
+    # `owner/repo`. None creates no role at all: nothing can be assumed until it is set.
+    repository: str | None = None
+    # ARN of an existing `token.actions.githubusercontent.com` provider; None creates one.
+    oidc_provider_arn: str | None = None
+    deploy_branch: str = "main"
+    # GitHub environments whose jobs may deploy (their tokens carry `environment:NAME` as subject).
+    deploy_environments: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.repository is not None:
+            _require(
+                bool(_GITHUB_REPOSITORY.match(self.repository)),
+                f"github_repository={self.repository!r}: expected exactly 'owner/repo' (no wildcards).",
+            )
+        if self.oidc_provider_arn is not None:
+            _require(
+                self.oidc_provider_arn.startswith("arn:")
+                and self.oidc_provider_arn.endswith(":oidc-provider/token.actions.githubusercontent.com"),
+                f"github_oidc_provider_arn={self.oidc_provider_arn!r} is not a GitHub OIDC provider ARN.",
+            )
+        for name in (self.deploy_branch, *self.deploy_environments):
+            _require(
+                bool(name) and "*" not in name and "?" not in name,
+                f"branch/environment {name!r}: give an exact name, without wildcards.",
+            )
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """The once-per-account stack: the DVC remote bucket and the keyless CI roles."""
+
+    github: GitHubSettings = field(default_factory=GitHubSettings)
+    dvc_prefix: str = "dvc"  # the DVC remote is s3://<bucket>/<dvc_prefix>
+    noncurrent_version_days: int = 90  # how long an overwritten or deleted object stays recoverable
+    access_log_days: int = 365
+    # Qualifier of the `cdk bootstrap` roles the deploy role may assume (CDK's default).
+    cdk_bootstrap_qualifier: str = "hnb659fds"
+    # Sets the account's API Gateway CloudWatch role, which stage logging needs (one per account
+    # and region). Turn off if the account already manages it elsewhere.
+    manage_api_gateway_logging_role: bool = True
+    termination_protection: bool = True
+
+    def __post_init__(self) -> None:
+        _require(
+            bool(re.match(r"^[a-z0-9][a-z0-9/_-]*[a-z0-9]$", self.dvc_prefix)),
+            "dvc_prefix: a plain key prefix such as 'dvc', without leading or trailing '/'.",
+        )
+        _require(self.noncurrent_version_days >= 1, "noncurrent_version_days must be at least 1.")
+        _require(self.access_log_days >= 1, "access_log_days must be at least 1.")
+        _require(
+            bool(re.match(r"^[a-z0-9]{1,10}$", self.cdk_bootstrap_qualifier)),
+            "cdk_bootstrap_qualifier: up to 10 lowercase letters or digits, as `cdk bootstrap` requires.",
+        )

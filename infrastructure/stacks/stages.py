@@ -1,0 +1,82 @@
+"""The settings of each stage, in one place.
+
+`dev` is cheap and quick to replace; `prod` keeps a warm instance, shifts traffic gradually and is
+protected against deletion. Any other stage name (a personal stack such as `alice`) gets dev's
+settings under its own name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from aws_cdk import aws_logs as logs
+
+from stacks.settings import (
+    AlarmSettings,
+    ApiSettings,
+    FunctionSettings,
+    ServiceSettings,
+    TelemetrySettings,
+)
+
+DEFAULT_STAGES = ("dev", "prod")
+
+
+def _telemetry(stage: str) -> TelemetrySettings:
+    """One metrics namespace per stage, so a dev load test never shows up on prod's dashboard."""
+    return TelemetrySettings(namespace=f"TextClassifier/{stage}", service_name=f"text-classifier-{stage}")
+
+
+_DEV = ServiceSettings(
+    stage="dev",
+    function=FunctionSettings(
+        reserved_concurrency=5,
+        provisioned_concurrency=0,
+        log_retention=logs.RetentionDays.ONE_WEEK,
+    ),
+    api=ApiSettings(
+        key_rate_limit=5,
+        key_burst_limit=10,
+        key_quota_per_day=5_000,
+        stage_rate_limit=10,
+        stage_burst_limit=20,
+        access_log_retention=logs.RetentionDays.ONE_WEEK,
+    ),
+    alarms=AlarmSettings(),
+    telemetry=_telemetry("dev"),
+    traffic_shift="ALL_AT_ONCE",
+    tracing=False,
+    termination_protection=False,
+)
+
+_PROD = ServiceSettings(
+    stage="prod",
+    function=FunctionSettings(
+        reserved_concurrency=20,
+        provisioned_concurrency=1,
+        log_retention=logs.RetentionDays.THREE_MONTHS,
+    ),
+    api=ApiSettings(
+        key_rate_limit=20,
+        key_burst_limit=40,
+        key_quota_per_day=50_000,
+        stage_rate_limit=50,
+        stage_burst_limit=100,
+        access_log_retention=logs.RetentionDays.THREE_MONTHS,
+    ),
+    alarms=AlarmSettings(),
+    telemetry=_telemetry("prod"),
+    traffic_shift="CANARY_10_PERCENT_5_MINUTES",
+    tracing=True,
+    termination_protection=True,
+)
+
+STAGES: dict[str, ServiceSettings] = {"dev": _DEV, "prod": _PROD}
+
+
+def service_settings(stage: str, *, alarm_email: str | None = None) -> ServiceSettings:
+    """The settings for `stage`, with the alarm e-mail (which lives outside the repository) filled in."""
+    settings = STAGES.get(stage) or replace(_DEV, stage=stage, telemetry=_telemetry(stage))
+    if alarm_email:
+        settings = replace(settings, alarms=replace(settings.alarms, email=alarm_email))
+    return settings
