@@ -14,8 +14,6 @@ import pytest
 
 from serving.tests.artifact_export import bbc_news, export, train
 
-APP_DIR = Path(__file__).resolve().parents[1] / "app"
-
 
 @pytest.fixture(scope="session")
 def bbc_corpus() -> tuple[list[str], list[str]]:

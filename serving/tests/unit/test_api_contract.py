@@ -1,0 +1,144 @@
+"""Request parsing, validation and response formatting, as pure functions."""
+
+import base64
+import json
+
+import pytest
+from api_contract import (
+    MAX_BODY_BYTES,
+    ClassifyRequest,
+    ClientError,
+    check_content_type,
+    classify_response,
+    error_response,
+    header,
+    internal_error_response,
+    match_route,
+    parse_classify_request,
+    read_json_body,
+)
+from text_classifier import Prediction
+
+
+def client_error(function, *args) -> ClientError:
+    with pytest.raises(ClientError) as caught:
+        function(*args)
+    return caught.value
+
+
+def test_routes():
+    assert match_route({"httpMethod": "POST", "path": "/classify"}) == "POST /classify"
+    assert match_route({"httpMethod": "GET", "path": "/model"}) == "GET /model"
+    assert client_error(match_route, {"httpMethod": "GET", "path": "/nope"}).status == 404
+    wrong_method = client_error(match_route, {"httpMethod": "PATCH", "path": "/model"})
+    assert (wrong_method.status, wrong_method.headers) == (405, {"Allow": "GET"})
+
+
+def test_echoed_client_values_are_shortened():
+    error = client_error(match_route, {"httpMethod": "GET", "path": "/" + "x" * 10_000})
+    assert len(error.message) < 120
+
+
+def test_headers_are_case_insensitive_and_may_be_missing():
+    assert header({"headers": {"CoNtEnT-TyPe": "a"}}, "content-type") == "a"
+    assert header({"headers": None, "multiValueHeaders": {"Content-Type": ["b", "c"]}}, "content-type") == "b"
+    assert header({"headers": None, "multiValueHeaders": None}, "content-type") is None
+    assert header({}, "content-type") is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "application/json",
+        "APPLICATION/JSON",
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF8",
+    ],
+)
+def test_json_content_types(value):
+    check_content_type(value)
+
+
+@pytest.mark.parametrize(
+    "value", [None, "", "text/json", "application/json-seq", "application/json; charset=utf-16", "text/plain"]
+)
+def test_other_content_types_are_415(value):
+    assert client_error(check_content_type, value).status == 415
+
+
+def event_with(body, base64_flag=False) -> dict:
+    return {"headers": {"Content-Type": "application/json"}, "body": body, "isBase64Encoded": base64_flag}
+
+
+def test_reads_plain_and_base64_bodies():
+    document = {"text": "café ☃"}
+    plain = json.dumps(document, ensure_ascii=False)
+    encoded = base64.b64encode(plain.encode("utf-8")).decode("ascii")
+    assert read_json_body(event_with(plain)) == document
+    assert read_json_body(event_with(encoded, True)) == document
+
+
+def test_body_limit_is_exact():
+    fits = '"' + "x" * (MAX_BODY_BYTES - 2) + '"'
+    assert len(read_json_body(event_with(fits))) == MAX_BODY_BYTES - 2
+    assert client_error(read_json_body, event_with(fits + " ")).status == 413
+    encoded = base64.b64encode(fits.encode()).decode()
+    assert len(read_json_body(event_with(encoded, True))) == MAX_BODY_BYTES - 2
+    too_big = base64.b64encode((fits + " ").encode()).decode()
+    assert client_error(read_json_body, event_with(too_big, True)).status == 413
+
+
+def test_body_that_is_not_a_string():
+    assert client_error(read_json_body, event_with({"text": "a"})).code == "invalid_event"
+
+
+def test_parse_single_and_batch():
+    assert parse_classify_request({"text": "a"}) == ClassifyRequest(texts=["a"], top_k=3, batch=False)
+    assert parse_classify_request({"texts": ["a", "b"], "top_k": 1}) == ClassifyRequest(
+        texts=["a", "b"], top_k=1, batch=True
+    )
+
+
+def test_batch_errors_name_the_item():
+    error = client_error(parse_classify_request, {"texts": ["fine", "fine", 7]})
+    assert (error.status, error.code) == (422, "invalid_type")
+    assert "texts[2]" in error.message
+
+
+def test_error_messages_do_not_echo_the_text():
+    secret = "my confidential memo " * 10_000
+    error = client_error(parse_classify_request, {"text": secret})
+    assert error.code == "text_too_long" and "confidential" not in error.message
+
+
+def test_single_response_shape():
+    prediction = Prediction(label="b", scores=[("b", 0.7), ("a", 0.2), ("c", 0.1)])
+    request = ClassifyRequest(texts=["x"], top_k=3, batch=False)
+    response = classify_response(request, [prediction], "abc123")
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    assert body == {"label": "b", "scores": {"b": 0.7, "a": 0.2, "c": 0.1}, "model": {"version": "abc123"}}
+    assert list(body["scores"]) == ["b", "a", "c"]
+
+
+def test_batch_response_shape():
+    predictions = [Prediction("a", [("a", 0.9)]), Prediction("b", [("b", 0.6)])]
+    request = ClassifyRequest(texts=["x", "y"], top_k=1, batch=True)
+    body = json.loads(classify_response(request, predictions, "v")["body"])
+    assert body == {
+        "predictions": [{"label": "a", "scores": {"a": 0.9}}, {"label": "b", "scores": {"b": 0.6}}],
+        "model": {"version": "v"},
+    }
+
+
+def test_error_response_shape():
+    response = error_response(ClientError(405, "method_not_allowed", "use GET", {"Allow": "GET"}))
+    assert response["statusCode"] == 405
+    assert response["headers"] == {"Content-Type": "application/json", "Allow": "GET"}
+    assert json.loads(response["body"]) == {"error": {"code": "method_not_allowed", "message": "use GET"}}
+
+
+def test_internal_error_response_names_only_the_request_id():
+    body = json.loads(internal_error_response("req-1")["body"])
+    assert body == {"error": {"code": "internal_error", "message": "internal error; quote request id req-1"}}
+    assert json.loads(internal_error_response(None)["body"])["error"]["message"] == "internal error"

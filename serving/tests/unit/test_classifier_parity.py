@@ -1,0 +1,155 @@
+"""Serving's featurizer and classifier reproduce scikit-learn's pipeline exactly.
+
+Small real pipelines are trained here with scikit-learn, exported in the artifact format, loaded by
+serving and compared on awkward texts: features must match to 1e-12, probabilities to 1e-9, labels
+exactly. The training texts include accented, non-Latin and 1-character tokens so that every setting
+(accents, case, norms, tf variants, n-gram ranges, capturing token patterns) changes the vocabulary.
+"""
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from model_artifact import load_model
+
+from serving.tests.artifact_export import bbc_news, export, train
+
+UNUSUAL_TRAINING_TEXTS = [
+    ("Café résumé naïve façade Ünïcödé Ångström cafe resume naive", "business"),
+    ("\u03d2 \u03d3 \u03d4 İstanbul ǅemal ﬁnance ﬁnal Straße STRASSE", "politics"),
+    ("日本語のテキスト 中文文本 한국어 텍스트 Ελληνικά κείμενο", "tech"),
+    ("2004 1,000,000 3.14 £5m $10bn 50% 7-1 2-0", "sports"),
+    ("a b c d e f I x y z 1 2 3", "entertainment"),
+    ("MARKET Shares FELL market shares fell Market", "business"),
+]
+
+CONFIGS = {
+    "sklearn-defaults": {},
+    "contract-example": {"ngram_range": (1, 2), "sublinear_tf": True, "token_pattern": r"(?u)\b\w+\b"},
+    "ascii-accents": {"strip_accents": "ascii", "ngram_range": (1, 2)},
+    "unicode-accents": {"strip_accents": "unicode", "token_pattern": r"(?u)\b\w+\b"},
+    "case-kept-no-norm": {"lowercase": False, "norm": None},
+    "l1-binary": {"norm": "l1", "binary": True, "ngram_range": (1, 2)},
+    "no-idf-sublinear": {"use_idf": False, "sublinear_tf": True},
+    "bigrams-and-trigrams": {"ngram_range": (2, 3)},
+    "capturing-group": {"token_pattern": r"(?u)\b(\w+?)(?:s|ed|ing)?\b", "sublinear_tf": True},
+}
+BINARY_CONFIGS = ("sklearn-defaults", "unicode-accents", "case-kept-no-norm")
+
+
+@functools.cache
+def corpus() -> tuple[list[str], list[str]]:
+    texts, labels = bbc_news(per_class=20)
+    extra_texts, extra_labels = zip(*UNUSUAL_TRAINING_TEXTS, strict=True)
+    return texts + list(extra_texts), labels + list(extra_labels)
+
+
+@functools.cache
+def held_out() -> list[str]:
+    """Articles 21-22 of each class: never seen in training."""
+    texts, _ = bbc_news(per_class=22)
+    return [text for i, text in enumerate(texts) if i % 22 >= 20]
+
+
+def awkward_texts() -> list[str]:
+    train_texts, _ = corpus()
+    return [
+        "",
+        " ",
+        "\t\n \u00a0\u3000",
+        "!!! ??? ... --- ;;;",
+        "a",
+        "a b c I x 1 2",
+        "Café RÉSUMÉ naïve FAÇADE",
+        "\u03d2 \u03d3 \u03d4 İstanbul ǅemal ﬁnance Straße",
+        "日本語のテキスト and 中文文本",
+        "emoji 😀 ✓ ☃ only",
+        "2004 1,000,000 3.14 £5m $10bn 50%",
+        "market " * 500,
+        "MaRkEt ShArEs FELL",
+        "zero\u200bwidth com\u0301bining e\u0301le\u0300ve",
+        " ".join(train_texts)[:100_000],
+        *held_out(),
+    ]
+
+
+@functools.cache
+def fitted(config: str, binary: bool, directory_root: str):
+    """(vectorizer, classifier, served model) for one configuration, trained once per test session."""
+    texts, labels = corpus()
+    if binary:
+        pairs = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab in ("sports", "tech")]
+        texts, labels = [t for t, _ in pairs], [lab for _, lab in pairs]
+    vectorizer, classifier = train(texts, labels, **CONFIGS[config])
+    directory = export(vectorizer, classifier, Path(directory_root) / f"{config}-{binary}")
+    return vectorizer, classifier, load_model(directory)
+
+
+@pytest.fixture(scope="module")
+def models_root(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("parity_models"))
+
+
+CASES = [(config, False) for config in CONFIGS] + [(config, True) for config in BINARY_CONFIGS]
+
+
+@pytest.mark.parametrize(("config", "binary"), CASES)
+def test_features_equal_tfidf_vectorizer_transform(config, binary, models_root):
+    vectorizer, _, model = fitted(config, binary, models_root)
+    for text in awkward_texts():
+        expected = vectorizer.transform([text]).tocsr()
+        expected.sort_indices()
+        indices, weights = model.classifier.featurizer.transform(text)
+        np.testing.assert_array_equal(indices, expected.indices)
+        np.testing.assert_allclose(weights, expected.data, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("config", "binary"), CASES)
+def test_probabilities_and_labels_equal_the_pipeline(config, binary, models_root):
+    vectorizer, classifier, model = fitted(config, binary, models_root)
+    texts = awkward_texts()
+    features = vectorizer.transform(texts)
+    expected_proba = classifier.predict_proba(features)
+    expected_labels = classifier.predict(features)
+    served = model.classifier.classify(texts, top_k=len(model.classifier.classes))
+    for text, proba, label, prediction in zip(texts, expected_proba, expected_labels, served, strict=True):
+        actual = np.array([dict(prediction.scores)[c] for c in model.classifier.classes])
+        assert np.abs(actual - proba).max() <= 1e-9, repr(text[:60])
+        assert prediction.label == label, repr(text[:60])
+
+
+def test_the_awkward_texts_exercise_the_settings(models_root):
+    """Guards the test itself: accents and case must change features, or the comparisons prove little."""
+    plain, _, _ = fitted("sklearn-defaults", False, models_root)
+    unicode_accents, _, _ = fitted("unicode-accents", False, models_root)
+    case_kept, _, _ = fitted("case-kept-no-norm", False, models_root)
+    assert "café" in plain.vocabulary_ and "cafe" in unicode_accents.vocabulary_
+    assert "café" not in unicode_accents.vocabulary_
+    assert "MARKET" in case_kept.vocabulary_ and "MARKET" not in plain.vocabulary_
+
+
+@functools.cache
+def vocabulary_words() -> list[str]:
+    texts, _ = corpus()
+    return sorted({word for text in texts[:10] for word in text.split()})[:300]
+
+
+random_texts = st.lists(st.one_of(st.sampled_from(vocabulary_words()), st.text(max_size=6)), max_size=40).map(
+    " ".join
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=random_texts)
+@pytest.mark.parametrize("config", ["contract-example", "unicode-accents", "ascii-accents"])
+def test_random_texts_match_the_pipeline(config, text, models_root):
+    vectorizer, classifier, model = fitted(config, False, models_root)
+    expected = classifier.predict_proba(vectorizer.transform([text]))[0]
+    actual = model.classifier.predict_proba(text)
+    assert np.abs(actual - expected).max() <= 1e-9
+    assert (
+        model.classifier.classify([text], 1)[0].label == classifier.predict(vectorizer.transform([text]))[0]
+    )

@@ -1,0 +1,124 @@
+"""Metrics are EMF records with the documented names; logs are JSON lines that never hold request text."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import telemetry
+from aws_embedded_metrics.logger.metrics_logger import MetricsLogger
+
+from serving.tests.apigw_events import LambdaContext, rest_event
+
+
+def stdout_lines(capsys) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def emf_metrics(record: dict) -> dict[str, str]:
+    (directive,) = record["_aws"]["CloudWatchMetrics"]
+    return {metric["Name"]: metric["Unit"] for metric in directive["Metrics"]}
+
+
+def test_request_record_is_one_emf_line(capsys):
+    record = telemetry.RequestRecord(
+        request_id="req-1",
+        api_request_id="api-1",
+        route="POST /classify",
+        status=200,
+        latency_ms=1.5,
+        batch_size=2,
+        input_characters=40,
+        labels=["sport", "tech"],
+        model_version="abc",
+    )
+    telemetry.record_request(record)
+    (line,) = stdout_lines(capsys)
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == telemetry.NAMESPACE == "TextClassifier"
+    assert directive["Dimensions"] == [["Service"]]
+    assert line["Service"] == "text-classifier"
+    assert emf_metrics(line) == {
+        "Latency": "Milliseconds",
+        "ClientError": "Count",
+        "ServerError": "Count",
+        "BatchSize": "Count",
+        "InputCharacters": "Count",
+    }
+    assert (line["Latency"], line["BatchSize"], line["InputCharacters"]) == (1.5, 2, 40)
+    assert (line["ClientError"], line["ServerError"]) == (0, 0)
+    assert line["labels"] == ["sport", "tech"]
+    assert (line["requestId"], line["apiRequestId"], line["statusCode"]) == ("req-1", "api-1", 200)
+
+
+def test_error_flags_and_no_batch_metrics_for_unparsed_requests(capsys):
+    telemetry.record_request(telemetry.RequestRecord(request_id="r", status=413, error_code="body_too_large"))
+    telemetry.record_request(telemetry.RequestRecord(request_id="r", status=500, error_code="internal_error"))
+    client, server = stdout_lines(capsys)
+    assert (client["ClientError"], client["ServerError"], client["errorCode"]) == (1, 0, "body_too_large")
+    assert (server["ClientError"], server["ServerError"]) == (0, 1)
+    assert "BatchSize" not in emf_metrics(client) and "InputCharacters" not in emf_metrics(client)
+
+
+def test_model_load_metric(capsys):
+    telemetry.record_model_load(12.5, "abc", 1000, 5)
+    (line,) = stdout_lines(capsys)
+    assert emf_metrics(line) == {"ModelLoadTime": "Milliseconds"}
+    assert (line["ModelLoadTime"], line["modelVersion"], line["classes"]) == (12.5, "abc", 5)
+
+
+def test_log_lines_are_json_with_the_request_id(capsys):
+    telemetry.log("INFO", "client error", "req-9", status=400)
+    (line,) = stdout_lines(capsys)
+    assert line["level"] == "INFO" and line["message"] == "client error"
+    assert line["requestId"] == "req-9" and line["status"] == 400
+    assert "timestamp" in line
+
+
+def test_a_metrics_failure_never_breaks_the_request(monkeypatch, capsys):
+    def broken_flush(self):
+        raise OSError("stdout closed")
+
+    monkeypatch.setattr(MetricsLogger, "flush_sync", broken_flush)
+    telemetry.record_request(telemetry.RequestRecord(request_id="req-2", status=200))
+    (line,) = stdout_lines(capsys)
+    assert line["level"] == "ERROR" and line["requestId"] == "req-2"
+
+
+def test_every_line_about_a_request_carries_its_id_and_never_its_text(handler, capsys):
+    capsys.readouterr()
+    secret = "Confidential merger talks between Acme and Globex"
+    context = LambdaContext()
+    for body in (json.dumps({"text": secret}), json.dumps({"texts": [secret, 3]}), "{" + secret):
+        handler.lambda_handler(rest_event("POST", "/classify", body), context)
+    output = capsys.readouterr().out
+    assert "Confidential" not in output and "Globex" not in output
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert len(lines) == 5  # three EMF records and two client-error log lines
+    assert all(line["requestId"] == context.aws_request_id for line in lines)
+    assert sum("_aws" in line for line in lines) == 3
+
+
+def run_fresh(code: str, **env) -> str:
+    """Runs ``code`` in a new interpreter with the serving modules importable and the given environment."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_EMF_", "AWS_LAMBDA_"))}
+    clean["PYTHONPATH"] = str(Path(telemetry.__file__).parent)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_outside_lambda_metrics_go_to_stdout_without_probing_the_network():
+    code = "import telemetry, aws_embedded_metrics.config as c; print(c.get_config().environment)"
+    assert run_fresh(code) == "local"
+    assert run_fresh(code, AWS_LAMBDA_FUNCTION_NAME="text-classifier") == ""
+    assert run_fresh(code, AWS_EMF_ENVIRONMENT="Local") == "Local"
+
+
+def test_namespace_and_service_come_from_the_environment():
+    code = "import telemetry; print(telemetry.NAMESPACE, telemetry.SERVICE)"
+    assert run_fresh(code, AWS_EMF_NAMESPACE="Team/Classifier", AWS_EMF_SERVICE_NAME="clf-prod") == (
+        "Team/Classifier clf-prod"
+    )
