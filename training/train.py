@@ -1,0 +1,147 @@
+"""Train, evaluate and export the model: the `train` stage of dvc.yaml.
+
+    python -m training.train [--data SOURCE] [--out-dir DIR] [--reports-dir DIR] [--params FILE]
+
+Writes serving/app/data/model.npz + model.json (the artifact serving loads) and, for DVC,
+training/reports/metrics.json and training/reports/confusion_matrix.csv. `--data` overrides data.source
+for this run only, leaving params.yaml (and so the DVC pipeline) untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from training import REPO_ROOT
+from training.data_sources import DataError, Dataset, load_dataset
+from training.evaluate import evaluate_model, write_confusion_csv
+from training.export import DEFAULT_OUT_DIR, export_model
+from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params, validate_params
+from training.pipeline import UnservableModelError, build_pipeline
+
+DEFAULT_REPORTS_DIR = REPO_ROOT / "training" / "reports"
+METRICS_NAME = "metrics.json"
+CONFUSION_NAME = "confusion_matrix.csv"
+
+
+def train(params: dict[str, dict[str, Any]], out_dir: Path, reports_dir: Path) -> dict[str, Any]:
+    """Run every step, printing progress with timings; returns the metrics written to metrics.json."""
+    started = time.perf_counter()
+
+    step = _start("loading data")
+    data = params["data"]
+    dataset = load_dataset(data["source"], data["test_size"], data["seed"])
+    _done("loading data", step, _describe_dataset(dataset))
+
+    step = _start("fitting")
+    pipeline = build_pipeline(params).fit(dataset.train_texts, dataset.train_labels)
+    fit_seconds = _done("fitting", step, _describe_fit(pipeline))
+
+    step = _start("evaluating")
+    predictions = [str(label) for label in pipeline.predict(dataset.test_texts)]
+    metrics = evaluate_model(pipeline, dataset, predictions, fit_seconds)
+    _done("evaluating", step, f"accuracy {metrics['accuracy']:.4f} on {metrics['n_test']} test documents")
+
+    step = _start("exporting")
+    result = export_model(pipeline, out_dir, _metadata(params, dataset, metrics))
+    _done("exporting", step, f"{result.npz_path} ({result.bytes:,} bytes), version {result.version}")
+
+    _write_reports(reports_dir, metrics, dataset.test_labels, predictions)
+    print(f"total: {time.perf_counter() - started:.1f} s")
+    _print_summary(metrics)
+    return metrics
+
+
+def _start(step: str) -> float:
+    print(f"{step} ...", flush=True)
+    return time.perf_counter()
+
+
+def _done(step: str, started: float, outcome: str) -> float:
+    """Print `step: outcome in N s`; returns N."""
+    seconds = time.perf_counter() - started
+    print(f"{step}: {outcome} in {seconds:.1f} s", flush=True)
+    return seconds
+
+
+def _describe_dataset(dataset: Dataset) -> str:
+    return (
+        f"{dataset.source}: {len(dataset.train_texts)} train + {len(dataset.test_texts)} test documents, "
+        f"{len(dataset.labels)} labels"
+    )
+
+
+def _describe_fit(pipeline) -> str:
+    n_features = len(pipeline.named_steps["tfidf"].vocabulary_)
+    classifier = pipeline.named_steps["clf"]
+    iterations = int(max(classifier.n_iter_))
+    return f"{n_features:,} features x {len(classifier.classes_)} classes, {iterations} solver iterations"
+
+
+def _metadata(params: dict, dataset: Dataset, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The parts of model.json that describe how the model was made and how well it did."""
+    return {
+        "data": {
+            "source": dataset.source,
+            "train_documents": len(dataset.train_texts),
+            "test_documents": len(dataset.test_texts),
+        },
+        "metrics": {key: metrics[key] for key in ("accuracy", "macro_f1", "baseline_accuracy")},
+        "params": params,
+    }
+
+
+def _write_reports(reports_dir: Path, metrics: dict, actual: list[str], predicted: list[str]) -> None:
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    (reports_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_confusion_csv(reports_dir / CONFUSION_NAME, actual, predicted)
+
+
+def _print_summary(metrics: dict[str, Any]) -> None:
+    baseline = metrics["baseline_accuracy"]
+    print(f"accuracy           {metrics['accuracy']:.4f}  (always the majority label: {baseline:.4f})")
+    if "stripped_accuracy" in metrics:
+        stripped = metrics["stripped_accuracy"]
+        print(f"stripped accuracy  {stripped:.4f}  (test texts without headers, footers, quotes)")
+    print(f"macro-F1           {metrics['macro_f1']:.4f}")
+    weakest = sorted(metrics["per_class"].items(), key=lambda item: item[1]["f1"])[:3]
+    print("lowest F1          " + ", ".join(f"{label} {scores['f1']:.3f}" for label, scores in weakest))
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data", help="data source for this run (overrides data.source, params file untouched)"
+    )
+    parser.add_argument(
+        "--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="artifact folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--reports-dir", type=Path, default=DEFAULT_REPORTS_DIR, help="reports folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--params", type=Path, default=DEFAULT_PARAMS_PATH, help="params file (default: %(default)s)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    try:
+        params = load_params(args.params)
+        if args.data is not None:
+            params["data"]["source"] = args.data
+            params = validate_params(params, f"--data {args.data!r}")
+        train(params, args.out_dir, args.reports_dir)
+    except (ParamsError, DataError, UnservableModelError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
