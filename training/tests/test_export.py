@@ -1,0 +1,224 @@
+"""The artifact round trip: arrays and metadata per serving/MODEL_ARTIFACT.md, and predictions that a
+plain numpy implementation of the contract's recipe reproduces exactly."""
+
+import collections
+import hashlib
+import json
+import math
+import os
+import re
+import stat
+import unicodedata
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from training.export import export_model
+from training.params import validate_params
+from training.pipeline import UnservableModelError, build_pipeline
+from training.tests.corpus import make_corpus, repo_params
+
+METADATA = {
+    "data": {"source": "generated", "train_documents": 60, "test_documents": 0},
+    "metrics": {"accuracy": 0.9, "macro_f1": 0.8, "baseline_accuracy": 0.3},
+    "params": {"train": {"C": 1.0}},
+}
+PROBES = [
+    "The telescope saw a comet near the moon.",
+    "Garlic and butter, then roast it in the oven",
+    "CRÈME BRÛLÉE with a ᴬ modifier letter and naïve café anchors",
+    "",
+    "words never seen during training",
+    "tide tide tide tide anchor star star",
+]
+
+
+def reference_predict_proba(out_dir, texts):
+    """serving/MODEL_ARTIFACT.md's prediction recipe, written independently of scikit-learn."""
+    manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
+    with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
+        terms = bytes(arrays["vocabulary"]).decode("utf-8").split("\n")
+        idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
+    index = {term: i for i, term in enumerate(terms)}
+    settings = manifest["featurizer"]
+    pattern = re.compile(settings["token_pattern"])
+    rows = []
+    for text in texts:
+        if settings["lowercase"]:
+            text = text.lower()
+        if settings["strip_accents"] == "ascii":
+            text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        elif settings["strip_accents"] == "unicode":
+            text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        tokens = pattern.findall(text)
+        low, high = settings["ngram_range"]
+        grams = [
+            " ".join(tokens[i : i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)
+        ]
+        x = np.zeros(len(terms))
+        for gram, count in collections.Counter(g for g in grams if g in index).items():
+            if settings["binary"]:
+                tf = 1.0
+            elif settings["sublinear_tf"]:
+                tf = 1.0 + math.log(count)
+            else:
+                tf = float(count)
+            x[index[gram]] = tf
+        x *= idf
+        norm = {"l2": np.sqrt(np.sum(x * x)), "l1": np.sum(np.abs(x)), None: 0.0}[settings["norm"]]
+        if norm > 0:
+            x /= norm
+        scores = x @ coef + intercept
+        exp = np.exp(scores - scores.max())
+        rows.append(exp / exp.sum())
+    return np.array(rows)
+
+
+def _pipeline_from_params(**train):
+    raw = repo_params()
+    raw["train"] |= train
+    return build_pipeline(validate_params(raw))
+
+
+@pytest.fixture(scope="module")
+def multiclass(tmp_path_factory):
+    texts, labels = make_corpus(per_label=20, seed=2)
+    pipeline = _pipeline_from_params(C=10.0).fit(texts, labels)
+    out_dir = tmp_path_factory.mktemp("multiclass")
+    return pipeline, out_dir, export_model(pipeline, out_dir, METADATA)
+
+
+def test_arrays_have_the_contract_names_dtypes_and_shapes(multiclass):
+    pipeline, out_dir, _ = multiclass
+    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
+    with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
+        assert sorted(arrays.files) == ["coef", "idf", "intercept", "vocabulary"]
+        n_features, n_classes = len(vectorizer.vocabulary_), len(classifier.classes_)
+        assert (arrays["vocabulary"].dtype, arrays["vocabulary"].ndim) == (np.uint8, 1)
+        terms = bytes(arrays["vocabulary"]).decode("utf-8").split("\n")
+        assert terms == list(vectorizer.get_feature_names_out())
+        assert (arrays["idf"].dtype, arrays["idf"].shape) == (np.float64, (n_features,))
+        assert (arrays["coef"].dtype, arrays["coef"].shape) == (np.float64, (n_features, n_classes))
+        assert (arrays["intercept"].dtype, arrays["intercept"].shape) == (np.float64, (n_classes,))
+        assert arrays["coef"].flags.c_contiguous
+        np.testing.assert_array_equal(arrays["idf"], vectorizer.idf_)
+        np.testing.assert_array_equal(arrays["coef"], classifier.coef_.T)
+        np.testing.assert_array_equal(arrays["intercept"], classifier.intercept_)
+
+
+def test_metadata_matches_the_file_and_the_model(multiclass):
+    _, out_dir, result = multiclass
+    manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
+    data = (out_dir / "model.npz").read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert manifest["format_version"] == 1
+    assert manifest["artifact"] == {"file": "model.npz", "sha256": sha256, "bytes": len(data)}
+    assert manifest["version"] == sha256[:12] == result.version
+    assert result.bytes == len(data)
+    assert manifest["classes"] == ["astronomy", "cooking", "sailing"]
+    assert manifest["featurizer"] == {
+        "lowercase": True,
+        "strip_accents": None,
+        "token_pattern": repo_params()["featurize"]["token_pattern"],
+        "ngram_range": repo_params()["featurize"]["ngram_range"],
+        "binary": False,
+        "sublinear_tf": repo_params()["featurize"]["sublinear_tf"],
+        "use_idf": True,
+        "norm": "l2",
+    }
+    for key in ("data", "metrics", "params"):
+        assert manifest[key] == METADATA[key]
+    assert set(manifest["libraries"]) == {"python", "scikit-learn", "numpy"}
+    assert manifest["trained_at"].endswith("+00:00")
+
+
+def test_files_are_readable_by_other_users_and_no_temporary_file_is_left(multiclass):
+    _, out_dir, _ = multiclass
+    assert sorted(path.name for path in out_dir.iterdir()) == ["model.json", "model.npz"]
+    for name in ("model.json", "model.npz"):
+        assert stat.S_IMODE((out_dir / name).stat().st_mode) == 0o644
+
+
+def test_same_model_gives_the_same_version(multiclass, tmp_path):
+    pipeline, _, result = multiclass
+    assert export_model(pipeline, tmp_path, METADATA).version == result.version
+
+
+def test_reference_recipe_reproduces_predict_proba(multiclass):
+    pipeline, out_dir, _ = multiclass
+    np.testing.assert_allclose(
+        reference_predict_proba(out_dir, PROBES), pipeline.predict_proba(PROBES), rtol=0, atol=1e-9
+    )
+
+
+def test_binary_model_is_stored_as_two_columns(tmp_path):
+    texts, labels = make_corpus(per_label=20, labels=["cooking", "sailing"], seed=3)
+    pipeline = _pipeline_from_params().fit(texts, labels)
+    export_model(pipeline, tmp_path, METADATA)
+    classifier = pipeline.named_steps["clf"]
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:
+        np.testing.assert_array_equal(arrays["coef"][:, 0], 0.0)
+        np.testing.assert_array_equal(arrays["coef"][:, 1], classifier.coef_[0])
+        np.testing.assert_array_equal(arrays["intercept"], [0.0, classifier.intercept_[0]])
+    np.testing.assert_allclose(
+        reference_predict_proba(tmp_path, PROBES), pipeline.predict_proba(PROBES), rtol=0, atol=1e-9
+    )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        # One-character tokens keep "ᴬ" -> "A", which only scikit-learn's order (lowercase, then strip) gives.
+        {"strip_accents": "unicode", "ngram_range": (1, 3), "token_pattern": r"(?u)\b\w+\b"},
+        {"strip_accents": "ascii", "lowercase": False, "binary": True, "norm": "l1"},
+        {"use_idf": False, "sublinear_tf": False, "norm": None, "ngram_range": (2, 2)},
+        {"token_pattern": r"(?u)\b(\w)\w*", "sublinear_tf": True},
+    ],
+)
+def test_reference_recipe_covers_every_featurizer_setting(tmp_path, settings):
+    texts, labels = make_corpus(per_label=15, seed=4)
+    texts = [text + " Café naïve ᴬ" if i % 2 else text for i, text in enumerate(texts)]
+    pipeline = Pipeline([("tfidf", TfidfVectorizer(**settings)), ("clf", LogisticRegression(C=5.0))])
+    pipeline.fit(texts, labels)
+    export_model(pipeline, tmp_path, METADATA)
+    manifest = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    assert manifest["featurizer"]["use_idf"] == settings.get("use_idf", True)
+    np.testing.assert_allclose(
+        reference_predict_proba(tmp_path, PROBES), pipeline.predict_proba(PROBES), rtol=0, atol=1e-9
+    )
+
+
+def test_unservable_models_are_refused_before_writing(tmp_path):
+    texts, labels = make_corpus(per_label=10)
+    with_stop_words = Pipeline(
+        [("tfidf", TfidfVectorizer(stop_words="english")), ("clf", LogisticRegression())]
+    ).fit(texts, labels)
+    with pytest.raises(UnservableModelError, match="stop_words"):
+        export_model(with_stop_words, tmp_path, METADATA)
+    multiline = [text.replace(" ", "\n", 1) for text in texts]
+    newline_terms = Pipeline(
+        [("tfidf", TfidfVectorizer(token_pattern=r"\w+\n\w+")), ("clf", LogisticRegression())]
+    ).fit(multiline, labels)
+    with pytest.raises(UnservableModelError, match="contains a newline"):
+        export_model(newline_terms, tmp_path, METADATA)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_keeps_the_previous_model(multiclass, tmp_path, monkeypatch):
+    source_dir = multiclass[1]
+    previous = {name: (source_dir / name).read_bytes() for name in ("model.npz", "model.json")}
+    for name, content in previous.items():
+        (tmp_path / name).write_bytes(content)
+
+    def crash(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    other = _pipeline_from_params(C=0.5).fit(*make_corpus(per_label=20, seed=9))
+    with pytest.raises(OSError, match="disk full"):
+        export_model(other, tmp_path, METADATA)
+    assert {name: (tmp_path / name).read_bytes() for name in previous} == previous
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.json", "model.npz"]

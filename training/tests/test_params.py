@@ -1,0 +1,156 @@
+"""params.yaml: loading, validation messages that name the key, and the in-place `set` rewrite."""
+
+import pytest
+import yaml
+
+from training import REPO_ROOT
+from training.params import ParamsError, load_params, main, set_param, validate_params
+from training.tests.corpus import repo_params, write_params
+
+
+def test_repository_params_are_valid_and_complete():
+    params = load_params(REPO_ROOT / "params.yaml")
+    raw = repo_params()
+    for section, values in raw.items():
+        for key, value in values.items():
+            assert params[section][key] == value
+
+
+def test_optional_solver_defaults_to_lbfgs():
+    raw = repo_params()
+    raw["train"].pop("solver", None)
+    assert validate_params(raw)["train"]["solver"] == "lbfgs"
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "expected"),
+    [
+        ("data", "source", "", "data.source must be"),
+        ("data", "test_size", 1.5, "data.test_size must be a number between 0 and 1"),
+        ("data", "test_size", True, "data.test_size must be"),
+        ("data", "seed", -1, "data.seed must be a non-negative integer"),
+        ("featurize", "ngram_range", [2, 1], "featurize.ngram_range must be"),
+        ("featurize", "ngram_range", 2, "featurize.ngram_range must be"),
+        ("featurize", "min_df", 0, "featurize.min_df must be"),
+        ("featurize", "max_df", 1.5, "featurize.max_df must be"),
+        ("featurize", "sublinear_tf", "yes", "featurize.sublinear_tf must be true or false"),
+        ("featurize", "strip_accents", "latin", "featurize.strip_accents must be null, ascii or unicode"),
+        ("featurize", "token_pattern", "(a)(b)", "featurize.token_pattern must be"),
+        ("featurize", "token_pattern", "(", "featurize.token_pattern must be"),
+        ("train", "C", 0, "train.C must be a positive number"),
+        ("train", "max_iter", 1.5, "train.max_iter must be a positive integer"),
+        ("train", "tol", "small", "train.tol must be a positive number"),
+        ("train", "solver", "liblinear", "train.solver must be lbfgs, newton-cg, sag or saga"),
+    ],
+)
+def test_invalid_value_is_reported_with_its_key(tmp_path, section, key, value, expected):
+    path = write_params(tmp_path / "params.yaml", **{section: {key: value}})
+    with pytest.raises(ParamsError, match="must be") as error:
+        load_params(path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_missing_key_is_named(tmp_path):
+    raw = repo_params()
+    del raw["train"]["C"]
+    with pytest.raises(ParamsError, match=r"missing key train\.C"):
+        validate_params(raw)
+
+
+def test_unknown_key_is_named_as_a_probable_typo():
+    raw = repo_params()
+    raw["featurize"]["min_dff"] = 3
+    with pytest.raises(ParamsError, match=r"unknown key featurize\.min_dff"):
+        validate_params(raw)
+
+
+def test_unknown_and_missing_sections_are_named():
+    raw = repo_params()
+    raw["extra"] = {}
+    with pytest.raises(ParamsError, match="unknown key extra"):
+        validate_params(raw)
+    raw = repo_params()
+    del raw["data"]
+    with pytest.raises(ParamsError, match="missing section 'data'"):
+        validate_params(raw)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ParamsError, match="params file not found"):
+        load_params(tmp_path / "absent.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("data: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(broken)
+    scalar = tmp_path / "scalar.yaml"
+    scalar.write_text("just text\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="expected a mapping"):
+        load_params(scalar)
+
+
+@pytest.fixture
+def params_copy(tmp_path):
+    """A copy of the repository's params.yaml, comments and all."""
+    path = tmp_path / "params.yaml"
+    path.write_text((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+def _changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    old, new = before.splitlines(), after.splitlines()
+    assert len(old) == len(new)
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+def test_set_rewrites_only_that_line(params_copy):
+    before = params_copy.read_text(encoding="utf-8")
+    set_param("data.source=data/my reviews.csv", params_copy)
+    after = params_copy.read_text(encoding="utf-8")
+    [(old, new)] = _changed_lines(before, after)
+    assert old.split(":")[0] == new.split(":")[0] == "  source"
+    assert load_params(params_copy)["data"]["source"] == "data/my reviews.csv"
+
+
+def test_set_keeps_a_trailing_comment(tmp_path):
+    path = tmp_path / "params.yaml"
+    text = (REPO_ROOT / "params.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("  seed: 42", "  seed: 42  # the split's seed"), encoding="utf-8")
+    set_param("data.seed=7", path)
+    assert "  seed: 7  # the split's seed\n" in path.read_text(encoding="utf-8")
+    assert load_params(path)["data"]["seed"] == 7
+
+
+def test_set_parses_numbers_but_keeps_strings_strings(params_copy):
+    assert set_param("train.C=10", params_copy) == 10
+    assert load_params(params_copy)["train"]["C"] == 10
+    # A source that YAML would read as a boolean or number is quoted so it stays a path.
+    assert set_param("data.source=true", params_copy) == "true"
+    assert load_params(params_copy)["data"]["source"] == "true"
+    set_param("data.source=2024", params_copy)
+    assert load_params(params_copy)["data"]["source"] == "2024"
+    set_param("featurize.strip_accents=unicode", params_copy)
+    assert load_params(params_copy)["featurize"]["strip_accents"] == "unicode"
+
+
+def test_set_refuses_invalid_values_and_leaves_the_file_alone(params_copy):
+    before = params_copy.read_text(encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"train\.tol must be a positive number"):
+        set_param("train.tol=-1", params_copy)
+    with pytest.raises(ParamsError, match=r"expected section\.key=value"):
+        set_param("train.nope=1", params_copy)
+    with pytest.raises(ParamsError, match=r"expected section\.key=value"):
+        set_param("data.source", params_copy)
+    with pytest.raises(ParamsError, match="is a list"):
+        set_param("featurize.ngram_range=3", params_copy)
+    with pytest.raises(ParamsError, match="single line"):
+        set_param("data.source=a\nb", params_copy)
+    assert params_copy.read_text(encoding="utf-8") == before
+
+
+def test_set_cli(params_copy, capsys):
+    assert main(["--params", str(params_copy), "set", "data.source=bbc-news"]) == 0
+    assert yaml.safe_load(params_copy.read_text(encoding="utf-8"))["data"]["source"] == "bbc-news"
+    assert main(["--params", str(params_copy), "set", "data.test_size=2"]) == 2
+    assert "data.test_size must be" in capsys.readouterr().err
+    assert main(["--params", str(params_copy), "check"]) == 0

@@ -1,0 +1,81 @@
+"""The pipeline takes every hyperparameter from params and refuses what serving cannot reproduce."""
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from training.params import validate_params
+from training.pipeline import UnservableModelError, build_pipeline, check_servable
+from training.tests.corpus import make_corpus, repo_params
+
+
+def _params(**sections):
+    raw = repo_params()
+    for section, values in sections.items():
+        raw[section] |= values
+    return validate_params(raw)
+
+
+def test_every_hyperparameter_comes_from_params():
+    params = _params(
+        data={"seed": 7},
+        featurize={
+            "ngram_range": [1, 3],
+            "min_df": 3,
+            "max_df": 0.9,
+            "sublinear_tf": False,
+            "lowercase": False,
+            "strip_accents": "unicode",
+            "token_pattern": r"\w\w+",
+        },
+        train={"C": 3.5, "max_iter": 77, "tol": 0.01, "solver": "saga"},
+    )
+    pipeline = build_pipeline(params)
+    assert list(pipeline.named_steps) == ["tfidf", "clf"]
+    vectorizer = pipeline.named_steps["tfidf"].get_params()
+    assert vectorizer["ngram_range"] == (1, 3)
+    assert (vectorizer["min_df"], vectorizer["max_df"]) == (3, 0.9)
+    assert (vectorizer["sublinear_tf"], vectorizer["lowercase"]) == (False, False)
+    assert (vectorizer["strip_accents"], vectorizer["token_pattern"]) == ("unicode", r"\w\w+")
+    assert vectorizer["dtype"] is np.float64
+    classifier = pipeline.named_steps["clf"].get_params()
+    assert (classifier["C"], classifier["max_iter"], classifier["tol"]) == (3.5, 77, 0.01)
+    assert (classifier["solver"], classifier["random_state"]) == ("saga", 7)
+
+
+def test_built_pipeline_fits_and_predicts():
+    texts, labels = make_corpus(per_label=10)
+    pipeline = build_pipeline(_params()).fit(texts, labels)
+    assert list(pipeline.predict(["the telescope saw a comet and a star"])) == ["astronomy"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("tfidf__analyzer", "char", "analyzer='char'"),
+        ("tfidf__tokenizer", str.split, "tokenizer="),
+        ("tfidf__preprocessor", str.upper, "preprocessor="),
+        ("tfidf__stop_words", "english", "stop_words='english'"),
+        ("tfidf__dtype", np.float32, "dtype="),
+        ("clf__solver", "liblinear", "solver='liblinear'"),
+    ],
+)
+def test_settings_serving_cannot_reproduce_are_refused(setting, value, message):
+    pipeline = build_pipeline(_params())
+    pipeline.set_params(**{setting: value})
+    with pytest.raises(UnservableModelError, match="serving cannot reproduce") as error:
+        check_servable(pipeline)
+    assert message in str(error.value)
+
+
+def test_other_step_shapes_are_refused():
+    pipeline = build_pipeline(_params())
+    pipeline.steps[1] = ("clf", TfidfVectorizer())
+    with pytest.raises(
+        UnservableModelError, match="expected a TfidfVectorizer followed by a LogisticRegression"
+    ):
+        check_servable(pipeline)
+    pipeline.steps[:] = [("features", TfidfVectorizer()), ("clf", LogisticRegression())]
+    with pytest.raises(UnservableModelError, match="expected steps"):
+        check_servable(pipeline)

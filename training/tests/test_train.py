@@ -1,0 +1,89 @@
+"""The train CLI end to end on a tiny CSV: artifact, reports, progress output and error handling."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from training.params import load_params
+from training.tests.corpus import make_corpus, write_csv, write_params
+from training.train import main
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    texts, labels = make_corpus(per_label=20, seed=11)
+    data = write_csv(tmp_path / "topics.csv", texts, labels)
+    params = write_params(tmp_path / "params.yaml", data={"source": str(data), "test_size": 0.25})
+    return tmp_path, data, params
+
+
+def _run(workspace, *extra):
+    tmp_path, _, params = workspace
+    out_dir, reports = tmp_path / "model", tmp_path / "reports"
+    code = main(["--params", str(params), "--out-dir", str(out_dir), "--reports-dir", str(reports), *extra])
+    return code, out_dir, reports
+
+
+def test_trains_evaluates_exports_and_reports(workspace, capsys):
+    code, out_dir, reports = _run(workspace)
+    assert code == 0
+    output = capsys.readouterr().out
+    for step in ("loading data:", "fitting:", "evaluating:", "exporting:", "total:", "accuracy "):
+        assert step in output
+    assert "45 train + 15 test documents, 3 labels" in output
+
+    metrics = json.loads((reports / "metrics.json").read_text(encoding="utf-8"))
+    assert (metrics["n_train"], metrics["n_test"], metrics["n_classes"]) == (45, 15, 3)
+    assert sorted(metrics["per_class"]) == ["astronomy", "cooking", "sailing"]
+    assert sum(scores["support"] for scores in metrics["per_class"].values()) == 15
+    assert metrics["accuracy"] > metrics["baseline_accuracy"]
+
+    with (reports / "confusion_matrix.csv").open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == 15
+    correct = sum(row["actual"] == row["predicted"] for row in rows)
+    assert correct / 15 == pytest.approx(metrics["accuracy"], abs=1e-4)
+
+    manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
+    assert manifest["data"] == {"source": str(workspace[1]), "train_documents": 45, "test_documents": 15}
+    assert manifest["metrics"] == {key: metrics[key] for key in ("accuracy", "macro_f1", "baseline_accuracy")}
+    assert manifest["params"] == load_params(workspace[2])
+    with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
+        assert arrays["coef"].shape == (metrics["n_features"], 3)
+
+
+def test_data_override_leaves_the_params_file_untouched(workspace, tmp_path):
+    params = workspace[2]
+    before = params.read_text(encoding="utf-8")
+    jsonl = tmp_path / "other.jsonl"
+    texts, labels = make_corpus(per_label=10, labels=["cooking", "sailing"], seed=12)
+    jsonl.write_text(
+        "".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in zip(texts, labels, strict=True)),
+        encoding="utf-8",
+    )
+    code, out_dir, _ = _run(workspace, "--data", str(jsonl))
+    assert code == 0
+    manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
+    assert manifest["classes"] == ["cooking", "sailing"]
+    assert manifest["data"]["source"] == str(jsonl)
+    assert params.read_text(encoding="utf-8") == before
+
+
+def test_bad_data_exits_with_the_reason_and_writes_nothing(workspace, capsys):
+    _, data, _ = workspace
+    with data.open("a", encoding="utf-8") as stream:
+        stream.write("an orphan,\n")
+    code, out_dir, reports = _run(workspace)
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {data}: line 62: empty label")
+    assert not out_dir.exists() and not reports.exists()
+
+
+def test_bad_params_exit_with_the_key(workspace, capsys):
+    tmp_path, _, _ = workspace
+    params = write_params(tmp_path / "bad.yaml", train={"C": -1})
+    assert main(["--params", str(params), "--out-dir", str(tmp_path / "m")]) == 2
+    assert "train.C must be a positive number" in capsys.readouterr().err
