@@ -44,7 +44,7 @@ def build_app(app: App, settings: AppSettings) -> BuiltApp:
     """Add the data stack and one service stack per stage to `app`, and register cdk-nag.
 
     cdk-nag's AwsSolutions findings make synthesis fail unless acknowledged, with a reason, next to
-    the construct that causes them.
+    the construct that causes them (see `infra_constructs.nag.acknowledge`).
     """
     data = DataStack(
         app, DATA_STACK_NAME, settings=settings.data, tagging=settings.tagging, env=settings.environment
@@ -59,8 +59,13 @@ def build_app(app: App, settings: AppSettings) -> BuiltApp:
         )
         for service in settings.services
     }
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    register_nag(app)
     return BuiltApp(data=data, services=services)
+
+
+def register_nag(app: App) -> None:
+    """Run the cdk-nag AwsSolutions pack on every synthesis of `app`; a finding fails it."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
 
 
 def settings_from_context(app: App) -> AppSettings:

@@ -1,0 +1,81 @@
+"""Helpers for the infrastructure tests: the app under test, its settings, and template look-ups."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+INFRA_DIR = Path(__file__).resolve().parents[1]
+if str(INFRA_DIR) not in sys.path:
+    sys.path.append(str(INFRA_DIR))
+
+from aws_cdk import App  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+from stacks.app_builder import AppSettings, BuiltApp  # noqa: E402
+from stacks.settings import DataSettings, GitHubSettings, Tagging  # noqa: E402
+from stacks.stages import DEFAULT_STAGES, service_settings  # noqa: E402
+
+REPOSITORY = "acme-ml/text-classifier"
+ALARM_EMAIL = "oncall@example.com"
+DEPLOY_ENVIRONMENTS = ("production",)
+TAGGING = Tagging(project="text-classifier", owner="ml-team")
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context (feature flags) `cdk synth` gets from cdk.json, so tests synthesize the same app."""
+    return json.loads((INFRA_DIR / "cdk.json").read_text(encoding="utf-8"))["context"]
+
+
+def new_app(outdir: Path) -> App:
+    return App(context=cdk_json_context(), outdir=str(outdir))
+
+
+def app_settings() -> AppSettings:
+    """The settings the shared synthesis uses: the real stages, plus a repository and an e-mail."""
+    github = GitHubSettings(repository=REPOSITORY, deploy_environments=DEPLOY_ENVIRONMENTS)
+    return AppSettings(
+        data=DataSettings(github=github),
+        services=tuple(service_settings(stage, alarm_email=ALARM_EMAIL) for stage in DEFAULT_STAGES),
+        tagging=TAGGING,
+    )
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """A synthesized app: its stacks, their templates and the cloud assembly directory."""
+
+    built: BuiltApp
+    settings: AppSettings
+    outdir: Path
+
+    def template(self, stage: str) -> Template:
+        return Template.from_stack(self.built.services[stage])
+
+    def data_template(self) -> Template:
+        return Template.from_stack(self.built.data)
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.outdir / "manifest.json").read_text(encoding="utf-8"))
+
+    def validation_report(self) -> dict[str, Any]:
+        return json.loads((self.outdir / "validation-report.json").read_text(encoding="utf-8"))
+
+
+def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    """Logical id -> resource (Type, Properties, ...) for every resource of `resource_type`."""
+    return template.find_resources(resource_type)
+
+
+def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
+    """The single resource of `resource_type`: (logical id, properties)."""
+    found = resources(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    ((logical_id, resource),) = found.items()
+    return logical_id, resource.get("Properties", {})
+
+
+def ref(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}

@@ -1,0 +1,97 @@
+"""cdk-nag's AwsSolutions pack runs on every synthesis; every accepted finding carries a reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from infra_constructs.api_gateway_logging import PUSH_TO_CLOUDWATCH_POLICY, ApiGatewayLogging
+from infra_support import Synthesized, new_app
+from stacks.app_builder import register_nag
+
+MANAGED = "Policy::arn:<AWS::Partition>:iam::aws:policy/"
+# Every finding the app accepts, and where: anything new must be fixed or argued for here too.
+ACKNOWLEDGED = {
+    f"AwsSolutions-IAM4[{MANAGED}service-role/AmazonAPIGatewayPushToCloudWatchLogs]": {
+        "TextClassifier-Data/ApiGatewayLogging/Role"
+    },
+    "AwsSolutions-IAM5[Resource::<DvcRemoteD5F80A5E.Arn>/dvc/*]": {
+        "TextClassifier-Data/GitHub/TrainRole",
+        "TextClassifier-Data/GitHub/DeployRole",
+    },
+    f"AwsSolutions-IAM4[{MANAGED}service-role/AWSCodeDeployRoleForLambdaLimited]": {
+        "TextClassifier-dev/Deployment/Group/ServiceRole",
+        "TextClassifier-prod/Deployment/Group/ServiceRole",
+    },
+    "AwsSolutions-APIG3": {
+        "TextClassifier-dev/Api/Api/DeploymentStage.dev",
+        "TextClassifier-prod/Api/Api/DeploymentStage.prod",
+    },
+    "AwsSolutions-APIG4": {"TextClassifier-dev/Api/Api", "TextClassifier-prod/Api/Api"},
+    "AwsSolutions-COG4": {"TextClassifier-dev/Api/Api", "TextClassifier-prod/Api/Api"},
+    # X-Ray, on in prod only.
+    "AwsSolutions-IAM5[Resource::*]": {"TextClassifier-prod/Serving/Role"},
+}
+
+
+def _nag_report(outdir: Path) -> dict:
+    report = json.loads((outdir / "validation-report.json").read_text(encoding="utf-8"))
+    (nag,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    return nag
+
+
+def test_app_passes_cdk_nag(synthesized: Synthesized):
+    nag = _nag_report(synthesized.outdir)
+    assert nag["conclusion"] == "success"
+    assert nag["violations"] == []
+
+
+def test_every_acknowledgement_is_expected_placed_and_explained(synthesized: Synthesized):
+    suppressed = _nag_report(synthesized.outdir)["suppressedViolations"]
+    placed: dict[str, set[str]] = {}
+    for finding in suppressed:
+        assert len(finding["reason"]) >= 60, finding["ruleName"]
+        placed.setdefault(finding["ruleName"], set()).add(finding["acknowledgedAt"])
+    assert placed == ACKNOWLEDGED
+
+
+def _synth_stack(tmp_path: Path, build) -> Path:
+    app = new_app(tmp_path)
+    build(Stack(app, "Probe"))
+    register_nag(app)
+    app.synth()
+    return tmp_path
+
+
+def test_an_unacknowledged_finding_fails_synthesis(tmp_path: Path):
+    def bucket_without_tls_or_logs(stack: Stack) -> None:
+        s3.Bucket(stack, "Bucket")
+
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        _synth_stack(tmp_path, bucket_without_tls_or_logs)
+    rules = {v["ruleName"] for v in _nag_report(tmp_path)["violations"]}
+    assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
+
+
+def test_an_acknowledgement_covers_only_its_own_finding(tmp_path: Path):
+    """The logging construct's acknowledged managed policy passes; the same policy elsewhere fails."""
+
+    def logging_role_and_a_copy(stack: Stack) -> None:
+        ApiGatewayLogging(stack, "Logging")
+        iam.Role(
+            stack,
+            "Copy",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(PUSH_TO_CLOUDWATCH_POLICY)],
+        )
+
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        _synth_stack(tmp_path, logging_role_and_a_copy)
+    nag = _nag_report(tmp_path)
+    violating = {c["constructPath"] for v in nag["violations"] for c in v["violatingConstructs"]}
+    assert violating == {"Probe/Copy/Resource"}
+    assert {f["acknowledgedAt"] for f in nag["suppressedViolations"]} == {"Probe/Logging/Role"}

@@ -1,0 +1,99 @@
+"""Service settings other than the stages' own: CORS on, API key off, x86_64, another schema."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Template
+from infra_support import TAGGING, Synthesized, new_app, only, resources
+from stacks.app_builder import register_nag
+from stacks.service_stack import ServiceStack
+from stacks.settings import CLASSIFY_REQUEST_SCHEMA, ServiceSettings, SettingsError
+from stacks.stages import service_settings
+
+ORIGIN = "https://classifier.example.com"
+
+
+def _synth(outdir: Path, settings: ServiceSettings) -> tuple[ServiceStack, Template]:
+    app = new_app(outdir)
+    stack = ServiceStack(app, f"TextClassifier-{settings.stage}", settings=settings, tagging=TAGGING)
+    register_nag(app)
+    return stack, Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def open_api_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("open-api")
+
+
+@pytest.fixture(scope="module")
+def open_api(open_api_outdir: Path) -> Template:
+    """A stage with CORS for one origin, no API key, on x86_64."""
+    base = service_settings("demo")
+    settings = replace(
+        base,
+        api=replace(base.api, cors_allow_origins=(ORIGIN,), api_key_required=False),
+        function=replace(base.function, architecture="x86_64"),
+    )
+    return _synth(open_api_outdir, settings)[1]
+
+
+def test_cors_adds_preflight_without_a_key(open_api: Template):
+    options = [
+        m["Properties"]
+        for m in resources(open_api, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    assert len(options) == 5  # root, three routes, catch-all
+    for method in options:
+        assert method.get("ApiKeyRequired", False) is False
+        assert method["Integration"]["Type"] == "MOCK"
+
+
+def test_cors_origin_reaches_gateway_errors_and_the_handler(open_api: Template):
+    for response in resources(open_api, "AWS::ApiGateway::GatewayResponse").values():
+        headers = response["Properties"]["ResponseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
+    _, function = only(open_api, "AWS::Lambda::Function")
+    assert function["Environment"]["Variables"]["CORS_ALLOW_ORIGINS"] == ORIGIN
+
+
+def test_without_api_keys_there_is_no_key_plan_or_key_output(open_api: Template):
+    for method in resources(open_api, "AWS::ApiGateway::Method").values():
+        assert method["Properties"].get("ApiKeyRequired", False) is False
+    assert not resources(open_api, "AWS::ApiGateway::ApiKey")
+    assert not resources(open_api, "AWS::ApiGateway::UsagePlan")
+    assert "ApiKeyId" not in open_api.to_json()["Outputs"]
+
+
+def test_x86_64_function_is_built_for_linux_amd64(open_api: Template, open_api_outdir: Path):
+    _, function = only(open_api, "AWS::Lambda::Function")
+    assert function["Architectures"] == ["x86_64"]
+    assets = json.loads((open_api_outdir / "TextClassifier-demo.assets.json").read_text(encoding="utf-8"))
+    (image,) = assets["dockerImages"].values()
+    assert image["source"]["platform"] == "linux/amd64"
+
+
+def test_a_changed_schema_is_deployed_to_the_stage(tmp_path: Path, synthesized: Synthesized):
+    schema = json.loads(CLASSIFY_REQUEST_SCHEMA.read_text(encoding="utf-8"))
+    schema["properties"]["text"]["maxLength"] = 1000
+    schema_path = tmp_path / "classify_request.schema.json"
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    dev = service_settings("dev")
+    _, template = _synth(
+        tmp_path / "out", replace(dev, api=replace(dev.api, request_schema_path=schema_path))
+    )
+    assert only(template, "AWS::ApiGateway::Model")[1]["Schema"] == schema
+    deployed = only(template, "AWS::ApiGateway::Stage")[1]["DeploymentId"]
+    before = only(synthesized.template("dev"), "AWS::ApiGateway::Stage")[1]["DeploymentId"]
+    assert deployed != before
+
+
+def test_a_missing_schema_stops_the_synthesis(tmp_path: Path):
+    dev = service_settings("dev")
+    settings = replace(dev, api=replace(dev.api, request_schema_path=tmp_path / "missing.json"))
+    with pytest.raises(SettingsError, match="missing"):
+        _synth(tmp_path / "out", settings)
