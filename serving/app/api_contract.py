@@ -80,10 +80,11 @@ def match_route(event: Any) -> str:
 def header(event: dict[str, Any], name: str) -> str | None:
     """A request header by case-insensitive name (``headers`` first, then ``multiValueHeaders``)."""
     name = name.lower()
-    for key, value in (event.get("headers") or {}).items():
+    headers, multi_value_headers = event.get("headers"), event.get("multiValueHeaders")
+    for key, value in headers.items() if isinstance(headers, dict) else ():
         if key.lower() == name and isinstance(value, str):
             return value
-    for key, values in (event.get("multiValueHeaders") or {}).items():
+    for key, values in multi_value_headers.items() if isinstance(multi_value_headers, dict) else ():
         if key.lower() == name and isinstance(values, list) and values:
             return values[0]
     return None
@@ -220,6 +221,18 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def cors_headers(request_origin: str | None, allowed_origins: tuple[str, ...]) -> dict[str, str]:
+    """The CORS header for a browser origin this deployment allows; none for any other caller.
+
+    API Gateway answers the preflight; with a proxy integration the actual answer must carry the header.
+    """
+    if "*" in allowed_origins:
+        return {"Access-Control-Allow-Origin": "*"}
+    if request_origin and request_origin in allowed_origins:
+        return {"Access-Control-Allow-Origin": request_origin, "Vary": "Origin"}
+    return {}
 
 
 def error_response(error: ClientError) -> dict[str, Any]:

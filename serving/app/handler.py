@@ -7,8 +7,13 @@ its own module so this one only wires them and measures (``telemetry``).
 
     POST /classify  {"text": "..."} or {"texts": [...]}, optional "top_k"  -> label and top-k scores
     GET  /model     what is deployed: version, classes, metrics, training data and settings
+
+Configuration (environment): MODEL_DIR (model directory, default ``data/`` beside the code),
+CORS_ALLOW_ORIGINS (comma-separated browser origins, or ``*``), AWS_EMF_NAMESPACE and
+AWS_EMF_SERVICE_NAME (metrics, see ``telemetry``).
 """
 
+import os
 import time
 
 _imports_started = time.perf_counter()
@@ -35,7 +40,14 @@ def _load_model() -> model_artifact.Model:
     return model
 
 
+def _allowed_origins() -> tuple[str, ...]:
+    """Browser origins allowed to call the API: ``$CORS_ALLOW_ORIGINS``, comma-separated (empty: none)."""
+    configured = os.environ.get("CORS_ALLOW_ORIGINS", "")
+    return tuple(origin.strip() for origin in configured.split(",") if origin.strip())
+
+
 MODEL = _load_model()
+CORS_ALLOW_ORIGINS = _allowed_origins()
 
 
 def lambda_handler(event: dict, context: object) -> dict:
@@ -56,6 +68,9 @@ def lambda_handler(event: dict, context: object) -> dict:
         record.error_code = "internal_error"
         telemetry.log_exception("unhandled error", error, record.request_id)
         response = api_contract.internal_error_response(record.request_id)
+    if CORS_ALLOW_ORIGINS and isinstance(event, dict):
+        origin = api_contract.header(event, "origin")
+        response["headers"].update(api_contract.cors_headers(origin, CORS_ALLOW_ORIGINS))
     record.status = response["statusCode"]
     record.latency_ms = (time.perf_counter() - started) * 1000.0
     telemetry.record_request(record)

@@ -79,16 +79,15 @@ class TfidfFeaturizer:
         return grams
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The document's non-zero features: ascending feature indices and their float64 weights."""
-        lookup = self._vocabulary.get
-        counts: dict[int, int] = {}
-        for gram, count in Counter(self.ngrams(self.tokens(text))).items():
-            index = lookup(gram)
-            if index is not None:
-                counts[index] = count
-        indices = np.fromiter(sorted(counts), dtype=np.intp, count=len(counts))
-        weights = np.fromiter((counts[i] for i in indices), dtype=np.float64, count=len(counts))
-        return indices, self._weigh(indices, weights)
+        """The document's non-zero features: feature indices (unordered) and their float64 weights.
+
+        Mapping every n-gram to its index before counting keeps the whole loop in C (map, Counter).
+        """
+        counts = Counter(map(self._vocabulary.get, self.ngrams(self.tokens(text))))
+        counts.pop(None, None)  # the n-grams outside the vocabulary
+        indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        term_counts = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        return indices, self._weigh(indices, term_counts)
 
     def _weigh(self, indices: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Term frequency -> tf-idf -> normalised, in scikit-learn's order."""

@@ -161,3 +161,26 @@ def test_get_model_with_no_headers_at_all(handler, bbc_manifest):
 def test_query_string_is_ignored(handler):
     response, _ = invoke(handler, rest_event("GET", "/model", query={"verbose": "1"}))
     assert response["statusCode"] == 200
+
+
+@pytest.mark.parametrize("body", ['{"text": "Parliament debated the bill"}', "{"], ids=["success", "error"])
+def test_allowed_browser_origins_get_the_cors_header(handler, monkeypatch, body):
+    monkeypatch.setattr(handler, "CORS_ALLOW_ORIGINS", ("https://app.example",))
+    headers = {"Content-Type": "application/json", "origin": "https://app.example"}
+    response = handler.lambda_handler(rest_event("POST", "/classify", body, headers=headers), LambdaContext())
+    assert response["headers"]["Access-Control-Allow-Origin"] == "https://app.example"
+    assert response["headers"]["Vary"] == "Origin"
+
+
+def test_other_origins_and_unconfigured_deployments_get_no_cors_header(handler, monkeypatch):
+    event = rest_event("GET", "/model", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in handler.lambda_handler(event, LambdaContext())["headers"]
+    monkeypatch.setattr(handler, "CORS_ALLOW_ORIGINS", ("https://app.example",))
+    assert "Access-Control-Allow-Origin" not in handler.lambda_handler(event, LambdaContext())["headers"]
+
+
+def test_cors_origins_come_from_the_environment(handler, monkeypatch):
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", " https://a.example, https://b.example ,")
+    assert handler._allowed_origins() == ("https://a.example", "https://b.example")
+    monkeypatch.delenv("CORS_ALLOW_ORIGINS")
+    assert handler._allowed_origins() == ()

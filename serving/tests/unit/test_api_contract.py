@@ -10,6 +10,7 @@ from api_contract import (
     ClientError,
     check_content_type,
     classify_response,
+    cors_headers,
     error_response,
     header,
     internal_error_response,
@@ -142,3 +143,19 @@ def test_internal_error_response_names_only_the_request_id():
     body = json.loads(internal_error_response("req-1")["body"])
     assert body == {"error": {"code": "internal_error", "message": "internal error; quote request id req-1"}}
     assert json.loads(internal_error_response(None)["body"])["error"]["message"] == "internal error"
+
+
+def test_headers_of_the_wrong_shape_are_ignored():
+    assert header({"headers": ["Origin"], "multiValueHeaders": "x"}, "origin") is None
+
+
+def test_cors_headers():
+    allowed = ("https://app.example", "https://admin.example")
+    assert cors_headers("https://app.example", allowed) == {
+        "Access-Control-Allow-Origin": "https://app.example",
+        "Vary": "Origin",
+    }
+    assert cors_headers("https://evil.example", allowed) == {}
+    assert cors_headers(None, allowed) == {}
+    assert cors_headers("https://any.example", ("*",)) == {"Access-Control-Allow-Origin": "*"}
+    assert cors_headers("https://app.example", ()) == {}

@@ -1,0 +1,54 @@
+"""The artifact training actually writes is accepted by serving and predicts exactly like its pipeline.
+
+The other serving tests use an exporter written from the contract alone; this one closes the loop with
+training's own exporter, so a drift on either side of serving/MODEL_ARTIFACT.md fails here.
+"""
+
+import numpy as np
+import pytest
+from model_artifact import load_model
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from serving.tests.artifact_export import bbc_news
+from training.export import export_model
+
+METADATA = {
+    "data": {"source": "bbc-news", "train_documents": 150, "test_documents": 0},
+    "metrics": {"accuracy": 0.0, "macro_f1": 0.0, "baseline_accuracy": 0.0},
+    "params": {},
+}
+
+
+@pytest.mark.parametrize(
+    ("vectorizer_params", "labels_kept"),
+    [
+        ({"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "token_pattern": r"(?u)\b\w+\b"}, None),
+        ({"strip_accents": "unicode", "norm": None}, ("sports", "tech")),
+    ],
+    ids=["multiclass", "binary"],
+)
+def test_training_export_round_trip(tmp_path, vectorizer_params, labels_kept):
+    texts, labels = bbc_news(per_class=30)
+    if labels_kept:
+        keep = [i for i, label in enumerate(labels) if label in labels_kept]
+        texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+    pipeline = Pipeline(
+        [("tfidf", TfidfVectorizer(**vectorizer_params)), ("clf", LogisticRegression(C=10.0))]
+    )
+    with threadpool_limits(limits=1):
+        pipeline.fit(texts, labels)
+    result = export_model(pipeline, tmp_path, METADATA)
+
+    model = load_model(tmp_path)
+    assert model.version == result.version
+    assert model.classifier.classes == [str(c) for c in pipeline.classes_]
+
+    unseen, _ = bbc_news(per_class=33)
+    probe = [*unseen[30::33], "", "Café ÉTÉ naïve", "!!!"]
+    expected = pipeline.predict_proba(probe)
+    for text, proba, label in zip(probe, expected, pipeline.predict(probe), strict=True):
+        assert np.abs(model.classifier.predict_proba(text) - proba).max() <= 1e-9
+        assert model.classifier.classify([text], 1)[0].label == label
