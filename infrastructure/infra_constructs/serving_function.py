@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -13,6 +13,8 @@ from stacks.settings import FunctionSettings, TelemetrySettings
 from infra_constructs.nag import acknowledge
 
 LIVE_ALIAS = "live"
+# The model files the Dockerfile copies into the image (serving/MODEL_ARTIFACT.md).
+MODEL_FILES = ("data/model.npz", "data/model.json")
 
 _PLATFORMS = {"x86_64": ecr_assets.Platform.LINUX_AMD64, "arm64": ecr_assets.Platform.LINUX_ARM64}
 _ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
@@ -54,6 +56,7 @@ class ServingFunction(Construct):
         tracing: bool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._warn_if_model_missing(settings)
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -73,8 +76,8 @@ class ServingFunction(Construct):
             description=f"Text classifier ({stage})",
             code=lambda_.DockerImageCode.from_image_asset(
                 str(settings.image_directory),
+                # What enters the build context is decided by the serving app's .dockerignore.
                 platform=_PLATFORMS[settings.architecture],
-                exclude=["tests", "**/__pycache__", "**/*.pyc"],
             ),
             architecture=_ARCHITECTURES[settings.architecture],
             memory_size=settings.memory_mb,
@@ -99,3 +102,13 @@ class ServingFunction(Construct):
             version=self.function.current_version,
             provisioned_concurrent_executions=settings.provisioned_concurrency or None,
         )
+
+    def _warn_if_model_missing(self, settings: FunctionSettings) -> None:
+        """Synthesis works without the model (a fresh clone has none); building the image does not."""
+        missing = [name for name in MODEL_FILES if not (settings.image_directory / name).is_file()]
+        if missing:
+            Annotations.of(self).add_warning_v2(
+                "text-classifier:model-missing",
+                f"{', '.join(missing)} not found in {settings.image_directory}: the image cannot be built. "
+                "Run `dvc pull` (or train a model) before `cdk deploy`.",
+            )

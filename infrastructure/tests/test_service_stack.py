@@ -80,6 +80,7 @@ def test_image_platform_matches_function_architecture(
     staged = synthesized.outdir / image["source"]["directory"]
     assert (staged / "Dockerfile").is_file()
     assert "handler.lambda_handler" in (staged / "Dockerfile").read_text()
+    assert not [p for p in staged.rglob("*") if "__pycache__" in p.parts or p.parent.name == "tests"]
     image_uri = json.dumps(_function(template)[1]["Code"]["ImageUri"])
     assert image["destinations"]
     assert next(iter(image["destinations"].values()))["imageTag"] in image_uri

@@ -7,7 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from aws_cdk import Stack
 from aws_cdk.assertions import Template
+from infra_constructs.serving_function import MODEL_FILES, ServingFunction
 from infra_support import TAGGING, Synthesized, new_app, only, resources
 from stacks.app_builder import register_nag
 from stacks.service_stack import ServiceStack
@@ -97,3 +99,33 @@ def test_a_missing_schema_stops_the_synthesis(tmp_path: Path):
     settings = replace(dev, api=replace(dev.api, request_schema_path=tmp_path / "missing.json"))
     with pytest.raises(SettingsError, match="missing"):
         _synth(tmp_path / "out", settings)
+
+
+def _model_warnings(tmp_path: Path, model_files: tuple[str, ...]) -> list[str]:
+    image_dir = tmp_path / "app"
+    (image_dir / "data").mkdir(parents=True)
+    (image_dir / "Dockerfile").write_text('FROM scratch\nCMD ["handler.lambda_handler"]\n', encoding="utf-8")
+    for name in model_files:
+        (image_dir / name).write_bytes(b"model")
+    stack = Stack(new_app(tmp_path / "out"), "Probe")
+    dev = service_settings("dev")
+    serving = ServingFunction(
+        stack,
+        "Serving",
+        settings=replace(dev.function, image_directory=image_dir),
+        telemetry=dev.telemetry,
+        cors_allow_origins=(),
+        stage="dev",
+        tracing=False,
+    )
+    return [str(entry.data) for entry in serving.node.metadata if entry.type == "aws:cdk:warning"]
+
+
+def test_synthesis_warns_when_the_model_is_not_there(tmp_path: Path):
+    (warning,) = _model_warnings(tmp_path, ())
+    assert "data/model.npz, data/model.json not found" in warning
+    assert "dvc pull" in warning
+
+
+def test_no_warning_when_the_model_is_there(tmp_path: Path):
+    assert _model_warnings(tmp_path, MODEL_FILES) == []
