@@ -306,7 +306,7 @@ def check_splittable(origin: str, labels: list[str], places: list[str], test_siz
     counts = collections.Counter(labels)
     if len(counts) < 2:
         found = ", ".join(repr(label) for label in counts) or "none"
-        raise DataError(f"{origin}: found {len(counts)} label ({found}); a classifier needs at least 2")
+        raise DataError(f"{origin}: found {len(counts)} distinct label(s) ({found}); a classifier needs 2+")
     for label, count in sorted(counts.items()):
         if count < 2:
             where = places[labels.index(label)]

@@ -129,7 +129,9 @@ def test_bad_file_is_reported_with_file_and_line(tmp_path, name, content, expect
 
 def test_fewer_than_two_labels(tmp_path):
     path = _write(tmp_path / "d.csv", "text,label\na,only\nb,only\nc,only\n")
-    with pytest.raises(DataError, match=r"found 1 label \('only'\); a classifier needs at least 2") as error:
+    with pytest.raises(
+        DataError, match=r"found 1 distinct label\(s\) \('only'\); a classifier needs 2\+"
+    ) as error:
         _load(path)
     assert str(path) in str(error.value)
 
