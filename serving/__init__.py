@@ -1,0 +1,1 @@
+"""Serving: the Lambda function (app/), its local runtime (local/) and their tests."""
