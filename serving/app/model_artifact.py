@@ -96,7 +96,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise ModelLoadError(path, "must be a JSON object")
     version = manifest.get("format_version")
-    if version not in SUPPORTED_FORMAT_VERSIONS or isinstance(version, bool):
+    if type(version) is not int or version not in SUPPORTED_FORMAT_VERSIONS:
         raise ModelLoadError(
             path,
             f"format_version {version!r} is not supported by this serving code "

@@ -59,7 +59,7 @@ def test_manifest_that_is_not_an_object(model_dir):
     assert "must be a JSON object" in load_error(model_dir)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, True])
+@pytest.mark.parametrize("version", [2, 0, "1", None, True, 1.0])
 def test_unsupported_format_version(model_dir, version):
     rewrite_manifest(model_dir, format_version=version)
     message = load_error(model_dir)
