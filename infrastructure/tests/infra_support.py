@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,13 @@ from typing import Any
 INFRA_DIR = Path(__file__).resolve().parents[1]
 if str(INFRA_DIR) not in sys.path:
     sys.path.append(str(INFRA_DIR))
+
+# Synthesis runs in a Node.js process. When `npm ci` has installed the Node pinned in package.json,
+# use it: it synthesizes about twice as fast as an older system Node (and without its end-of-life
+# banner). Without it, the system `node` does the same work.
+_PINNED_NODE = INFRA_DIR / "node_modules" / ".bin" / "node"
+if _PINNED_NODE.is_file():
+    os.environ.setdefault("JSII_NODE", str(_PINNED_NODE))
 
 from aws_cdk import App  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
