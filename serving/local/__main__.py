@@ -19,14 +19,18 @@ from serving.local.task_root import BuildContextError
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = _settings(_parser().parse_args(argv))
+    try:
+        settings = _settings(_parser().parse_args(argv))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stop.set())
     gateway = LocalGateway(settings)
     try:
         url = gateway.start()
-    except (DockerfileError, BuildContextError, InitFailed, OSError) as error:
+    except (DockerfileError, BuildContextError, InitFailed, OSError) as error:  # what the user can fix
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"listening on {url}", flush=True)

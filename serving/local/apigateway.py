@@ -122,9 +122,8 @@ def _forwarded_headers(request: HttpRequest, port: int, trace_id: str) -> list[t
         "X-Forwarded-Proto": "http",
         "X-Amzn-Trace-Id": trace_id,
     }
-    kept = [
-        (name, value) for name, value in request.headers if name.lower() not in {a.lower() for a in added}
-    ]
+    replaced = {name.lower() for name in added}
+    kept = [(name, value) for name, value in request.headers if name.lower() not in replaced]
     return kept + list(added.items())
 
 

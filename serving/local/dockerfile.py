@@ -49,6 +49,8 @@ class ImageSpec:
 
 def parse_dockerfile(path: Path) -> ImageSpec:
     """Returns the image's copies, ENV and CMD handler; raises DockerfileError with what to fix."""
+    if not path.is_file():
+        raise DockerfileError(f"no Dockerfile at {path}: pass the image's build context with --context DIR")
     spec = ImageSpec()
     variables = dict(BASE_IMAGE_ENV)
     workdir = TASK_ROOT

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -30,7 +31,7 @@ from serving.local.function_config import FunctionConfig
 from serving.local.http_io import BodyTooLarge, QuietThreadingServer, read_body, send
 from serving.local.invocation import Invocation, OutcomeKind, new_trace_id
 from serving.local.logs import Log, prefixed, stderr_log
-from serving.local.pool import Throttled, WorkerPool
+from serving.local.pool import Throttled, WorkerFactory, WorkerPool
 from serving.local.task_root import build_task_root
 from serving.local.worker import Worker
 
@@ -58,6 +59,19 @@ class Settings:
     stage: str = "local"
     model_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if not 0 <= self.provisioned <= self.workers:
+            raise ValueError(
+                f"provisioned must be between 0 and workers ({self.workers}), got {self.provisioned}"
+            )
+        for name in ("timeout_s", "init_timeout_s", "integration_timeout_s"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.queue_timeout_s < 0:
+            raise ValueError(f"queue_timeout_s must not be negative, got {self.queue_timeout_s}")
 
 
 class LocalGateway:
@@ -129,11 +143,11 @@ class LocalGateway:
             function_env=self.settings.env,
         )
 
-    def _make_worker(self, function: FunctionConfig):
+    def _make_worker(self, function: FunctionConfig) -> WorkerFactory:
         assert self._task_root is not None
         task_root = self._task_root
 
-        def make(name: str, on_change) -> Worker:
+        def make(name: str, on_change: Callable[[Worker], None]) -> Worker:
             return Worker(name, function, task_root, prefixed(self._log, name), on_change)
 
         return make

@@ -182,7 +182,10 @@ class Worker:
         self._retired = True
         self._init_timer.cancel()
         self._init_settled.set()
-        self._log(f"INIT_REPORT Init Duration: {self._since_spawn_ms():.2f} ms Phase: init Status: error")
+        self._log(
+            f"INIT_REPORT Init Duration: {self._since_spawn_ms():.2f} ms Phase: init Status: error "
+            f"Error Type: {error_type}"
+        )
         invocation = self._active
         if invocation is not None:
             self._finish(invocation, Outcome(OutcomeKind.INIT_ERROR, payload, self.init_error))

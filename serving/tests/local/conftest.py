@@ -106,12 +106,17 @@ def call(
     path: str = "/",
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
+    chunked: bool = False,
 ) -> Reply:
     """One HTTP request on a fresh connection, with a generous timeout so a hang fails instead of blocking."""
     url = urlsplit(base_url)
     connection = HTTPConnection(url.hostname, url.port, timeout=60)
     try:
-        connection.request(method, path, body=body, headers=headers or {})
+        if chunked and body is not None:
+            pieces = [body[index : index + 7] for index in range(0, len(body), 7)]
+            connection.request(method, path, body=iter(pieces), headers=headers or {}, encode_chunked=True)
+        else:
+            connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
         return Reply(response.status, response.headers, response.read())
     finally:

@@ -99,17 +99,29 @@ def test_stops_while_a_request_is_in_flight(build_context, http) -> None:
     assert not slow.is_alive()
 
 
-def test_bad_build_context_fails_at_start_with_a_reason(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text('COPY missing.py ${LAMBDA_TASK_ROOT}/\nCMD ["missing.handler"]\n')
+@pytest.mark.parametrize(
+    ("dockerfile", "arguments", "reason"),
+    [
+        ('COPY missing.py ${LAMBDA_TASK_ROOT}/\nCMD ["missing.handler"]\n', [], "missing.py' not found"),
+        (None, [], "no Dockerfile"),
+        ('CMD ["handler.lambda_handler"]\n', ["--workers", "0"], "workers must be at least 1"),
+        ('CMD ["handler.lambda_handler"]\n', ["--timeout", "0"], "timeout_s must be positive"),
+    ],
+)
+def test_bad_configuration_fails_at_start_with_a_reason(
+    tmp_path: Path, dockerfile: str | None, arguments: list[str], reason: str
+) -> None:
+    if dockerfile is not None:
+        (tmp_path / "Dockerfile").write_text(dockerfile)
     result = subprocess.run(
-        [sys.executable, "-m", "serving.local", "--port", "0", "--context", str(tmp_path)],
+        [sys.executable, "-m", "serving.local", "--port", "0", "--context", str(tmp_path), *arguments],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 2
-    assert "missing.py" in result.stderr and "not found" in result.stderr
+    assert reason in result.stderr
     assert "listening on" not in result.stdout
 
 

@@ -52,6 +52,13 @@ def test_binary_request_body_arrives_base64_encoded(serve, http) -> None:
     assert base64.b64decode(event["body"]) == payload
 
 
+def test_chunked_request_body_is_reassembled(serve, http) -> None:
+    body = b'{"text": "sent in pieces by a streaming client"}'
+    event = http(serve().url, "POST", "/classify", body, chunked=True).json()["event"]
+    assert event["headers"]["Transfer-Encoding"] == "chunked"
+    assert event["body"] == body.decode()
+
+
 def test_empty_get_has_null_body_and_query(serve, http) -> None:
     event = http(serve().url, "GET", "/").json()["event"]
     assert (event["resource"], event["body"], event["queryStringParameters"]) == ("/", None, None)
