@@ -5,18 +5,38 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk import Stack
 from aws_cdk.assertions import Template
 from infra_constructs.serving_function import MODEL_FILES, ServingFunction
-from infra_support import TAGGING, Synthesized, new_app, only, resources
+from infra_support import TAGGING, new_app, only, resources
 from stacks.app_builder import register_nag
 from stacks.service_stack import ServiceStack
 from stacks.settings import CLASSIFY_REQUEST_SCHEMA, ServiceSettings, SettingsError
 from stacks.stages import service_settings
 
 ORIGIN = "https://classifier.example.com"
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny stand-in for serving/app: these tests are about the API, not the image's contents."""
+    return _image_dir(tmp_path_factory.mktemp("image"), MODEL_FILES)
+
+
+def _image_dir(root: Path, model_files: tuple[str, ...]) -> Path:
+    image_dir = root / "app"
+    (image_dir / "data").mkdir(parents=True)
+    (image_dir / "Dockerfile").write_text('FROM scratch\nCMD ["handler.lambda_handler"]\n', encoding="utf-8")
+    for name in model_files:
+        (image_dir / name).write_bytes(b"model")
+    return image_dir
+
+
+def _with_image(settings: ServiceSettings, image_dir: Path) -> ServiceSettings:
+    return replace(settings, function=replace(settings.function, image_directory=image_dir))
 
 
 def _synth(outdir: Path, settings: ServiceSettings) -> tuple[ServiceStack, Template]:
@@ -32,13 +52,13 @@ def open_api_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def open_api(open_api_outdir: Path) -> Template:
+def open_api(open_api_outdir: Path, image_dir: Path) -> Template:
     """A stage with CORS for one origin, no API key, on x86_64."""
     base = service_settings("demo")
     settings = replace(
         base,
         api=replace(base.api, cors_allow_origins=(ORIGIN,), api_key_required=False),
-        function=replace(base.function, architecture="x86_64"),
+        function=replace(base.function, architecture="x86_64", image_directory=image_dir),
     )
     return _synth(open_api_outdir, settings)[1]
 
@@ -79,40 +99,37 @@ def test_x86_64_function_is_built_for_linux_amd64(open_api: Template, open_api_o
     assert image["source"]["platform"] == "linux/amd64"
 
 
-def test_a_changed_schema_is_deployed_to_the_stage(tmp_path: Path, synthesized: Synthesized):
+def _deployment_with_schema(outdir: Path, image_dir: Path, schema_path: Path) -> tuple[Template, Any]:
+    dev = _with_image(service_settings("dev"), image_dir)
+    _, template = _synth(outdir, replace(dev, api=replace(dev.api, request_schema_path=schema_path)))
+    return template, only(template, "AWS::ApiGateway::Stage")[1]["DeploymentId"]
+
+
+def test_a_changed_schema_is_deployed_to_the_stage(tmp_path: Path, image_dir: Path):
     schema = json.loads(CLASSIFY_REQUEST_SCHEMA.read_text(encoding="utf-8"))
     schema["properties"]["text"]["maxLength"] = 1000
-    schema_path = tmp_path / "classify_request.schema.json"
-    schema_path.write_text(json.dumps(schema), encoding="utf-8")
-    dev = service_settings("dev")
-    _, template = _synth(
-        tmp_path / "out", replace(dev, api=replace(dev.api, request_schema_path=schema_path))
-    )
+    changed_path = tmp_path / "classify_request.schema.json"
+    changed_path.write_text(json.dumps(schema), encoding="utf-8")
+    _, before = _deployment_with_schema(tmp_path / "before", image_dir, CLASSIFY_REQUEST_SCHEMA)
+    template, after = _deployment_with_schema(tmp_path / "after", image_dir, changed_path)
     assert only(template, "AWS::ApiGateway::Model")[1]["Schema"] == schema
-    deployed = only(template, "AWS::ApiGateway::Stage")[1]["DeploymentId"]
-    before = only(synthesized.template("dev"), "AWS::ApiGateway::Stage")[1]["DeploymentId"]
-    assert deployed != before
+    assert after != before
 
 
-def test_a_missing_schema_stops_the_synthesis(tmp_path: Path):
-    dev = service_settings("dev")
+def test_a_missing_schema_stops_the_synthesis(tmp_path: Path, image_dir: Path):
+    dev = _with_image(service_settings("dev"), image_dir)
     settings = replace(dev, api=replace(dev.api, request_schema_path=tmp_path / "missing.json"))
     with pytest.raises(SettingsError, match="missing"):
         _synth(tmp_path / "out", settings)
 
 
 def _model_warnings(tmp_path: Path, model_files: tuple[str, ...]) -> list[str]:
-    image_dir = tmp_path / "app"
-    (image_dir / "data").mkdir(parents=True)
-    (image_dir / "Dockerfile").write_text('FROM scratch\nCMD ["handler.lambda_handler"]\n', encoding="utf-8")
-    for name in model_files:
-        (image_dir / name).write_bytes(b"model")
     stack = Stack(new_app(tmp_path / "out"), "Probe")
     dev = service_settings("dev")
     serving = ServingFunction(
         stack,
         "Serving",
-        settings=replace(dev.function, image_directory=image_dir),
+        settings=replace(dev.function, image_directory=_image_dir(tmp_path, model_files)),
         telemetry=dev.telemetry,
         cors_allow_origins=(),
         stage="dev",
