@@ -76,6 +76,13 @@ def test_cdk_json_runs_app_py_with_the_environments_python():
     assert json.loads((INFRA_DIR / "cdk.json").read_text())["app"] == "python3 app.py"
 
 
+def test_cdk_cli_does_not_phone_home():
+    """Synthesis must work offline: no notices download, no usage telemetry."""
+    cdk_json = json.loads((INFRA_DIR / "cdk.json").read_text())
+    assert cdk_json["notices"] is False
+    assert cdk_json["context"]["cli-telemetry"] is False
+
+
 def test_cdk_cli_is_pinned_exactly_and_locked():
     package = json.loads((INFRA_DIR / "package.json").read_text())
     lock = json.loads((INFRA_DIR / "package-lock.json").read_text())
