@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --locked
 PORT ?= 3000
 
-.PHONY: help setup demo train serve test test-service test-training test-infra requirements lint format
+.PHONY: help setup demo train check-model check-params serve test test-service test-training requirements lint format
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,12 @@ ifdef DATA
 	$(RUN) python -m training.params set data.source=$(DATA)
 endif
 	$(RUN) dvc repro
+
+check-model: setup ## Quality gate: accuracy floor, and no worse than BASE beyond the tolerance (BASE=main)
+	$(RUN) python -m training.quality_gate $(if $(BASE),--base $(BASE))
+
+check-params: setup ## Validate params.yaml
+	$(RUN) python -m training.params check
 
 serve: setup ## Serve the model on http://127.0.0.1:$(PORT) through the local Lambda runtime
 	$(RUN) python -m serving.local --port $(PORT)

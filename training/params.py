@@ -100,6 +100,10 @@ SCHEMA: dict[str, dict[str, Rule]] = {
             lambda v: v in ("lbfgs", "newton-cg", "sag", "saga"), "lbfgs, newton-cg, sag or saga", "lbfgs"
         ),
     },
+    "gate": {
+        "min_accuracy": Rule(lambda v: _is_number(v) and 0 <= v <= 1, "a number between 0 and 1"),
+        "max_accuracy_drop": Rule(lambda v: _is_number(v) and 0 <= v <= 1, "a number between 0 and 1"),
+    },
 }
 
 
