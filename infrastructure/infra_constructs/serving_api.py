@@ -93,17 +93,22 @@ class ServingApi(Construct):
         self._add_routes(apigw.LambdaIntegration(handler, allow_test_invoke=False), settings)
         add_gateway_errors(self.api, _cors_headers(settings))
         self.api_key = self._add_usage_plan(settings, stage) if settings.api_key_required else None
-        self._acknowledge_public_access()
+        self._acknowledge_public_access(settings.api_key_required)
 
-    def _acknowledge_public_access(self) -> None:
+    def _acknowledge_public_access(self, api_key_required: bool) -> None:
+        clients = (
+            "clients identify with an API key bound to a usage plan (per-key throttle and daily quota), "
+            "under a stage throttle and the function's concurrency cap"
+            if api_key_required
+            else "this stage is deliberately open (api_key_required=False), bounded only by the stage "
+            "throttle and the function's concurrency cap"
+        )
         for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
             acknowledge(
                 self.api,
                 rule,
-                "A public, stateless classifier with no per-user data: clients identify with an API "
-                "key bound to a usage plan (per-key throttle and daily quota), under a stage throttle "
-                "and the function's concurrency cap. IAM or Cognito would force every client to hold "
-                "AWS credentials or a user-pool account.",
+                f"A public, stateless classifier with no per-user data: {clients}. IAM or Cognito "
+                "would force every client to hold AWS credentials or a user-pool account.",
             )
         acknowledge(
             self.api.deployment_stage,

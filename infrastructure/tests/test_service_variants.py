@@ -91,6 +91,14 @@ def test_without_api_keys_there_is_no_key_plan_or_key_output(open_api: Template)
     assert "ApiKeyId" not in open_api.to_json()["Outputs"]
 
 
+def test_an_open_api_is_acknowledged_as_deliberately_open(open_api: Template, open_api_outdir: Path):
+    report = json.loads((open_api_outdir / "validation-report.json").read_text(encoding="utf-8"))
+    (nag,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    reasons = {f["reason"] for f in nag["suppressedViolations"] if f["ruleName"] == "AwsSolutions-APIG4"}
+    assert len(reasons) == 1
+    assert "deliberately open (api_key_required=False)" in reasons.pop()
+
+
 def test_x86_64_function_is_built_for_linux_amd64(open_api: Template, open_api_outdir: Path):
     _, function = only(open_api, "AWS::Lambda::Function")
     assert function["Architectures"] == ["x86_64"]
