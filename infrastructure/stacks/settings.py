@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from aws_cdk import aws_logs as logs
 
@@ -86,6 +86,10 @@ class FunctionSettings:
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
 
     def __post_init__(self) -> None:
+        _require(
+            self.architecture in get_args(Architecture),
+            f"architecture={self.architecture!r}: choose one of {get_args(Architecture)}.",
+        )
         _require(128 <= self.memory_mb <= 10240, f"memory_mb={self.memory_mb}: Lambda allows 128..10240 MB.")
         _require(
             1 <= self.timeout_seconds < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
@@ -201,6 +205,10 @@ class ServiceSettings:
     termination_protection: bool = False
 
     def __post_init__(self) -> None:
+        _require(
+            self.traffic_shift in get_args(TrafficShift),
+            f"traffic_shift={self.traffic_shift!r}: choose one of {get_args(TrafficShift)}.",
+        )
         _require(
             bool(_STAGE_NAME.match(self.stage)),
             f"stage {self.stage!r}: use 1-20 lowercase letters, digits or '-', starting with a letter.",

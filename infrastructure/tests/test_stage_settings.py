@@ -27,6 +27,8 @@ from stacks.stages import STAGES, service_settings
 @pytest.mark.parametrize(
     "make",
     [
+        lambda: FunctionSettings(architecture="arm"),
+        lambda: ServiceSettings(stage="dev", traffic_shift="CANARY_50_PERCENT_1_MINUTE"),
         lambda: FunctionSettings(timeout_seconds=29),
         lambda: FunctionSettings(timeout_seconds=0),
         lambda: FunctionSettings(memory_mb=64),
