@@ -77,6 +77,20 @@ class GitHubCiRoles(Construct):
                 ],
             )
         )
+        self._allow_reading_api_keys(self.deploy_role)
+
+    def _allow_reading_api_keys(self, role: iam.Role) -> None:
+        """The post-deploy smoke test calls the live API, which needs the stage's API key value."""
+        api_keys = Stack.of(self).format_arn(service="apigateway", account="", resource="/apikeys/*")
+        role.add_to_policy(
+            iam.PolicyStatement(sid="ReadApiKeys", actions=["apigateway:GET"], resources=[api_keys])
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]",
+            "Read-only access to API keys, so the deploy workflow can smoke-test the stage it just "
+            "deployed; the keys are created later by the service stacks, so their ids are not known here.",
+        )
 
     def _create_provider(self) -> str:
         provider = iam.OidcProviderNative(

@@ -33,6 +33,9 @@ ACKNOWLEDGED = {
     },
     "AwsSolutions-APIG4": {"TextClassifier-dev/Api/Api", "TextClassifier-prod/Api/Api"},
     "AwsSolutions-COG4": {"TextClassifier-dev/Api/Api", "TextClassifier-prod/Api/Api"},
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]": {
+        "TextClassifier-Data/GitHub/DeployRole"
+    },
     # X-Ray, on in prod only.
     "AwsSolutions-IAM5[Resource::*]": {"TextClassifier-prod/Serving/Role"},
 }

@@ -171,13 +171,16 @@ def test_deploy_role_may_read_the_dvc_prefix_and_assume_the_cdk_bootstrap_roles(
     assert "ManagedPolicyArns" not in role
     statements = _statements(data, role_id)
     assert statements[:3] == _dvc_statements(bucket_id, ["s3:GetObject"])
-    (assume,) = statements[3:]
+    assume, read_keys = statements[3:]
     assert (assume["Action"], assume["Sid"]) == ("sts:AssumeRole", "AssumeCdkBootstrapRoles")
     assumable = [_joined(arn) for arn in assume["Resource"]]
     assert assumable == [
         f"arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cdk-hnb659fds-{kind}-<AWS::AccountId>-<AWS::Region>"
         for kind in BOOTSTRAP_ROLE_KINDS
     ]
+    # Only to read the stage's API key for the post-deploy smoke test.
+    assert (read_keys["Action"], read_keys["Sid"]) == ("apigateway:GET", "ReadApiKeys")
+    assert _joined(read_keys["Resource"]) == "arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*"
 
 
 def test_no_iam_users_keys_or_wildcard_actions(synthesized: Synthesized):
