@@ -8,8 +8,15 @@ UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --locked
 PORT ?= 3000
+STAGE ?= dev
+# The repository whose GitHub workflows may assume the CI roles: GitHub Actions sets it; locally it is
+# read from the origin remote when that is on GitHub.
+GITHUB_REPOSITORY ?= $(shell git remote get-url origin 2>/dev/null | sed -nE 's#.*github\.com[:/]([^/]+/[^/]+)$$#\1#p' | sed 's/\.git$$//')
+CDK := cd infrastructure && ../$(UV) run --locked npx --no-install cdk
+CDK_CONTEXT := $(if $(GITHUB_REPOSITORY),-c github_repository=$(GITHUB_REPOSITORY))
 
-.PHONY: help setup demo train check-model check-params serve test test-service test-training requirements lint format
+.PHONY: help setup infra-setup demo train check-model check-params serve test test-service test-training \
+	test-infra requirements lint format synth deploy destroy bootstrap
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,6 +31,12 @@ $(UV):
 	@touch $@
 
 setup: .venv/.synced ## Create the locked Python environment (.venv)
+
+infrastructure/node_modules/.installed: infrastructure/package.json infrastructure/package-lock.json
+	cd infrastructure && npm ci --no-audit --no-fund
+	@touch $@
+
+infra-setup: setup infrastructure/node_modules/.installed ## Install the pinned CDK CLI and its Node.js
 
 demo: setup ## Train if there is no model, serve it locally, send real requests, print the answers
 	$(RUN) python -m serving.demo --port $(PORT)
@@ -43,7 +56,7 @@ check-params: setup ## Validate params.yaml
 serve: setup ## Serve the model on http://127.0.0.1:$(PORT) through the local Lambda runtime
 	$(RUN) python -m serving.local --port $(PORT)
 
-test: setup ## Run every test (training, serving, infrastructure)
+test: setup infra-setup ## Run every test (training, serving, infrastructure)
 	$(RUN) pytest
 
 test-service: setup ## Run the serving tests (handler, contract, local runtime, end to end)
@@ -51,6 +64,9 @@ test-service: setup ## Run the serving tests (handler, contract, local runtime, 
 
 test-training: setup ## Run the training tests
 	$(RUN) pytest training/tests
+
+test-infra: infra-setup ## CDK assertions, cdk-nag and cfn-lint, offline
+	$(RUN) pytest infrastructure/tests
 
 requirements: setup ## Regenerate serving/app/requirements.txt (the image's pins) from uv.lock
 	$(UV) export --locked --only-group serve --format requirements-txt --no-emit-project \
@@ -63,3 +79,23 @@ lint: setup ## ruff lint and format check
 format: setup ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+synth: infra-setup ## CloudFormation templates of every stack into infrastructure/cdk.out (offline)
+	$(CDK) synth --quiet $(CDK_CONTEXT)
+
+deploy: infra-setup ## Deploy one stage: make deploy STAGE=dev [ALARM_EMAIL=you@example.com]
+	$(CDK) deploy TextClassifier-$(STAGE) -c stage=$(STAGE) $(CDK_CONTEXT) \
+		$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) \
+		--require-approval never --outputs-file cdk.out/$(STAGE)-outputs.json
+
+destroy: infra-setup ## Delete a non-production stage: make destroy STAGE=dev
+	@if [ "$(STAGE)" = prod ]; then echo "Refusing to destroy prod." >&2; exit 1; fi
+	$(CDK) destroy TextClassifier-$(STAGE) -c stage=$(STAGE) $(CDK_CONTEXT) --force
+
+bootstrap: infra-setup ## Once per account: cdk bootstrap, the data/CI stack, the DVC remote's bucket
+	@if [ -z "$(GITHUB_REPOSITORY)" ]; then \
+		echo "Set GITHUB_REPOSITORY=owner/repo (the repository whose workflows may assume the CI roles)." >&2; exit 1; fi
+	$(CDK) bootstrap $(CDK_CONTEXT)
+	$(CDK) deploy TextClassifier-Data $(CDK_CONTEXT) --outputs-file cdk.out/data-outputs.json
+	$(RUN) dvc remote modify s3 url "$$($(RUN) python -c 'import json; print(json.load(open("infrastructure/cdk.out/data-outputs.json"))["TextClassifier-Data"]["DvcRemoteUrl"])')"
+	@echo "Commit .dvc/config so that everyone (and CI) uses the bucket: git commit .dvc/config"
