@@ -50,6 +50,20 @@ endif
 check-model: setup ## Quality gate: accuracy floor, and no worse than BASE beyond the tolerance (BASE=main)
 	$(RUN) python -m training.quality_gate $(if $(BASE),--base $(BASE))
 
+.PHONY: metrics-report commit-model fetch-newsgroups smoke-test
+metrics-report: setup ## Markdown diff against BASE (default HEAD): gate, metrics, params, classes [OUTPUT=file]
+	@$(RUN) python -m training.metrics_report $(if $(BASE),--base $(BASE)) $(if $(OUTPUT),--output $(OUTPUT))
+
+# What a retraining changes in git: the model's pointer and the metrics (the model itself goes to DVC).
+MODEL_POINTERS := dvc.lock training/reports/metrics.json training/reports/data.json
+commit-model: ## Commit a retrained model's dvc.lock and metrics, if they changed (the train workflow's commit)
+	git add $(MODEL_POINTERS)
+	@if git diff --cached --quiet -- $(MODEL_POINTERS); then echo "The model did not change: nothing to commit."; \
+	else git commit --quiet -m "Retrained model: dvc.lock and metrics" -- $(MODEL_POINTERS) && git log -1 --oneline; fi
+
+fetch-newsgroups: setup ## Download 20 Newsgroups into scikit-learn's cache (SCIKIT_LEARN_DATA)
+	$(RUN) python -c 'from training.data_sources import load_twenty_newsgroups; load_twenty_newsgroups()'
+
 check-params: setup ## Validate params.yaml
 	$(RUN) python -m training.params check
 
@@ -72,9 +86,11 @@ requirements: setup ## Regenerate serving/app/requirements.txt (the image's pins
 	$(UV) export --locked --only-group serve --format requirements-txt --no-emit-project \
 		--output-file serving/app/requirements.txt --quiet
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check; actionlint and zizmor on the GitHub workflows
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) actionlint
+	$(RUN) zizmor --offline --quiet .github
 
 format: setup ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
@@ -87,6 +103,10 @@ deploy: infra-setup ## Deploy one stage: make deploy STAGE=dev [ALARM_EMAIL=you@
 	$(CDK) deploy TextClassifier-$(STAGE) -c stage=$(STAGE) $(CDK_CONTEXT) \
 		$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) \
 		--require-approval never --outputs-file cdk.out/$(STAGE)-outputs.json
+
+smoke-test: setup ## POST a known text to a deployed STAGE, or to URL=... [API_KEY=...]: expects 200 and a label
+	$(RUN) python .github/scripts/smoke_test.py --stage $(STAGE) $(if $(URL),--url $(URL)) \
+		$(if $(SUMMARY),--summary $(SUMMARY))
 
 destroy: infra-setup ## Delete a non-production stage: make destroy STAGE=dev
 	@if [ "$(STAGE)" = prod ]; then echo "Refusing to destroy prod." >&2; exit 1; fi
