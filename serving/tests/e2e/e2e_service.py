@@ -25,13 +25,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_service(model_dir: Path, workers: int = 2) -> Iterator[str]:
-    """Starts the local API Gateway + Lambda runtime on a free port and stops it (SIGINT) afterwards."""
+def running_service(model_dir: Path, workers: int = 2, project: Path = REPO_ROOT) -> Iterator[str]:
+    """Starts the local API Gateway + Lambda runtime of `project` on a free port; stops it with SIGINT."""
     port = free_port()
     command = [sys.executable, "-m", "serving.local", "--port", str(port), "--workers", str(workers)]
     command += ["--model-dir", str(model_dir)]
     process = subprocess.Popen(
-        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     log: list[str] = []
     ready = threading.Event()
