@@ -25,17 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_embedded_metrics.config import get_config
-from aws_embedded_metrics.logger.metrics_logger import MetricsLogger
-from aws_embedded_metrics.logger.metrics_logger_factory import create_metrics_logger
+import emf
 
 NAMESPACE = os.environ.get("AWS_EMF_NAMESPACE") or "TextClassifier"
 SERVICE = os.environ.get("AWS_EMF_SERVICE_NAME") or "text-classifier"
-
-# Outside Lambda, aws-embedded-metrics would otherwise probe the EC2 metadata address and a local agent
-# on the first flush; writing to stdout is what a local run wants. On Lambda it detects Lambda itself.
-if not get_config().environment and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-    get_config().environment = "local"
 
 
 @dataclass
@@ -71,23 +64,20 @@ def log_exception(message: str, error: BaseException, request_id: str | None = N
 
 def record_model_load(milliseconds: float, model_version: str, n_features: int, n_classes: int) -> None:
     """The ``ModelLoadTime`` metric, emitted once at init."""
-    metrics = _new_metrics()
-    metrics.put_metric("ModelLoadTime", milliseconds, "Milliseconds")
-    metrics.set_property("modelVersion", model_version)
-    metrics.set_property("features", n_features)
-    metrics.set_property("classes", n_classes)
-    _flush(metrics, None)
+    properties = {"modelVersion": model_version, "features": n_features, "classes": n_classes}
+    _emit([("ModelLoadTime", milliseconds, "Milliseconds")], properties, None)
 
 
 def record_request(record: RequestRecord) -> None:
     """The per-request metrics and properties, as one EMF line."""
-    metrics = _new_metrics()
-    metrics.put_metric("Latency", record.latency_ms, "Milliseconds")
-    metrics.put_metric("ClientError", 1 if 400 <= record.status < 500 else 0, "Count")
-    metrics.put_metric("ServerError", 1 if record.status >= 500 else 0, "Count")
+    metrics = [
+        ("Latency", record.latency_ms, "Milliseconds"),
+        ("ClientError", 1 if 400 <= record.status < 500 else 0, "Count"),
+        ("ServerError", 1 if record.status >= 500 else 0, "Count"),
+    ]
     if record.batch_size is not None:
-        metrics.put_metric("BatchSize", record.batch_size, "Count")
-        metrics.put_metric("InputCharacters", record.input_characters or 0, "Count")
+        metrics.append(("BatchSize", record.batch_size, "Count"))
+        metrics.append(("InputCharacters", record.input_characters or 0, "Count"))
     properties = {
         "requestId": record.request_id,
         "apiRequestId": record.api_request_id,
@@ -97,22 +87,13 @@ def record_request(record: RequestRecord) -> None:
         "labels": record.labels,
         "modelVersion": record.model_version,
     }
-    for key, value in properties.items():
-        metrics.set_property(key, value)
-    _flush(metrics, record.request_id)
+    _emit(metrics, properties, record.request_id)
 
 
-def _new_metrics() -> MetricsLogger:
-    metrics = create_metrics_logger()
-    metrics.set_namespace(NAMESPACE)
-    metrics.set_dimensions({"Service": SERVICE}, use_default=False)
-    return metrics
-
-
-def _flush(metrics: MetricsLogger, request_id: str | None) -> None:
+def _emit(metrics: list[tuple[str, float, str]], properties: dict[str, Any], request_id: str | None) -> None:
     """Metrics must never break a response: a failure to emit them is logged and swallowed."""
     try:
-        metrics.flush_sync()
+        _write(emf.record(NAMESPACE, {"Service": SERVICE}, metrics, properties))
     except Exception as error:
         log_exception("metrics could not be emitted", error, request_id)
 

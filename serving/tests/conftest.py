@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-# aws-embedded-metrics reads its configuration at import: without this it would probe the EC2 metadata
-# address on the first flush. Must run before anything imports the serving modules.
+# aws-embedded-metrics (the reference the EMF tests compare serving's records with) reads its
+# configuration at import: without this it would probe the EC2 metadata address on a flush.
 os.environ.setdefault("AWS_EMF_ENVIRONMENT", "Local")
 
 import pytest
