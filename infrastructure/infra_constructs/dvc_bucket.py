@@ -6,13 +6,17 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra_constructs.checkov_skips import skip_check
+
 
 class DvcBucket(Construct):
     """The DVC remote bucket and the bucket receiving its server access logs.
 
     Models and data are the project's memory: the bucket outlives the stack (RETAIN), and an
     overwritten or deleted object stays recoverable for `noncurrent_version_days` before it expires.
-    Access logs record who pulled or pushed what.
+    Access logs record who pulled or pushed what; that bucket is versioned too, so a deleted or
+    overwritten log also stays recoverable for `noncurrent_version_days` (logs expire after
+    `access_log_days`, then linger that long as old versions).
     """
 
     def __init__(
@@ -28,7 +32,21 @@ class DvcBucket(Construct):
             self,
             "AccessLogs",
             **_private_bucket_options(),
-            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(access_log_days))],
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-logs",
+                    expiration=Duration.days(access_log_days),
+                    noncurrent_version_expiration=Duration.days(noncurrent_version_days),
+                )
+            ],
+        )
+        skip_check(
+            self.access_logs,
+            "CKV_AWS_18",
+            "This bucket is the access-log destination itself: logging it into itself would log every "
+            "log delivery, and into another bucket only moves the question. Its writer is the S3 "
+            "logging service alone.",
         )
         self.bucket = s3.Bucket(
             self,

@@ -12,6 +12,7 @@ from constructs import Construct
 from stacks.settings import AlarmSettings
 
 from infra_constructs.api_metrics import api_stage_metric
+from infra_constructs.checkov_skips import skip_check
 
 
 class ServiceAlarms(Construct):
@@ -34,6 +35,13 @@ class ServiceAlarms(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Topic", display_name="Text classifier alarms", enforce_ssl=True)
+        skip_check(
+            self.topic,
+            "CKV_AWS_26",
+            "The topic carries only alarm state changes (alarm name, threshold, metric value), never "
+            "customer data, and refuses non-TLS publishing. CloudWatch alarms can publish to an encrypted "
+            "topic only with a customer-managed KMS key (not aws/sns): a fee per key for no secret.",
+        )
         if settings.email:
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.email))
         period = Duration.seconds(settings.period_seconds)

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from stacks.settings import ApiSettings, SettingsError
 
+from infra_constructs.checkov_skips import skip_check
 from infra_constructs.gateway_errors import add_gateway_errors
 from infra_constructs.nag import acknowledge
 
@@ -94,6 +95,7 @@ class ServingApi(Construct):
         add_gateway_errors(self.api, _cors_headers(settings))
         self.api_key = self._add_usage_plan(settings, stage) if settings.api_key_required else None
         self._acknowledge_public_access(settings.api_key_required)
+        self._acknowledge_checkov_findings(tracing)
 
     def _acknowledge_public_access(self, api_key_required: bool) -> None:
         clients = (
@@ -117,6 +119,29 @@ class ServingApi(Construct):
             "monthly). Abuse is bounded by API keys, per-key and stage throttling, a daily quota and "
             "the function's reserved-concurrency cap.",
         )
+
+    def _acknowledge_checkov_findings(self, tracing: bool) -> None:
+        """What checkov asks of every API stage and log group, and why this one does without it."""
+        skip_check(
+            self.access_logs,
+            "CKV_AWS_158",
+            "CloudWatch Logs already encrypts the access logs at rest; they hold request metadata (ids, "
+            "source IP, status, latency), never bodies, so a customer-managed KMS key would add cost only.",
+        )
+        skip_check(
+            self.api.deployment_stage,
+            "CKV_AWS_120",
+            "No API Gateway cache: it serves GET only (POST /classify is never cached), GET /model changes "
+            "with each deploy, and the smallest cache (0.5 GB, about $15 a month) would cost as much at "
+            "rest as the rest of a production stage.",
+        )
+        if not tracing:
+            skip_check(
+                self.api.deployment_stage,
+                "CKV_AWS_73",
+                "X-Ray is off in this stage by its settings (ServiceSettings.tracing) to keep an idle "
+                "development stage free; the production stage traces the API and the function.",
+            )
 
     def _stage_options(self, settings: ApiSettings, stage: str, tracing: bool) -> apigw.StageOptions:
         return apigw.StageOptions(

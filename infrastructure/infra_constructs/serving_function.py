@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from stacks.settings import FunctionSettings, TelemetrySettings
 
+from infra_constructs.checkov_skips import skip_check
 from infra_constructs.nag import acknowledge
 
 LIVE_ALIAS = "live"
@@ -88,6 +89,7 @@ class ServingFunction(Construct):
             environment=function_environment(telemetry, cors_allow_origins),
             tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
         )
+        self._acknowledge_checkov_findings()
         if tracing:
             acknowledge(
                 role,
@@ -101,6 +103,34 @@ class ServingFunction(Construct):
             alias_name=LIVE_ALIAS,
             version=self.function.current_version,
             provisioned_concurrent_executions=settings.provisioned_concurrency or None,
+        )
+
+    def _acknowledge_checkov_findings(self) -> None:
+        """What checkov asks of every function and log group, and why this one does without it."""
+        skip_check(
+            self.log_group,
+            "CKV_AWS_158",
+            "CloudWatch Logs already encrypts every log group at rest. The handler never logs request "
+            "texts, so a customer-managed KMS key (a monthly fee per key plus a key policy for the "
+            "logs service) would protect nothing more.",
+        )
+        skip_check(
+            self.function,
+            "CKV_AWS_116",
+            "Only API Gateway invokes this function, synchronously: the caller receives every error. A "
+            "dead-letter queue only ever receives failed asynchronous invocations, which never happen.",
+        )
+        skip_check(
+            self.function,
+            "CKV_AWS_117",
+            "The function opens no connection to anything private (the model is in the image, metrics "
+            "go to the log): a VPC would add ENIs and NAT or endpoint costs without narrowing exposure.",
+        )
+        skip_check(
+            self.function,
+            "CKV_AWS_173",
+            "The environment holds no secrets (metric namespace, service name, allowed CORS origins); "
+            "Lambda encrypts it at rest with its own key, so a customer-managed key would add cost only.",
         )
 
     def _warn_if_model_missing(self, settings: FunctionSettings) -> None:

@@ -18,9 +18,9 @@ BOOTSTRAP_ROLE_KINDS = ("deploy-role", "file-publishing-role", "image-publishing
 
 
 def _remote_bucket(template: Template) -> tuple[str, dict[str, Any]]:
-    """The versioned bucket (the other one only receives its access logs)."""
+    """The bucket whose access is logged (the other one only receives its access logs)."""
     buckets = resources(template, "AWS::S3::Bucket")
-    (logical_id,) = [i for i, b in buckets.items() if "VersioningConfiguration" in b["Properties"]]
+    (logical_id,) = [i for i, b in buckets.items() if "LoggingConfiguration" in b["Properties"]]
     return logical_id, buckets[logical_id]
 
 
@@ -94,6 +94,15 @@ def test_bucket_access_is_logged_to_a_private_retained_bucket(data: Template):
     assert log_bucket["DeletionPolicy"] == "Retain"
     assert log_bucket["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
     assert log_bucket["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 365
+
+
+def test_deleted_access_logs_stay_recoverable_for_a_while(data: Template):
+    _, bucket = _remote_bucket(data)
+    log_bucket_id = bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    props = resources(data, "AWS::S3::Bucket")[log_bucket_id]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": DataSettings().noncurrent_version_days}
 
 
 def test_outputs_name_the_bucket_and_the_dvc_url(data: Template):
