@@ -119,3 +119,34 @@ bootstrap: infra-setup ## Once per account: cdk bootstrap, the data/CI stack, th
 	$(CDK) deploy TextClassifier-Data $(CDK_CONTEXT) --outputs-file cdk.out/data-outputs.json
 	$(RUN) dvc remote modify s3 url "$$($(RUN) python -c 'import json; print(json.load(open("infrastructure/cdk.out/data-outputs.json"))["TextClassifier-Data"]["DvcRemoteUrl"])')"
 	@echo "Commit .dvc/config so that everyone (and CI) uses the bucket: git commit .dvc/config"
+
+# --- Security: every scanner offline, on a clean clone too ---------------------------------------------
+.PHONY: security
+# The data stack creates its CI roles only for a named repository; name one so that they are scanned too.
+SECURITY_REPOSITORY := $(or $(GITHUB_REPOSITORY),example-org/text-classifier)
+SECURITY_OUT := cdk.out/security
+# checkov pins an older `packaging` than the test tools need: it has an environment of its own.
+SECURITY_ENV := .venv-security
+
+$(SECURITY_ENV)/.synced: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(SECURITY_ENV) $(UV) sync --locked --only-group security
+	@touch $@
+
+security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every stack, detect-secrets on every file, zizmor
+	@echo "== cdk-nag (AwsSolutions): synthesizing every stack, with CI roles for $(SECURITY_REPOSITORY)"
+	rm -rf infrastructure/$(SECURITY_OUT)
+	$(CDK) synth --quiet --output $(SECURITY_OUT) -c github_repository=$(SECURITY_REPOSITORY)
+	@echo "== checkov: the synthesized CloudFormation templates (skips are acknowledged findings with a reason)"
+	$(SECURITY_ENV)/bin/checkov -d infrastructure/$(SECURITY_OUT) --framework cloudformation --skip-download \
+		--compact --quiet
+	@echo "== detect-secrets: every file git tracks or would add, against .secrets.baseline"
+	@# Exit 3 only means the baseline's line numbers moved (no new secret); the copy keeps it untouched.
+	@files=$$(git ls-files --cached --others --exclude-standard); copy=$$(mktemp); cp .secrets.baseline $$copy; \
+	$(RUN) detect-secrets-hook --baseline $$copy --exclude-files '^\.secrets\.baseline$$' $$files > $$copy.out; \
+	status=$$?; [ $$status -eq 3 ] || cat $$copy.out; rm -f $$copy $$copy.out; \
+	if [ $$status -ne 0 ] && [ $$status -ne 3 ]; then echo "Remove the secret; if it is a false positive," \
+		"add it to the baseline: detect-secrets scan --baseline .secrets.baseline" >&2; exit 1; fi; \
+	echo "no new secret in $$(echo $$files | wc -w) files"
+	@echo "== zizmor: the GitHub workflows"
+	$(RUN) zizmor --offline --quiet .github
+	@echo "Security checks passed: cdk-nag, checkov, detect-secrets, zizmor."
