@@ -27,6 +27,8 @@ def build_task_root(
     ignore = DockerIgnore.load(context)
     destination.mkdir(parents=True, exist_ok=True)
     for copy in image.copies:
+        if model_dir is not None and _lands_in_model_directory(copy):
+            continue  # replaced below, so the build context need not hold a model at all
         _apply_copy(context.resolve(), copy, destination, ignore)
     if model_dir is not None:
         replace_model_directory(destination, model_dir)
@@ -40,6 +42,10 @@ def replace_model_directory(task_root: Path, model_dir: Path) -> None:
     target = task_root / MODEL_DIRECTORY
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(model_dir, target)
+
+
+def _lands_in_model_directory(copy: Copy) -> bool:
+    return copy.destination.relative_to(TASK_ROOT).parts[:1] == (MODEL_DIRECTORY,)
 
 
 def _apply_copy(context: Path, copy: Copy, task_root: Path, ignore: DockerIgnore) -> None:

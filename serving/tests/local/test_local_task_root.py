@@ -88,6 +88,22 @@ def test_model_dir_replaces_data(tmp_path: Path) -> None:
     assert (task_root / "data" / "model.json").read_text() == "new"
 
 
+def test_model_dir_serves_a_context_that_has_no_model_yet(tmp_path: Path) -> None:
+    """A fresh clone has no trained model in the build context; --model-dir must be enough."""
+    context = _context(
+        tmp_path,
+        "COPY handler.py ${LAMBDA_TASK_ROOT}/\nCOPY data/model.npz ${LAMBDA_TASK_ROOT}/data/model.npz\n"
+        'CMD ["handler.f"]\n',
+        {"handler.py": "h"},
+    )
+    with pytest.raises(BuildContextError):
+        _build(context, tmp_path / "without-model-dir")
+    model_dir = tmp_path / "trained"
+    model_dir.mkdir()
+    (model_dir / "model.npz").write_text("weights")
+    assert _build(context, tmp_path / "task", model_dir) == {"handler.py", "data/model.npz"}
+
+
 @pytest.mark.parametrize("source", ["missing.py", "../outside.py"])
 def test_missing_or_outside_sources_fail_like_docker_build(tmp_path: Path, source: str) -> None:
     (tmp_path / "outside.py").write_text("x")
