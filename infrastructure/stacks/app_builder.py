@@ -76,7 +76,8 @@ def settings_from_context(app: App) -> AppSettings:
     github_repository           owner/repo whose workflows may assume the CI roles
     github_oidc_provider_arn    reuse the account's existing GitHub OIDC provider
     github_deploy_branch        branch allowed to deploy (default: main)
-    github_deploy_environments  comma-separated GitHub environments allowed to deploy
+    github_deploy_environments  comma-separated GitHub environments allowed to deploy (default: the
+                                stage names, which the deploy workflow runs its jobs in)
     owner                       value of the `owner` tag
     account, region             pin the stacks to one account/region (default: environment-agnostic)
     """
@@ -84,7 +85,7 @@ def settings_from_context(app: App) -> AppSettings:
         repository=_text(app, "github_repository"),
         oidc_provider_arn=_text(app, "github_oidc_provider_arn"),
         deploy_branch=_text(app, "github_deploy_branch") or "main",
-        deploy_environments=_names(app, "github_deploy_environments"),
+        deploy_environments=_names(app, "github_deploy_environments") or DEFAULT_STAGES,
     )
     alarm_email = _text(app, "alarm_email")
     stages = _names(app, "stage") or DEFAULT_STAGES

@@ -23,6 +23,8 @@ def test_without_context_both_default_stages_are_built_env_agnostic():
     assert settings.environment is None
     assert settings.data.github.repository is None
     assert all(s.alarms.email is None for s in settings.services)
+    # The deploy workflow runs each stage's job in the GitHub environment of that name.
+    assert settings.data.github.deploy_environments == ("dev", "prod")
 
 
 def test_context_selects_stages_and_fills_in_deployment_details():
