@@ -150,3 +150,10 @@ security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every st
 	@echo "== zizmor: the GitHub workflows"
 	$(RUN) zizmor --offline --quiet .github
 	@echo "Security checks passed: cdk-nag, checkov, detect-secrets, zizmor."
+
+# --- Load: bounded and headless; fails on any failed request ---------------------------------------------
+.PHONY: load-test
+load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 DURATION=60s [WORKERS=4 MODEL_DIR=...]
+	$(RUN) python -m serving.load --users $(or $(USERS),50) --duration $(or $(DURATION),60s) \
+		$(if $(URL),--url $(URL)) $(if $(WORKERS),--workers $(WORKERS)) \
+		$(if $(MODEL_DIR),--model-dir $(MODEL_DIR)) $(if $(USER_RATE),--user-rate $(USER_RATE))
