@@ -58,10 +58,10 @@ def _wait_until_listening(process: subprocess.Popen[str], log_path: Path) -> str
     threading.Thread(target=read_stdout, daemon=True).start()
     ready.wait(READY_TIMEOUT_S)
     if not found:
-        raise ServiceFailed(
-            f"the local service did not start (exit code {process.poll()}); the end of its log "
-            f"({log_path}):\n{_tail(log_path)}"
-        )
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=STOP_TIMEOUT_S)  # it closed its output: let it finish exiting
+        how = f"exited with code {process.returncode}" if process.returncode is not None else "is not ready"
+        raise ServiceFailed(f"the local service {how}; the end of its log ({log_path}):\n{_tail(log_path)}")
     return found[0]
 
 
