@@ -50,6 +50,13 @@ endif
 check-model: setup ## Quality gate: accuracy floor, and no worse than BASE beyond the tolerance (BASE=main)
 	$(RUN) python -m training.quality_gate $(if $(BASE),--base $(BASE))
 
+.PHONY: tune bench
+tune: setup ## Cross-validate hyperparameter candidates on the training split only (slow) [APPLY=1 writes the best]
+	$(RUN) python -m training.tune $(if $(APPLY),--apply)
+
+bench: setup ## This project beside the reference system: accuracy, size, cold start, latency (SCIKIT_LEARN_DATA)
+	$(RUN) python -m bench.run
+
 .PHONY: metrics-report commit-model fetch-newsgroups smoke-test
 metrics-report: setup ## Markdown diff against BASE (default HEAD): gate, metrics, params, classes [OUTPUT=file]
 	@$(RUN) python -m training.metrics_report $(if $(BASE),--base $(BASE)) $(if $(OUTPUT),--output $(OUTPUT))

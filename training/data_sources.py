@@ -40,7 +40,11 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split of labelled texts; `stripped_test_*` is 20NG's test split without metadata."""
+    """A train/test split of labelled texts; `stripped_test_*` is 20NG's test split without metadata.
+
+    `train_posting_order` ranks the training documents by posting time when the source knows it (20NG's
+    article numbers), so that model selection can validate on later documents, as the test split does.
+    """
 
     source: str
     train_texts: list[str]
@@ -49,6 +53,7 @@ class Dataset:
     test_labels: list[str]
     stripped_test_texts: list[str] | None = None
     stripped_test_labels: list[str] | None = None
+    train_posting_order: list[int] | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -86,6 +91,7 @@ def load_twenty_newsgroups() -> Dataset:
         test_labels=_label_names(test),
         stripped_test_texts=list(stripped.data),
         stripped_test_labels=_label_names(stripped),
+        train_posting_order=_article_numbers(train),
     )
 
 
@@ -117,6 +123,11 @@ def _fetch_twenty_newsgroups(subset: str, remove: tuple[str, ...]):
 
 def _label_names(bunch) -> list[str]:
     return [bunch.target_names[i] for i in bunch.target]
+
+
+def _article_numbers(bunch) -> list[int]:
+    """Each document's article number (its file name), which grows with posting time in a newsgroup."""
+    return [int(Path(name).name) for name in bunch.filenames]
 
 
 # --- BBC News -------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,9 @@ from sklearn.pipeline import Pipeline
 from training import REPO_ROOT
 from training.pipeline import UnservableModelError, check_servable
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+UNCOMPRESSED = {"coef"}
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 DEFAULT_OUT_DIR = REPO_ROOT / "serving" / "app" / "data"
 NPZ_NAME = "model.npz"
 JSON_NAME = "model.json"
@@ -47,12 +50,12 @@ def export_model(pipeline: Pipeline, out_dir: Path, metadata: dict[str, Any]) ->
     is derived from the fitted pipeline itself, so it cannot disagree with the arrays.
     """
     check_servable(pipeline)
-    npz_bytes = _npz_bytes(model_arrays(pipeline))
-    sha256 = hashlib.sha256(npz_bytes).hexdigest()
+    npz_data = npz_bytes(model_arrays(pipeline))
+    sha256 = hashlib.sha256(npz_data).hexdigest()
     document = {
         "format_version": FORMAT_VERSION,
         "version": sha256[:12],
-        "artifact": {"file": NPZ_NAME, "sha256": sha256, "bytes": len(npz_bytes)},
+        "artifact": {"file": NPZ_NAME, "sha256": sha256, "bytes": len(npz_data)},
         "classes": [str(label) for label in pipeline.named_steps["clf"].classes_],
         "featurizer": featurizer_settings(pipeline),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -67,9 +70,9 @@ def export_model(pipeline: Pipeline, out_dir: Path, metadata: dict[str, Any]) ->
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     npz_path, json_path = out_dir / NPZ_NAME, out_dir / JSON_NAME
-    write_atomically(npz_path, npz_bytes)
+    write_atomically(npz_path, npz_data)
     write_atomically(json_path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    return ExportResult(npz_path, json_path, len(npz_bytes), document["version"])
+    return ExportResult(npz_path, json_path, len(npz_data), document["version"])
 
 
 def model_arrays(pipeline: Pipeline) -> dict[str, np.ndarray]:
@@ -88,9 +91,23 @@ def model_arrays(pipeline: Pipeline) -> dict[str, np.ndarray]:
     return {
         "vocabulary": np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8),
         "idf": np.asarray(idf, dtype=np.float64),
-        "coef": np.ascontiguousarray(coef.T),
+        "coef": np.ascontiguousarray(_narrowest_exact(coef).T),
         "intercept": intercept,
     }
+
+
+def _narrowest_exact(weights: np.ndarray) -> np.ndarray:
+    """The weights in the narrowest float type that holds every one of them exactly.
+
+    Training rounds the weights to train.weights_dtype before evaluating (training.fit), so this finds
+    that type again and the artifact stores the evaluated weights bit for bit, at a quarter of the size
+    for float16. Weights that were never rounded stay float64: export never loses precision.
+    """
+    for dtype in (np.float16, np.float32):
+        narrowed = weights.astype(dtype)
+        if np.array_equal(narrowed.astype(np.float64), weights):
+            return narrowed
+    return weights
 
 
 def featurizer_settings(pipeline: Pipeline) -> dict[str, Any]:
@@ -108,9 +125,22 @@ def featurizer_settings(pipeline: Pipeline) -> dict[str, Any]:
     }
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """The arrays as a .npz archive (a zip of .npy files, what numpy.load reads), byte-reproducible.
+
+    The weights are stored uncompressed: they barely compress (about 17% for float16) and inflating them
+    would cost every cold start more time than reading the extra bytes. The vocabulary and the idf
+    compress three- to sevenfold and are deflated. A fixed timestamp makes the bytes, hence the version,
+    depend on the model alone.
+    """
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, array in arrays.items():
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_TIMESTAMP)
+            member.compress_type = zipfile.ZIP_STORED if name in UNCOMPRESSED else zipfile.ZIP_DEFLATED
+            content = io.BytesIO()
+            np.lib.format.write_array(content, array, allow_pickle=False)
+            archive.writestr(member, content.getvalue())
     return buffer.getvalue()
 
 

@@ -23,6 +23,8 @@ import yaml
 from training import REPO_ROOT
 
 DEFAULT_PARAMS_PATH = REPO_ROOT / "params.yaml"
+# The precisions the artifact can store the weights at (serving/MODEL_ARTIFACT.md).
+WEIGHTS_DTYPES = ("float16", "float32", "float64")
 _REQUIRED = object()
 
 
@@ -90,6 +92,9 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "lowercase": Rule(lambda v: isinstance(v, bool), "true or false"),
         "strip_accents": Rule(lambda v: v in (None, "ascii", "unicode"), "null, ascii or unicode"),
         "token_pattern": Rule(_is_token_pattern, "a valid regular expression with at most one group"),
+        "select_features": Rule(
+            lambda v: v is None or (_is_int(v) and v >= 1), "null or a positive number of terms", None
+        ),
     },
     "train": {
         "C": Rule(lambda v: _is_number(v) and v > 0, "a positive number"),
@@ -99,6 +104,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "solver": Rule(
             lambda v: v in ("lbfgs", "newton-cg", "sag", "saga"), "lbfgs, newton-cg, sag or saga", "lbfgs"
         ),
+        "weights_dtype": Rule(lambda v: v in WEIGHTS_DTYPES, ", ".join(WEIGHTS_DTYPES), "float64"),
     },
     "gate": {
         "min_accuracy": Rule(lambda v: _is_number(v) and 0 <= v <= 1, "a number between 0 and 1"),

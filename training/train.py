@@ -1,10 +1,13 @@
 """Train, evaluate and export the model: the `train` stage of dvc.yaml.
 
     python -m training.train [--data SOURCE] [--out-dir DIR] [--reports-dir DIR] [--params FILE]
+                             [--pipeline-out FILE]
 
 Writes serving/app/data/model.npz + model.json (the artifact serving loads) and, for DVC,
 training/reports/metrics.json and training/reports/confusion_matrix.csv. `--data` overrides data.source
-for this run only, leaving params.yaml (and so the DVC pipeline) untouched.
+for this run only, leaving params.yaml (and so the DVC pipeline) untouched. `--pipeline-out` also saves
+the fitted scikit-learn pipeline with joblib: a pickle, for analysis and for the test that holds serving
+to it, never for serving (loading a pickle runs code).
 """
 
 from __future__ import annotations
@@ -16,19 +19,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+import joblib
+
 from training import REPO_ROOT
 from training.data_sources import DataError, Dataset, load_dataset
 from training.evaluate import evaluate_model, write_confusion_csv
 from training.export import DEFAULT_OUT_DIR, export_model
+from training.fit import fit_pipeline
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params, validate_params
-from training.pipeline import UnservableModelError, build_pipeline
+from training.pipeline import UnservableModelError
 
 DEFAULT_REPORTS_DIR = REPO_ROOT / "training" / "reports"
 METRICS_NAME = "metrics.json"
 CONFUSION_NAME = "confusion_matrix.csv"
 
 
-def train(params: dict[str, dict[str, Any]], out_dir: Path, reports_dir: Path) -> dict[str, Any]:
+def train(
+    params: dict[str, dict[str, Any]], out_dir: Path, reports_dir: Path, pipeline_out: Path | None = None
+) -> dict[str, Any]:
     """Run every step, printing progress with timings; returns the metrics written to metrics.json."""
     started = time.perf_counter()
 
@@ -38,7 +46,7 @@ def train(params: dict[str, dict[str, Any]], out_dir: Path, reports_dir: Path) -
     _done("loading data", step, _describe_dataset(dataset))
 
     step = _start("fitting")
-    pipeline = build_pipeline(params).fit(dataset.train_texts, dataset.train_labels)
+    pipeline = fit_pipeline(params, dataset.train_texts, dataset.train_labels)
     fit_seconds = _done("fitting", step, _describe_fit(pipeline))
 
     step = _start("evaluating")
@@ -51,6 +59,9 @@ def train(params: dict[str, dict[str, Any]], out_dir: Path, reports_dir: Path) -
     _done("exporting", step, f"{result.npz_path} ({result.bytes:,} bytes), version {result.version}")
 
     _write_reports(reports_dir, metrics, dataset.test_labels, predictions)
+    if pipeline_out is not None:
+        pipeline_out.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(pipeline, pipeline_out)
     print(f"total: {time.perf_counter() - started:.1f} s")
     _print_summary(metrics)
     return metrics
@@ -126,6 +137,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--params", type=Path, default=DEFAULT_PARAMS_PATH, help="params file (default: %(default)s)"
     )
+    parser.add_argument("--pipeline-out", type=Path, help="also save the fitted pipeline here (joblib)")
     return parser.parse_args(argv)
 
 
@@ -136,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.data is not None:
             params["data"]["source"] = args.data
             params = validate_params(params, f"--data {args.data!r}")
-        train(params, args.out_dir, args.reports_dir)
+        train(params, args.out_dir, args.reports_dir, args.pipeline_out)
     except (ParamsError, DataError, UnservableModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

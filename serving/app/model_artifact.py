@@ -18,17 +18,19 @@ import numpy as np
 from text_classifier import TextClassifier
 from tfidf_featurizer import NORMS, STRIP_ACCENTS, FeaturizerSettings, TfidfFeaturizer
 
-SUPPORTED_FORMAT_VERSIONS = (1,)
+SUPPORTED_FORMAT_VERSIONS = (2,)
 MODEL_DIR_ENV = "MODEL_DIR"
 MANIFEST_FILE = "model.json"
 FIX = "Retrain with `make train`, or fetch the versioned model with `dvc pull`."
 
-# name -> (dtype, number of dimensions); shapes are checked against each other and the classes.
+# name -> (accepted dtypes, number of dimensions); shapes are checked against each other and the classes.
+# The weights may be stored narrower than float64 (the precision training rounded them to); they stay
+# so in memory, and each request widens the few rows it reads (see text_classifier).
 ARRAYS = {
-    "vocabulary": (np.dtype(np.uint8), 1),
-    "idf": (np.dtype(np.float64), 1),
-    "coef": (np.dtype(np.float64), 2),
-    "intercept": (np.dtype(np.float64), 1),
+    "vocabulary": ((np.dtype(np.uint8),), 1),
+    "idf": ((np.dtype(np.float64),), 1),
+    "coef": ((np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)), 2),
+    "intercept": ((np.dtype(np.float64),), 1),
 }
 FEATURIZER_KEYS = (
     "lowercase",
@@ -216,11 +218,12 @@ def check_shapes(arrays: dict[str, np.ndarray], n_classes: int, path: Path) -> N
     """Array names, dtypes and shapes agree with each other and with ``classes``; weights are finite."""
     if set(arrays) != set(ARRAYS):
         raise ModelLoadError(path, f"holds arrays {sorted(arrays)}, expected {sorted(ARRAYS)}")
-    for name, (dtype, ndim) in ARRAYS.items():
+    for name, (dtypes, ndim) in ARRAYS.items():
         array = arrays[name]
-        if array.dtype != dtype or array.ndim != ndim:
+        if array.dtype not in dtypes or array.ndim != ndim:
             found = f"{array.dtype} {array.shape}"
-            raise ModelLoadError(path, f"array {name!r} is {found}, expected a {ndim}-D {dtype} array")
+            expected = " or ".join(str(dtype) for dtype in dtypes)
+            raise ModelLoadError(path, f"array {name!r} is {found}, expected a {ndim}-D {expected} array")
     n_features = arrays["idf"].shape[0]
     expected = {"coef": (n_features, n_classes), "intercept": (n_classes,)}
     for name, shape in expected.items():

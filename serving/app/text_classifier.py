@@ -21,6 +21,9 @@ class TextClassifier:
     """softmax(tfidf(text) · coef + intercept), with ``coef`` stored feature-major (n_features, n_classes).
 
     Feature-major rows make a request cheap: only the rows of the features present in the text are read.
+    ``coef`` may be float16 or float32 (the precision the weights were rounded to in training): the
+    product with the float64 features widens those rows exactly to float64 and sums in float64, as
+    scikit-learn does, without a float64 copy of every weight at load.
     """
 
     def __init__(

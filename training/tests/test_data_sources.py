@@ -4,8 +4,10 @@ import collections
 import json
 import socket
 import sys
+from pathlib import Path
 from urllib.error import URLError
 
+import numpy as np
 import pytest
 
 from training.data_sources import (
@@ -255,3 +257,20 @@ def test_20newsgroups_official_split_and_stripped_test_set(newsgroups_cache):
     stripped_with_headers = sum(text.startswith("From:") for text in dataset.stripped_test_texts)
     # A few bodies quote a forwarded message's own "From:" line; headers proper are gone.
     assert with_headers > 7000 and stripped_with_headers < 100
+
+
+@pytest.mark.newsgroups
+def test_20newsgroups_posting_order_puts_the_training_split_before_the_test_split(newsgroups_cache):
+    """What model selection relies on: later article numbers are later posts, as the test split is."""
+    from sklearn.datasets import fetch_20newsgroups
+
+    dataset = load_twenty_newsgroups()
+    order = dataset.train_posting_order
+    assert len(order) == len(dataset.train_texts)
+    test = fetch_20newsgroups(subset="test", remove=())
+    for label in ("rec.sport.hockey", "sci.space", "comp.graphics"):
+        train_numbers = [n for n, y in zip(order, dataset.train_labels, strict=True) if y == label]
+        target = test.target_names.index(label)
+        test_files = [f for f, y in zip(test.filenames, test.target, strict=True) if y == target]
+        test_numbers = [int(Path(f).name) for f in test_files]
+        assert np.median(test_numbers) > np.max(np.sort(train_numbers)[: len(train_numbers) * 3 // 4])

@@ -2,13 +2,16 @@
 plain numpy implementation of the contract's recipe reproduces exactly."""
 
 import collections
+import copy
 import hashlib
+import io
 import json
 import math
 import os
 import re
 import stat
 import unicodedata
+import zipfile
 
 import numpy as np
 import pytest
@@ -16,7 +19,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from training.export import export_model
+from training.export import export_model, npz_bytes
+from training.fit import round_weights
 from training.params import validate_params
 from training.pipeline import UnservableModelError, build_pipeline
 from training.tests.corpus import make_corpus, repo_params
@@ -77,6 +81,11 @@ def reference_predict_proba(out_dir, texts):
     return np.array(rows)
 
 
+def clone_fitted(pipeline: Pipeline) -> Pipeline:
+    """A deep copy of a fitted pipeline, so a test can change it without touching a shared fixture."""
+    return copy.deepcopy(pipeline)
+
+
 def _pipeline_from_params(**train):
     raw = repo_params()
     raw["train"] |= train
@@ -114,7 +123,7 @@ def test_metadata_matches_the_file_and_the_model(multiclass):
     manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
     data = (out_dir / "model.npz").read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["artifact"] == {"file": "model.npz", "sha256": sha256, "bytes": len(data)}
     assert manifest["version"] == sha256[:12] == result.version
     assert result.bytes == len(data)
@@ -222,3 +231,43 @@ def test_a_failed_write_keeps_the_previous_model(multiclass, tmp_path, monkeypat
         export_model(other, tmp_path, METADATA)
     assert {name: (tmp_path / name).read_bytes() for name in previous} == previous
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model.json", "model.npz"]
+
+
+@pytest.mark.parametrize(("dtype", "stored"), [("float16", np.float16), ("float32", np.float32)])
+def test_rounded_weights_are_stored_at_their_precision_bit_for_bit(multiclass, tmp_path, dtype, stored):
+    pipeline = clone_fitted(multiclass[0])
+    round_weights(pipeline.named_steps["clf"], dtype)
+    export_model(pipeline, tmp_path, METADATA)
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:
+        assert arrays["coef"].dtype == stored
+        np.testing.assert_array_equal(arrays["coef"].T.astype(np.float64), pipeline.named_steps["clf"].coef_)
+    np.testing.assert_allclose(
+        reference_predict_proba(tmp_path, PROBES), pipeline.predict_proba(PROBES), rtol=0, atol=1e-12
+    )
+
+
+def test_weights_never_rounded_are_stored_as_float64(multiclass):
+    _, out_dir, _ = multiclass
+    with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
+        assert arrays["coef"].dtype == np.float64
+
+
+def test_weights_are_stored_uncompressed_the_rest_deflated_with_a_fixed_timestamp(multiclass):
+    _, out_dir, _ = multiclass
+    with zipfile.ZipFile(out_dir / "model.npz") as archive:
+        members = {info.filename: info for info in archive.infolist()}
+    assert sorted(members) == ["coef.npy", "idf.npy", "intercept.npy", "vocabulary.npy"]
+    assert members["coef.npy"].compress_type == zipfile.ZIP_STORED
+    for name in ("idf.npy", "intercept.npy", "vocabulary.npy"):
+        assert members[name].compress_type == zipfile.ZIP_DEFLATED
+    assert {info.date_time for info in members.values()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_archive_bytes_depend_on_the_arrays_alone(monkeypatch):
+    arrays = {"coef": np.arange(6, dtype=np.float16).reshape(3, 2), "idf": np.ones(3)}
+    first = npz_bytes(arrays)
+    monkeypatch.setattr("time.time", lambda: 2_000_000_000.0)  # another day, another second
+    assert npz_bytes(arrays) == first
+    with np.load(io.BytesIO(first), allow_pickle=False) as loaded:
+        np.testing.assert_array_equal(loaded["coef"], arrays["coef"])
+        assert loaded["coef"].dtype == np.float16

@@ -59,11 +59,12 @@ def test_manifest_that_is_not_an_object(model_dir):
     assert "must be a JSON object" in load_error(model_dir)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, True, 1.0])
+@pytest.mark.parametrize("version", [1, 3, 0, "2", None, True, 2.0])
 def test_unsupported_format_version(model_dir, version):
     rewrite_manifest(model_dir, format_version=version)
     message = load_error(model_dir)
     assert "model.json" in message and f"format_version {version!r} is not supported" in message
+    assert "(supported: [2])" in message
 
 
 def test_missing_arrays_file(model_dir):
@@ -124,8 +125,10 @@ def test_pickled_arrays_are_refused(model_dir):
         ({"coef": lambda a: a["coef"][:-1]}, "array 'coef' has shape"),
         ({"intercept": lambda a: a["intercept"][:3]}, "array 'intercept' has shape"),
         ({"idf": lambda a: a["idf"][:-1]}, "array 'coef' has shape"),
-        ({"coef": lambda a: a["coef"].astype(np.float32)}, "array 'coef' is float32"),
-        ({"coef": lambda a: a["coef"].ravel()}, "expected a 2-D float64 array"),
+        ({"coef": lambda a: a["coef"].astype(np.int8)}, "array 'coef' is int8"),
+        ({"coef": lambda a: a["coef"].ravel()}, "expected a 2-D float16 or float32 or float64 array"),
+        ({"idf": lambda a: a["idf"].astype(np.float32)}, "array 'idf' is float32"),
+        ({"coef": lambda a: np.full_like(a["coef"], np.inf)}, "NaN or infinite"),
         ({"vocabulary": lambda a: a["vocabulary"][:-40]}, "terms for"),
         (
             {"vocabulary": lambda a: np.frombuffer(b"\xff\xfe" + a["vocabulary"].tobytes(), np.uint8)},
@@ -197,3 +200,18 @@ def test_manifest_is_checked_before_the_arrays(model_dir):
     manifest["format_version"] = 99
     (model_dir / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert "format_version 99" in load_error(model_dir)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weights_stored_wider_predict_the_same(model_dir, dtype):
+    """The contract lets training store the weights at any of three precisions; serving widens them."""
+    texts = ["Shares fell sharply", "The striker scored twice", ""]
+    before = load_model(model_dir)
+    with np.load(model_dir / "model.npz") as archive:
+        coef = archive["coef"]
+    assert coef.dtype == np.float16  # what the test exporter writes for rounded weights
+    rewrite_arrays(model_dir, coef=coef.astype(dtype))
+    after = load_model(model_dir)
+    for text in texts:
+        expected = before.classifier.predict_proba(text)
+        np.testing.assert_array_equal(after.classifier.predict_proba(text), expected)

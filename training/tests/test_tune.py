@@ -1,0 +1,129 @@
+"""Model selection: folds that hold out later posts, candidates fitted as training fits, the report and
+--apply; and never a look at the test split."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from training import tune
+from training.data_sources import Dataset
+from training.params import load_params
+from training.tests.corpus import make_corpus, write_csv, write_params
+
+
+def dataset(posting_order=None) -> Dataset:
+    texts, labels = make_corpus(per_label=12, seed=21)
+    return Dataset("generated", texts, labels, ["unused"], ["cooking"], train_posting_order=posting_order)
+
+
+def test_posting_time_folds_hold_out_consecutive_blocks_of_each_label():
+    rng = np.random.default_rng(0)
+    order = rng.permutation(1000)[:36].tolist()
+    data = dataset(order)
+    folds = tune.cv_folds(data, 3, seed=1)
+    labels = np.array(data.train_labels)
+    assert sorted(np.concatenate([valid for _, valid in folds]).tolist()) == list(range(36))
+    for k, (train, valid) in enumerate(folds):
+        assert len(set(train) & set(valid)) == 0 and len(train) + len(valid) == 36
+        for label in set(labels):
+            held = sorted(np.array(order)[valid][labels[valid] == label])
+            ranks = sorted(np.array(order)[labels == label])
+            assert held == ranks[4 * k : 4 * k + 4]  # the k-th third of the label's posts, in time order
+
+
+def test_without_posting_times_the_folds_are_stratified():
+    data = dataset()
+    folds = tune.cv_folds(data, 3, seed=1)
+    labels = np.array(data.train_labels)
+    for _, valid in folds:
+        assert sorted(np.unique(labels[valid], return_counts=True)[1].tolist()) == [4, 4, 4]
+    assert sorted(np.concatenate([valid for _, valid in folds]).tolist()) == list(range(36))
+
+
+def test_candidates_are_validated():
+    params = load_params()
+    before = params["train"]["C"]
+    assert tune.with_changes(params, {"train.C": before * 3})["train"]["C"] == before * 3
+    assert params["train"]["C"] == before  # the current settings are left as they are
+    with pytest.raises(ValueError, match=r"train\.C must be a positive number"):
+        tune.with_changes(params, {"train.C": -1})
+
+
+def test_every_candidate_in_the_search_is_valid():
+    params = load_params()
+    for changes in tune.CANDIDATES:
+        tune.with_changes(params, changes)
+
+
+def test_assignments_keep_text_as_is_and_write_other_values_as_scalars():
+    assert tune.assignment("featurize.token_pattern", r"(?u)\w+") == r"featurize.token_pattern=(?u)\w+"
+    assert tune.assignment("featurize.select_features", None) == "featurize.select_features=null"
+    assert tune.assignment("train.C", 30.0) == "train.C=30.0"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    texts, labels = make_corpus(per_label=15, seed=8)
+    data = write_csv(tmp_path / "topics.csv", texts, labels)
+    params = write_params(tmp_path / "params.yaml", data={"source": str(data)}, train={"C": 0.01})
+    # A tiny search: a C so small the model barely learns, against a C that learns the topics.
+    monkeypatch.setattr(tune, "CANDIDATES", [{"train.C": 0.01}, {"train.C": 10.0}])
+    return tmp_path, params
+
+
+def test_search_reports_every_candidate_and_applies_the_best(workspace, capsys):
+    tmp_path, params = workspace
+    report = tmp_path / "tuning.json"
+    assert tune.main(["--params", str(params), "--report", str(report), "--folds", "3", "--apply"]) == 0
+    content = json.loads(report.read_text(encoding="utf-8"))
+    assert [row["changes"] for row in content["rows"]] == [{}, {"train.C": 10.0}]  # C=0.01 is params.yaml
+    assert content["scheme"] == "stratified, shuffled" and content["folds"] == 3
+    assert all(len(row["fold_accuracies"]) == 3 for row in content["rows"])
+    assert content["chosen"]["changes"] == {"train.C": 10.0}
+    assert content["rows"][1]["cv_accuracy"] > content["rows"][0]["cv_accuracy"]
+    assert yaml.safe_load(params.read_text(encoding="utf-8"))["train"]["C"] == 10.0
+    output = capsys.readouterr().out
+    assert "| train.C=10.0 |" in output and "(params.yaml)" in output
+
+
+def test_without_apply_the_params_file_is_untouched(workspace):
+    tmp_path, params = workspace
+    before = params.read_text(encoding="utf-8")
+    assert tune.main(["--params", str(params), "--report", str(tmp_path / "t.json")]) == 0
+    assert params.read_text(encoding="utf-8") == before
+
+
+def test_the_test_split_is_never_read(workspace, monkeypatch):
+    tmp_path, params = workspace
+    predicted = []
+    original = tune.fit_pipeline
+
+    def recording_fit(params, texts, labels):
+        pipeline = original(params, texts, labels)
+        predict = pipeline.predict
+        pipeline.predict = lambda texts: predicted.extend(texts) or predict(texts)
+        return pipeline
+
+    monkeypatch.setattr(tune, "fit_pipeline", recording_fit)
+    real_load = tune.load_dataset
+    seen = {}
+
+    def recording_load(*args):
+        seen["dataset"] = real_load(*args)
+        return seen["dataset"]
+
+    monkeypatch.setattr(tune, "load_dataset", recording_load)
+    assert tune.main(["--params", str(params), "--report", str(tmp_path / "t.json")]) == 0
+    assert set(predicted) <= set(seen["dataset"].train_texts)
+    assert not set(predicted) & set(seen["dataset"].test_texts)
+
+
+def test_a_gain_smaller_than_the_noise_keeps_the_current_settings():
+    current = {"changes": {}, "cv_accuracy": 0.8894}
+    slightly_better = {"changes": {"featurize.min_df": 1}, "cv_accuracy": 0.8903}
+    clearly_better = {"changes": {"train.C": 1.0}, "cv_accuracy": 0.9}
+    assert tune.choose([current, slightly_better], min_gain=0.002) is current
+    assert tune.choose([current, slightly_better], min_gain=0.0005) is slightly_better
+    assert tune.choose([current, slightly_better, clearly_better], min_gain=0.002) is clearly_better
