@@ -4,9 +4,10 @@
 only because the test trusts its own training run) beside the artifact serving loads. Over the whole
 20NG test split, the artifact must give the pipeline's labels and its probabilities within 1e-6.
 
-It needs the trained 20NG model and SCIKIT_LEARN_DATA. Without them the test is skipped with the reason;
-in CI (CI=true), which trains on 20NG before testing, a missing piece is a failure instead, so the test
-can never silently stop running there.
+It needs the trained 20NG model and the 20NG data in scikit-learn's cache (SCIKIT_LEARN_DATA, or its
+default folder). Without them the test is skipped with the reason; in CI (CI=true), which trains on 20NG
+(or pulls the model) before testing, a missing piece is a failure instead, so the test can never
+silently stop running there.
 """
 
 import json
@@ -32,7 +33,9 @@ def unavailable(reason: str) -> None:
 @pytest.fixture(scope="module")
 def newsgroups_model():
     """(served model, trained pipeline), or a skip/failure saying what is missing."""
-    if not os.environ.get("SCIKIT_LEARN_DATA"):
+    from training.data_sources import twenty_newsgroups_available
+
+    if not twenty_newsgroups_available():
         unavailable("set SCIKIT_LEARN_DATA to a folder holding 20news-bydate_py3.pkz to check 20NG parity")
     manifest_path = MODEL_DIR / "model.json"
     if not manifest_path.is_file() or not PIPELINE.is_file():
