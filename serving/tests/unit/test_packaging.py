@@ -19,7 +19,7 @@ import pytest
 APP_DIR = Path(api_contract.__file__).resolve().parent
 REPO_ROOT = APP_DIR.parents[1]
 DOCKERFILE = (APP_DIR / "Dockerfile").read_text(encoding="utf-8")
-RUNTIME_PACKAGES = {"numpy", "aws_embedded_metrics"}
+RUNTIME_PACKAGES = {"numpy"}
 ARTIFACT_FILES = {"data/model.npz", "data/model.json"}
 
 
@@ -121,8 +121,8 @@ def test_requirements_txt_is_the_export_of_the_lock():
     committed = (APP_DIR / "requirements.txt").read_text(encoding="utf-8")
     assert requirement_lines(committed) == requirement_lines(exported), "run `make requirements`"
     pinned = [line for line in requirement_lines(committed) if not line.startswith(" ")]
-    assert {line.split("==")[0] for line in pinned} >= {"numpy", "aws-embedded-metrics"}
-    assert not any(name in committed for name in ("scikit-learn", "scipy", "joblib", "pytest"))
+    assert {line.split("==")[0] for line in pinned} == {"numpy"}
+    assert not any(name in committed for name in ("scikit-learn", "scipy", "joblib", "pytest", "aiohttp"))
 
 
 @pytest.fixture(scope="module")
