@@ -74,7 +74,7 @@ fetch-newsgroups: setup ## Download 20 Newsgroups into scikit-learn's cache (SCI
 check-params: setup ## Validate params.yaml
 	$(RUN) python -m training.params check
 
-serve: setup ## Serve the model on http://127.0.0.1:$(PORT) through the local Lambda runtime
+serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through the local Lambda runtime
 	$(RUN) python -m serving.local --port $(PORT)
 
 test: setup infra-setup ## Run every test (training, serving, infrastructure)
