@@ -164,3 +164,13 @@ load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 D
 	$(RUN) python -m serving.load --users $(or $(USERS),50) --duration $(or $(DURATION),60s) \
 		$(if $(URL),--url $(URL)) $(if $(WORKERS),--workers $(WORKERS)) \
 		$(if $(MODEL_DIR),--model-dir $(MODEL_DIR)) $(if $(USER_RATE),--user-rate $(USER_RATE))
+
+# --- Fuzzing: the handler with hypothesis, the local service with schemathesis ----------------------------
+.PHONY: fuzz
+FUZZ_EXAMPLES ?= 1200
+FUZZ_MIN_CASES ?= 10000
+API_FUZZ_EXAMPLES ?= 300
+fuzz: setup ## Fuzz lambda_handler (>= 10,000 hypothesis cases) and the local service (schemathesis, openapi.json)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_MIN_CASES=$(FUZZ_MIN_CASES) $(RUN) pytest \
+		serving/tests/fuzz/test_fuzz_handler.py
+	$(RUN) python -m serving.tests.fuzz.api_fuzz --max-examples $(API_FUZZ_EXAMPLES)

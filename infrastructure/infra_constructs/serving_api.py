@@ -22,7 +22,9 @@ from infra_constructs.nag import acknowledge
 # answered 405/404 in its JSON shape instead of API Gateway's 403 "Missing Authentication Token".
 ROUTES: tuple[tuple[str, str], ...] = (("classify", "POST"), ("model", "GET"), ("openapi.json", "GET"))
 VALIDATED_ROUTE = "classify"
+# The name of the body schema in the OpenAPI document, and of the API Gateway model made from it.
 REQUEST_MODEL_NAME = "ClassifyRequest"
+DRAFT_04 = "http://json-schema.org/draft-04/schema#"
 
 # One JSON object per request. Only variables that never contain a double quote are used, so every
 # line stays valid JSON for CloudWatch Logs Insights.
@@ -44,20 +46,37 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
 }
 
 
-def load_request_schema(path: Path) -> dict[str, Any]:
-    """Read the JSON schema of the POST /classify body; the same file the handler validates with."""
-    if not path.is_file():
+def load_request_schema(openapi_path: Path) -> dict[str, Any]:
+    """The POST /classify body schema, read from the API's OpenAPI document (which the handler serves).
+
+    The document holds it as an OpenAPI schema object; API Gateway wants a JSON Schema draft-04 model, so
+    the schema is checked to stand alone (no ``$ref``: a model cannot resolve the document's references)
+    and given draft-04's ``$schema``. Every keyword it uses means the same in both.
+    """
+    if not openapi_path.is_file():
         raise SettingsError(
-            f"{path} is missing: API Gateway validates POST /classify bodies against it. "
-            "It belongs to the serving app; restore it (or point ApiSettings.request_schema_path at it)."
+            f"{openapi_path} is missing: API Gateway validates POST /classify bodies against its "
+            f"{REQUEST_MODEL_NAME} schema. It belongs to the serving app; restore it (or point "
+            "ApiSettings.openapi_path at it)."
         )
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(openapi_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise SettingsError(f"{path} is not valid JSON ({error}); fix the file.") from error
+        raise SettingsError(f"{openapi_path} is not valid JSON ({error}); fix the file.") from error
+    schema = _component_schema(document, REQUEST_MODEL_NAME)
+    where = f"{openapi_path}: components.schemas.{REQUEST_MODEL_NAME}"
     if not isinstance(schema, dict) or schema.get("type") != "object":
-        raise SettingsError(f"{path} must hold a JSON schema whose top-level type is 'object'.")
-    return schema
+        raise SettingsError(f"{where} must be a JSON schema whose top-level type is 'object'.")
+    if '"$ref"' in json.dumps(schema):
+        raise SettingsError(f"{where} must not use $ref: an API Gateway model cannot resolve it; inline it.")
+    return {"$schema": DRAFT_04, **schema}
+
+
+def _component_schema(document: Any, name: str) -> Any:
+    """``components.schemas.<name>`` of an OpenAPI document, or None wherever the path breaks."""
+    components = document.get("components") if isinstance(document, dict) else None
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    return schemas.get(name) if isinstance(schemas, dict) else None
 
 
 class ServingApi(Construct):
@@ -157,7 +176,7 @@ class ServingApi(Construct):
         )
 
     def _add_routes(self, integration: apigw.LambdaIntegration, settings: ApiSettings) -> None:
-        request_model = self._request_model(settings.request_schema_path)
+        request_model = self._request_model(settings.openapi_path)
         validator = self.api.add_request_validator(
             "Validator",
             request_validator_name="classify-request",
@@ -179,9 +198,9 @@ class ServingApi(Construct):
         self.api.root.add_method("ANY", integration)
         self.api.root.add_resource("{proxy+}").add_method("ANY", integration)
 
-    def _request_model(self, schema_path: Path) -> apigw.IModel:
-        """A model holding the schema file verbatim (draft-04, as API Gateway expects)."""
-        schema = load_request_schema(schema_path)
+    def _request_model(self, openapi_path: Path) -> apigw.IModel:
+        """A model holding the OpenAPI document's request schema (draft-04, as API Gateway expects)."""
+        schema = load_request_schema(openapi_path)
         model = apigw.CfnModel(
             self,
             "ClassifyRequestModel",

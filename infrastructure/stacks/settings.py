@@ -16,7 +16,9 @@ from aws_cdk import aws_logs as logs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVING_APP_DIR = REPO_ROOT / "serving" / "app"
-CLASSIFY_REQUEST_SCHEMA = SERVING_APP_DIR / "classify_request.schema.json"
+# The API's OpenAPI document, which the handler also serves: its ClassifyRequest schema is API Gateway's
+# request model for POST /classify, so the gateway and the handler validate against one source.
+OPENAPI_DOCUMENT = SERVING_APP_DIR / "openapi.json"
 
 # API Gateway's REST integration gives up after 29 s; the function must finish (or fail) before that
 # so the client gets the handler's own answer rather than a gateway timeout.
@@ -110,7 +112,7 @@ class FunctionSettings:
 class ApiSettings:
     """The REST API in front of the function: who may call it, how fast, and what is logged."""
 
-    request_schema_path: Path = CLASSIFY_REQUEST_SCHEMA
+    openapi_path: Path = OPENAPI_DOCUMENT
     # Clients must send `x-api-key`; the usage plan below then throttles and meters each key.
     api_key_required: bool = True
     key_rate_limit: float = 10.0  # steady requests per second, per API key

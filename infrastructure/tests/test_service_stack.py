@@ -10,7 +10,7 @@ from aws_cdk.assertions import Template
 from infra_constructs.gateway_errors import GATEWAY_ERRORS
 from infra_constructs.serving_api import ACCESS_LOG_FIELDS
 from infra_support import ALARM_EMAIL, TAGGING, Synthesized, only, ref, resources
-from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, CLASSIFY_REQUEST_SCHEMA
+from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
 from stacks.stages import STAGES
 
 STAGE_NAMES = ("dev", "prod")
@@ -209,13 +209,15 @@ def test_api_gateway_may_invoke_only_the_alias(template: Template):
         assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
 
 
-def test_classify_body_is_validated_against_the_serving_schema(template: Template):
+def test_classify_body_is_validated_against_the_openapi_documents_schema(template: Template):
     validator_id, validator = only(template, "AWS::ApiGateway::RequestValidator")
     assert validator["ValidateRequestBody"] is True
     model_id, model = only(template, "AWS::ApiGateway::Model")
     assert model["ContentType"] == "application/json"
-    assert model["Schema"] == json.loads(CLASSIFY_REQUEST_SCHEMA.read_text(encoding="utf-8"))
+    document = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
     assert model["Schema"]["$schema"] == "http://json-schema.org/draft-04/schema#"
+    schema = {key: value for key, value in model["Schema"].items() if key != "$schema"}
+    assert schema == document["components"]["schemas"]["ClassifyRequest"]
     post = _routes(template)[("/classify", "POST")]
     assert post["RequestValidatorId"] == ref(validator_id)
     assert post["RequestModels"] == {"application/json": ref(model_id)}

@@ -14,7 +14,7 @@ from infra_constructs.serving_function import MODEL_FILES, ServingFunction
 from infra_support import TAGGING, new_app, only, resources
 from stacks.app_builder import register_nag
 from stacks.service_stack import ServiceStack
-from stacks.settings import CLASSIFY_REQUEST_SCHEMA, ServiceSettings, SettingsError
+from stacks.settings import OPENAPI_DOCUMENT, ServiceSettings, SettingsError
 from stacks.stages import service_settings
 
 ORIGIN = "https://classifier.example.com"
@@ -107,26 +107,29 @@ def test_x86_64_function_is_built_for_linux_amd64(open_api: Template, open_api_o
     assert image["source"]["platform"] == "linux/amd64"
 
 
-def _deployment_with_schema(outdir: Path, image_dir: Path, schema_path: Path) -> tuple[Template, Any]:
+def _deployment_with_document(outdir: Path, image_dir: Path, openapi_path: Path) -> tuple[Template, Any]:
     dev = _with_image(service_settings("dev"), image_dir)
-    _, template = _synth(outdir, replace(dev, api=replace(dev.api, request_schema_path=schema_path)))
+    _, template = _synth(outdir, replace(dev, api=replace(dev.api, openapi_path=openapi_path)))
     return template, only(template, "AWS::ApiGateway::Stage")[1]["DeploymentId"]
 
 
 def test_a_changed_schema_is_deployed_to_the_stage(tmp_path: Path, image_dir: Path):
-    schema = json.loads(CLASSIFY_REQUEST_SCHEMA.read_text(encoding="utf-8"))
+    document = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
+    schema = document["components"]["schemas"]["ClassifyRequest"]
     schema["properties"]["text"]["maxLength"] = 1000
-    changed_path = tmp_path / "classify_request.schema.json"
-    changed_path.write_text(json.dumps(schema), encoding="utf-8")
-    _, before = _deployment_with_schema(tmp_path / "before", image_dir, CLASSIFY_REQUEST_SCHEMA)
-    template, after = _deployment_with_schema(tmp_path / "after", image_dir, changed_path)
-    assert only(template, "AWS::ApiGateway::Model")[1]["Schema"] == schema
+    changed_path = tmp_path / "openapi.json"
+    changed_path.write_text(json.dumps(document), encoding="utf-8")
+    _, before = _deployment_with_document(tmp_path / "before", image_dir, OPENAPI_DOCUMENT)
+    template, after = _deployment_with_document(tmp_path / "after", image_dir, changed_path)
+    model_schema = only(template, "AWS::ApiGateway::Model")[1]["Schema"]
+    assert model_schema["properties"]["text"]["maxLength"] == 1000
+    assert {key: value for key, value in model_schema.items() if key != "$schema"} == schema
     assert after != before
 
 
-def test_a_missing_schema_stops_the_synthesis(tmp_path: Path, image_dir: Path):
+def test_a_missing_document_stops_the_synthesis(tmp_path: Path, image_dir: Path):
     dev = _with_image(service_settings("dev"), image_dir)
-    settings = replace(dev, api=replace(dev.api, request_schema_path=tmp_path / "missing.json"))
+    settings = replace(dev, api=replace(dev.api, openapi_path=tmp_path / "missing.json"))
     with pytest.raises(SettingsError, match="missing"):
         _synth(tmp_path / "out", settings)
 

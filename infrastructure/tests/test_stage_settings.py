@@ -109,16 +109,38 @@ def test_every_traffic_shift_names_a_codedeploy_configuration(name: str):
     assert deployment_config(name).deployment_config_name.startswith("CodeDeployDefault.Lambda")
 
 
-def test_missing_request_schema_says_what_to_do(tmp_path: Path):
-    with pytest.raises(SettingsError, match=r"classify_request\.schema\.json is missing"):
-        load_request_schema(tmp_path / "classify_request.schema.json")
+def test_missing_openapi_document_says_what_to_do(tmp_path: Path):
+    with pytest.raises(SettingsError, match=r"openapi\.json is missing.*ClassifyRequest"):
+        load_request_schema(tmp_path / "openapi.json")
 
 
-def test_broken_request_schema_is_refused(tmp_path: Path):
-    path = tmp_path / "schema.json"
-    path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(SettingsError, match="not valid JSON"):
+def _document_with(request_schema: object) -> dict:
+    return {"openapi": "3.0.3", "components": {"schemas": {"ClassifyRequest": request_schema}}}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("{not json", "not valid JSON"),
+        (json.dumps([]), "'object'"),
+        (json.dumps({"openapi": "3.0.3", "paths": {}}), r"components\.schemas\.ClassifyRequest"),
+        (json.dumps({"components": {"schemas": []}}), r"components\.schemas\.ClassifyRequest"),
+        (json.dumps(_document_with({"type": "array"})), "'object'"),
+        (
+            json.dumps(_document_with({"type": "object", "properties": {"text": {"$ref": "#/x"}}})),
+            r"\$ref",
+        ),
+    ],
+)
+def test_broken_request_schema_is_refused(tmp_path: Path, content: str, reason: str):
+    path = tmp_path / "openapi.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError, match=reason):
         load_request_schema(path)
-    path.write_text(json.dumps({"type": "array"}), encoding="utf-8")
-    with pytest.raises(SettingsError, match="'object'"):
-        load_request_schema(path)
+
+
+def test_the_request_schema_is_the_documents_own_as_draft_4(tmp_path: Path):
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}, "additionalProperties": False}
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(_document_with(schema)), encoding="utf-8")
+    assert load_request_schema(path) == {"$schema": "http://json-schema.org/draft-04/schema#", **schema}

@@ -2,8 +2,8 @@
 
 Pure functions over API Gateway REST (v1 proxy) events and plain values: no I/O, no model. Every client
 mistake becomes a ``ClientError`` carrying the HTTP status and a stable machine-readable code, so that a
-bad request can never surface as a 5xx. ``classify_request.schema.json`` states the same body rules for
-API Gateway request validation; a test holds the two to the same examples.
+bad request can never surface as a 5xx. ``openapi.json`` documents the same routes, codes and body rules
+(API Gateway validates bodies against its ``ClassifyRequest`` schema); tests hold the two together.
 
 Error codes:
     400 invalid_event, missing_body, invalid_base64, invalid_encoding, malformed_json, missing_field,
@@ -32,8 +32,12 @@ MAX_TEXTS = 256
 DEFAULT_TOP_K = 3
 MAX_TOP_K = 100
 
+# What "only whitespace" means: ASCII spacing only. It is the one whitespace set that Python, API
+# Gateway's (Java) and JSON Schema's (ECMAScript) regular expressions agree on, so the request schema's
+# pattern (at least one character outside it) refuses exactly the texts this module refuses.
+BLANK_CHARACTERS = " \t\n\v\f\r"
 FIELDS = ("text", "texts", "top_k")
-ROUTES = {"/classify": ("POST",), "/model": ("GET",)}
+ROUTES = {"/classify": ("POST",), "/model": ("GET",), "/openapi.json": ("GET",)}
 JSON_HEADERS = {"Content-Type": "application/json"}
 _MAX_BASE64_CHARS = 4 * -(-MAX_BODY_BYTES // 3)
 _MAX_ECHO_CHARS = 40
@@ -66,7 +70,8 @@ def match_route(event: Any) -> str:
     method, path = event.get("httpMethod"), event.get("path")
     allowed = ROUTES.get(path) if isinstance(path, str) else None
     if allowed is None:
-        raise ClientError(404, "not_found", f"no resource {_echo(path)}; try POST /classify or GET /model")
+        routes = ", ".join(f"{' '.join(methods)} {route}" for route, methods in ROUTES.items())
+        raise ClientError(404, "not_found", f"no resource {_echo(path)}; the routes are {routes}")
     if method not in allowed:
         raise ClientError(
             405,
@@ -184,7 +189,7 @@ def parse_text(value: Any, name: str) -> str:
         raise ClientError(
             413, "text_too_long", f"{name} has {len(value)} characters; the limit is {MAX_TEXT_CHARS}"
         )
-    if not value or value.isspace():
+    if not value.strip(BLANK_CHARACTERS):
         raise ClientError(400, "empty_text", f"{name} is empty or only whitespace")
     return value
 
@@ -214,7 +219,16 @@ def _prediction(prediction: Prediction) -> dict[str, Any]:
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """An API Gateway proxy response with a JSON body."""
-    body = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return json_text_response(status, to_json(payload), headers)
+
+
+def to_json(payload: Any) -> str:
+    """Compact JSON, UTF-8 as is, and never NaN or Infinity (not JSON; clients would choke)."""
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def json_text_response(status: int, body: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway proxy response whose body is already JSON text (e.g. serialized once at init)."""
     return {
         "statusCode": status,
         "headers": {**JSON_HEADERS, **(headers or {})},

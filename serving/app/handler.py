@@ -5,16 +5,19 @@ artifact fails the deployment loudly at start instead of failing requests one by
 parsed and validated (``api_contract``), predicted (``text_classifier``) and formatted; each step is in
 its own module so this one only wires them and measures (``telemetry``).
 
-    POST /classify  {"text": "..."} or {"texts": [...]}, optional "top_k"  -> label and top-k scores
-    GET  /model     what is deployed: version, classes, metrics, training data and settings
+    POST /classify      {"text": "..."} or {"texts": [...]}, optional "top_k"  -> label and top-k scores
+    GET  /model         what is deployed: version, classes, metrics, training data and settings
+    GET  /openapi.json  the OpenAPI document of this API (``openapi.json`` beside the code)
 
 Configuration (environment): MODEL_DIR (model directory, default ``data/`` beside the code),
 CORS_ALLOW_ORIGINS (comma-separated browser origins, or ``*``), AWS_EMF_NAMESPACE and
 AWS_EMF_SERVICE_NAME (metrics, see ``telemetry``).
 """
 
+import json
 import os
 import time
+from pathlib import Path
 
 _imports_started = time.perf_counter()
 
@@ -40,6 +43,23 @@ def _load_model() -> model_artifact.Model:
     return model
 
 
+def _load_openapi_document(path: Path) -> str:
+    """The OpenAPI document, checked and serialized once here so that serving it costs nothing per request.
+
+    It ships in the image beside the code; a missing or broken one is a packaging mistake, so it stops the
+    init like a broken model does instead of answering 500 on GET /openapi.json.
+    """
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        telemetry.log("ERROR", "OpenAPI document failed to load", path=str(path), error=str(error))
+        raise RuntimeError(
+            f"{path} cannot be read as JSON ({error}): the image must COPY serving/app/openapi.json "
+            "beside handler.py (see the Dockerfile); restore the file from git."
+        ) from error
+    return api_contract.to_json(document)
+
+
 def _allowed_origins() -> tuple[str, ...]:
     """Browser origins allowed to call the API: ``$CORS_ALLOW_ORIGINS``, comma-separated (empty: none)."""
     configured = os.environ.get("CORS_ALLOW_ORIGINS", "")
@@ -47,6 +67,7 @@ def _allowed_origins() -> tuple[str, ...]:
 
 
 MODEL = _load_model()
+OPENAPI_DOCUMENT = _load_openapi_document(Path(__file__).with_name("openapi.json"))
 CORS_ALLOW_ORIGINS = _allowed_origins()
 
 
@@ -81,6 +102,8 @@ def _route(event: dict, record: telemetry.RequestRecord) -> dict:
     record.route = api_contract.match_route(event)
     if record.route == "GET /model":
         return api_contract.json_response(200, MODEL.description)
+    if record.route == "GET /openapi.json":
+        return api_contract.json_text_response(200, OPENAPI_DOCUMENT)
     return _classify(event, record)
 
 

@@ -37,7 +37,7 @@ ERROR_CASES = {
     "empty object": (post("{}"), 400, "missing_field"),
     "text and texts": (post('{"text": "a", "texts": ["b"]}'), 400, "conflicting_fields"),
     "empty text": (post('{"text": ""}'), 400, "empty_text"),
-    "whitespace text": (post('{"text": " \\n\\t\\u00a0 "}'), 400, "empty_text"),
+    "whitespace text": (post('{"text": " \\n\\t\\r\\f\\u000b "}'), 400, "empty_text"),
     "empty list": (post('{"texts": []}'), 400, "empty_list"),
     "whitespace in list": (post('{"texts": ["fine", "  "]}'), 400, "empty_text"),
     # 413: too large

@@ -1,4 +1,5 @@
-"""classify_request.schema.json (API Gateway's request model) and the handler accept the same bodies."""
+"""The OpenAPI document's ClassifyRequest schema (API Gateway's request model) and the handler accept the
+same bodies."""
 
 import json
 from pathlib import Path
@@ -9,8 +10,12 @@ from jsonschema import Draft4Validator
 
 from serving.tests.apigw_events import LambdaContext, rest_event
 
-SCHEMA_PATH = Path(api_contract.__file__).parent / "classify_request.schema.json"
-SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+OPENAPI_PATH = Path(api_contract.__file__).parent / "openapi.json"
+# As the infrastructure hands it to API Gateway: the document's schema under draft-04's $schema.
+SCHEMA = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    **json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))["components"]["schemas"]["ClassifyRequest"],
+}
 MAX_TEXT = api_contract.MAX_TEXT_CHARS
 MAX_TEXTS = api_contract.MAX_TEXTS
 
@@ -74,7 +79,31 @@ def schema_accepts(body) -> bool:
 
 def test_the_schema_is_a_valid_draft_4_schema():
     Draft4Validator.check_schema(SCHEMA)
-    assert SCHEMA["$schema"] == "http://json-schema.org/draft-04/schema#"
+
+
+# What both a draft-04 model and an OpenAPI 3.0 schema object understand alike; anything else (OpenAPI's
+# `nullable`, `example`, or a `$ref` into the document) would mean one thing to the gateway and another to
+# the document's readers, or nothing at all.
+SHARED_KEYWORDS = {
+    "$schema", "title", "description", "type", "properties", "additionalProperties", "required", "items",
+    "minLength", "maxLength", "pattern", "minItems", "maxItems", "minimum", "maximum", "oneOf", "enum",
+}  # fmt: skip
+
+
+def keywords(schema: dict) -> set[str]:
+    found = set(schema)
+    for name, value in schema.items():
+        if name == "properties":
+            found |= {key for sub in value.values() for key in keywords(sub)}
+        elif name in ("items", "additionalProperties") and isinstance(value, dict):
+            found |= keywords(value)
+        elif name == "oneOf":
+            found |= {key for sub in value for key in keywords(sub)}
+    return found
+
+
+def test_the_schema_uses_only_keywords_draft_4_and_openapi_share():
+    assert keywords(SCHEMA) <= SHARED_KEYWORDS
 
 
 def test_schema_limits_are_the_handler_limits():
@@ -98,3 +127,27 @@ def test_schema_and_handler_agree(handler, body):
         assert response["statusCode"] == 200, response["body"]
     else:
         assert 400 <= response["statusCode"] < 500, response["body"]
+
+
+# Python's, ECMAScript's and Java's regular expressions disagree on what `\s` matches (e.g. U+001C-U+001F,
+# U+0085, U+00A0, U+FEFF); a pattern naming its characters means the same to the gateway and the handler.
+REGEX_CLASS_ESCAPES = ("\\s", "\\S", "\\w", "\\W", "\\d", "\\D", "\\v", "\\h", "\\p", "\\P")
+CHARACTERS = [chr(code) for code in (*range(0x3100), 0xFEFF) if not 0xD800 <= code < 0xE000]
+
+
+def test_the_text_pattern_names_its_characters_instead_of_a_class_escape():
+    patterns = [SCHEMA["properties"]["text"]["pattern"], SCHEMA["properties"]["texts"]["items"]["pattern"]]
+    assert patterns[0] == patterns[1]
+    assert not [escape for escape in REGEX_CLASS_ESCAPES if escape in patterns[0]]
+
+
+def test_a_one_character_text_is_blank_to_the_schema_exactly_when_it_is_to_the_handler():
+    refused_by_schema = {char for char in CHARACTERS if not schema_accepts({"text": char})}
+    refused_by_handler = set()
+    for char in CHARACTERS:
+        try:
+            api_contract.parse_text(char, "text")
+        except api_contract.ClientError as error:
+            assert error.code == "empty_text"
+            refused_by_handler.add(char)
+    assert refused_by_schema == refused_by_handler == set(api_contract.BLANK_CHARACTERS)

@@ -49,9 +49,9 @@ def test_cmd_is_the_handler():
     assert "lambda_handler" in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-def test_copies_every_module_the_schema_and_the_artifact_into_the_task_root():
+def test_copies_every_module_the_openapi_document_and_the_artifact_into_the_task_root():
     sources = {source for source, _ in copies()}
-    assert sources == app_modules() | {"classify_request.schema.json", "requirements.txt"} | ARTIFACT_FILES
+    assert sources == app_modules() | {"openapi.json", "requirements.txt"} | ARTIFACT_FILES
     for source, destination in copies():
         assert destination == "${LAMBDA_TASK_ROOT}/" + source
 

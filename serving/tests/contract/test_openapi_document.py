@@ -1,0 +1,114 @@
+"""serving/app/openapi.json describes the handler: served as is, valid OpenAPI 3.0, the same routes,
+every error code under its status, limits and examples that hold."""
+
+import ast
+import json
+from pathlib import Path
+
+import api_contract
+import schemathesis
+
+from serving.tests.apigw_events import LambdaContext, rest_event
+from serving.tests.openapi_document import DOCUMENT, PATH, assert_documented_answer, request_validator
+
+ROUTING_STATUSES = {404, 405}  # answers for undocumented paths and methods, described in info
+
+
+def invoke(handler, event) -> tuple[int, dict]:
+    response = handler.lambda_handler(event, LambdaContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def handler_error_codes() -> dict[int, set[str]]:
+    """Every ``ClientError(status, "code", ...)`` in api_contract.py, plus the 500's code."""
+    tree = ast.parse(Path(api_contract.__file__).read_text(encoding="utf-8"))
+    codes: dict[int, set[str]] = {500: {"internal_error"}}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ClientError":
+            status, code = (argument.value for argument in node.args[:2])  # type: ignore[attr-defined]
+            codes.setdefault(status, set()).add(code)
+    return codes
+
+
+def documented_error_codes(path: str, method: str) -> dict[int, set[str]]:
+    """The ``code`` enum of each error status of an operation, following the response $refs."""
+    codes = {}
+    for status, response in DOCUMENT["paths"][path][method]["responses"].items():
+        if "$ref" in response:
+            response = DOCUMENT["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+        schema = response["content"]["application/json"]["schema"]
+        for part in schema.get("allOf", []):
+            enum = (
+                part.get("properties", {}).get("error", {}).get("properties", {}).get("code", {}).get("enum")
+            )
+            if enum:
+                codes[int(status)] = set(enum)
+    return codes
+
+
+def test_get_openapi_json_serves_the_committed_document(handler):
+    status, served = invoke(handler, rest_event("GET", "/openapi.json"))
+    assert status == 200
+    assert served == json.loads(PATH.read_text(encoding="utf-8"))
+    assert_documented_answer("/openapi.json", "GET", status, served)
+
+
+def test_the_document_is_valid_openapi_3_0():
+    assert DOCUMENT["openapi"].startswith("3.0.")
+    schemathesis.openapi.from_dict(DOCUMENT).validate()
+
+
+def test_the_documented_operations_are_the_handlers_routes():
+    documented = {(path, method.upper()) for path, item in DOCUMENT["paths"].items() for method in item}
+    served = {(path, method) for path, methods in api_contract.ROUTES.items() for method in methods}
+    assert documented == served
+
+
+def test_every_error_code_of_the_handler_is_documented_under_its_status():
+    documented = documented_error_codes("/classify", "post")
+    for status, codes in handler_error_codes().items():
+        if status in ROUTING_STATUSES:
+            assert all(code in DOCUMENT["info"]["description"] for code in codes)
+        else:
+            assert codes <= documented.get(status, set()), (
+                f"{status}: {codes - documented.get(status, set())}"
+            )
+
+
+def test_the_stated_limits_are_the_handlers():
+    description = DOCUMENT["info"]["description"]
+    assert api_contract.MAX_BODY_BYTES == 1024 * 1024 and "1 MiB" in description
+    assert f"{api_contract.MAX_TEXT_CHARS:,} characters" in description
+    assert f"{api_contract.MAX_TEXTS} texts" in description
+    assert f"top_k from 1 to {api_contract.MAX_TOP_K}" in description
+
+
+def test_the_request_examples_are_valid_and_classified(handler):
+    examples = DOCUMENT["paths"]["/classify"]["post"]["requestBody"]["content"]["application/json"][
+        "examples"
+    ]
+    assert examples
+    for example in examples.values():
+        assert request_validator().is_valid(example["value"])
+        status, payload = invoke(handler, rest_event("POST", "/classify", json.dumps(example["value"])))
+        assert status == 200, payload
+        assert_documented_answer("/classify", "POST", status, payload)
+
+
+def test_answers_of_every_route_match_the_document(handler):
+    cases = [
+        rest_event("GET", "/model"),
+        rest_event("POST", "/classify", '{"text": "Parliament passed the budget"}'),
+        rest_event("POST", "/classify", '{"texts": ["Shares rose", "A late goal won it"], "top_k": 5}'),
+        rest_event("POST", "/classify", "{"),
+        rest_event("POST", "/classify", '{"texts": []}'),
+        rest_event("POST", "/classify", json.dumps({"texts": ["a"] * (api_contract.MAX_TEXTS + 1)})),
+        rest_event("POST", "/classify", '{"text": "a"}', headers={"Content-Type": "text/plain"}),
+        rest_event("POST", "/classify", '{"text": "a", "top_k": 0}'),
+    ]
+    statuses = set()
+    for event in cases:
+        status, payload = invoke(handler, event)
+        assert_documented_answer(event["path"], event["httpMethod"], status, payload)
+        statuses.add(status)
+    assert statuses == {200, 400, 413, 415, 422}

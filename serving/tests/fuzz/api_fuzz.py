@@ -1,0 +1,83 @@
+"""`python -m serving.tests.fuzz.api_fuzz`: schemathesis against the local runtime, from the served document.
+
+It starts the local service (`python -m serving.local`, as `make serve` does) on a free port, points
+schemathesis at it with the committed OpenAPI document (the one GET /openapi.json serves; read from the
+file because schemathesis leaves out the operation a document is loaded from) and runs every check in
+schemathesis.toml against every operation: positive and negative bodies, odd methods, headers and content
+types. The exit code is schemathesis' own (0: no failure).
+
+The model is `--model-dir`, else the trained one in serving/app/data, else a small BBC News model made
+here, so a clean clone needs no training first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from serving.load.local_service import REPO_ROOT, ServiceFailed, local_service
+
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
+DOCUMENT = REPO_ROOT / "serving" / "app" / "openapi.json"
+TRAINED_MODEL = REPO_ROOT / "serving" / "app" / "data"
+WORKERS = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="api-fuzz-") as scratch:
+        model_dir = args.model_dir or _default_model_dir(Path(scratch))
+        log_path = Path(scratch) / "service.log"
+        try:
+            with local_service(WORKERS, log_path, model_dir) as url:
+                print(
+                    f"schemathesis: {DOCUMENT.name} against the local service at {url} ({model_dir})",
+                    flush=True,
+                )
+                return _run_schemathesis(url, args.max_examples, args.seed)
+        except ServiceFailed as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+
+
+def _default_model_dir(scratch: Path) -> Path:
+    """The trained model when there is one; otherwise a small real model, so no training is needed."""
+    if (TRAINED_MODEL / "model.json").is_file():
+        return TRAINED_MODEL
+    from serving.tests.artifact_export import bbc_news, export, train
+
+    print("No trained model in serving/app/data: using a small BBC News model.", flush=True)
+    texts, labels = bbc_news(per_class=40)
+    vectorizer, classifier = train(texts, labels, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    return export(vectorizer, classifier, scratch / "model")
+
+
+def _run_schemathesis(url: str, max_examples: int, seed: int | None) -> int:
+    command = [
+        str(Path(sys.executable).with_name("st")),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        str(DOCUMENT),
+        "--url",
+        url,
+    ]
+    command += ["--max-examples", str(max_examples), "--no-color", "--workers", str(WORKERS)]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    return subprocess.run(command, cwd=REPO_ROOT, check=False).returncode
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m serving.tests.fuzz.api_fuzz", description=__doc__)
+    parser.add_argument("--max-examples", type=int, default=200, help="cases per operation (default 200)")
+    parser.add_argument("--seed", type=int, help="schemathesis' seed, to reproduce a run")
+    parser.add_argument("--model-dir", type=Path, help="model to serve (default: see above)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
