@@ -30,7 +30,7 @@ SINGLE_TEXTS = [
 ]
 BATCH_TEXTS = [
     "The central bank raised interest rates to fight inflation",
-    "My new graphics card crashes the X server whenever I open a window",
+    "My new computer's graphics card crashes the software whenever I open a window",
     "The election campaign focused on health care and taxes",
 ]
 
