@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import string
 from typing import Any
 
 import api_contract
@@ -156,7 +157,7 @@ any_body_text = st.one_of(
     deeply_nested(),
     around_the_size_limit(),
 )
-base64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+base64_alphabet = string.ascii_letters + string.digits + "+/="
 invalid_base64 = st.one_of(
     st.text(alphabet=base64_alphabet + "-_!*é \n", max_size=60),
     st.text(max_size=30),
