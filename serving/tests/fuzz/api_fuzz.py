@@ -37,10 +37,14 @@ def main(argv: list[str] | None = None) -> int:
                     f"schemathesis: {DOCUMENT.name} against the local service at {url} ({model_dir})",
                     flush=True,
                 )
-                return _run_schemathesis(url, args.max_examples, args.seed)
+                exit_code = _run_schemathesis(url, args.max_examples, args.seed)
         except ServiceFailed as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+        if exit_code != 0:  # the handler's side of any failure, before the scratch folder goes
+            service_log = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+            print("The end of the local service's log:", *service_log[-30:], sep="\n", file=sys.stderr)
+        return exit_code
 
 
 def _default_model_dir(scratch: Path) -> Path:
@@ -56,15 +60,8 @@ def _default_model_dir(scratch: Path) -> Path:
 
 
 def _run_schemathesis(url: str, max_examples: int, seed: int | None) -> int:
-    command = [
-        str(Path(sys.executable).with_name("st")),
-        "--config-file",
-        str(CONFIG),
-        "run",
-        str(DOCUMENT),
-        "--url",
-        url,
-    ]
+    schemathesis = str(Path(sys.executable).with_name("st"))
+    command = [schemathesis, "--config-file", str(CONFIG), "run", str(DOCUMENT), "--url", url]
     command += ["--max-examples", str(max_examples), "--no-color", "--workers", str(WORKERS)]
     if seed is not None:
         command += ["--seed", str(seed)]
