@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import api_contract
+import pytest
 import schemathesis
 
 from serving.tests.apigw_events import LambdaContext, rest_event
@@ -112,3 +113,13 @@ def test_answers_of_every_route_match_the_document(handler):
         assert_documented_answer(event["path"], event["httpMethod"], status, payload)
         statuses.add(status)
     assert statuses == {200, 400, 413, 415, 422}
+
+
+def test_a_missing_or_broken_document_stops_the_init_naming_the_fix(handler, tmp_path, capsys):
+    broken = tmp_path / "openapi.json"
+    broken.write_text('{"openapi": "3.0.3",', encoding="utf-8")
+    for path in (tmp_path / "missing.json", broken):
+        with pytest.raises(RuntimeError, match=r"cannot be read as JSON .*COPY serving/app/openapi\.json"):
+            handler._load_openapi_document(path)
+        logged = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert (logged["level"], logged["path"]) == ("ERROR", str(path))
