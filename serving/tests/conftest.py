@@ -12,7 +12,7 @@ os.environ.setdefault("AWS_EMF_ENVIRONMENT", "Local")
 
 import pytest
 
-from serving.tests.artifact_export import bbc_news, export, train
+from serving.tests.artifact_export import NEWS_MODEL_SETTINGS, bbc_news, export, train
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def bbc_corpus() -> tuple[list[str], list[str]]:
 def bbc_model_dir(bbc_corpus, tmp_path_factory) -> Path:
     """A 5-class TF-IDF + logistic-regression model trained on real news, exported as an artifact."""
     texts, labels = bbc_corpus
-    vectorizer, classifier = train(texts, labels, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    vectorizer, classifier = train(texts, labels, **NEWS_MODEL_SETTINGS)
     return export(vectorizer, classifier, tmp_path_factory.mktemp("bbc_model"))
 
 

@@ -51,6 +51,7 @@ def response_validator(path: str, method: str, status: int) -> Draft4Validator:
     return Draft4Validator({**_ROOT, "$ref": f"{pointer}/content/application~1json/schema"})
 
 
+@functools.cache
 def request_validator() -> Draft4Validator:
     """The POST /classify body schema, as API Gateway applies it."""
     return Draft4Validator(DOCUMENT["components"]["schemas"]["ClassifyRequest"])

@@ -31,10 +31,10 @@ def unseen_articles() -> tuple[list[str], list[str]]:
 @pytest.fixture(scope="module")
 def sklearn_pipeline(bbc_corpus):
     """The same pipeline the served model was exported from, to compare answers with."""
-    from serving.tests.artifact_export import train
+    from serving.tests.artifact_export import NEWS_MODEL_SETTINGS, train
 
     texts, labels = bbc_corpus
-    return train(texts, labels, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    return train(texts, labels, **NEWS_MODEL_SETTINGS)
 
 
 def test_classify_one_text(handler, bbc_manifest, unseen_articles):

@@ -2,20 +2,18 @@
 same bodies."""
 
 import json
-from pathlib import Path
 
 import api_contract
 import pytest
 from jsonschema import Draft4Validator
 
 from serving.tests.apigw_events import LambdaContext, rest_event
+from serving.tests.openapi_document import DOCUMENT
 
-OPENAPI_PATH = Path(api_contract.__file__).parent / "openapi.json"
 # As the infrastructure hands it to API Gateway: the document's schema under draft-04's $schema.
-SCHEMA = {
-    "$schema": "http://json-schema.org/draft-04/schema#",
-    **json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))["components"]["schemas"]["ClassifyRequest"],
-}
+DRAFT_04 = "http://json-schema.org/draft-04/schema#"
+SCHEMA = {"$schema": DRAFT_04, **DOCUMENT["components"]["schemas"]["ClassifyRequest"]}
+VALIDATOR = Draft4Validator(SCHEMA)
 MAX_TEXT = api_contract.MAX_TEXT_CHARS
 MAX_TEXTS = api_contract.MAX_TEXTS
 
@@ -74,7 +72,7 @@ EXAMPLES = [
 
 
 def schema_accepts(body) -> bool:
-    return Draft4Validator(SCHEMA).is_valid(body)
+    return VALIDATOR.is_valid(body)
 
 
 def test_the_schema_is_a_valid_draft_4_schema():

@@ -51,11 +51,11 @@ def _default_model_dir(scratch: Path) -> Path:
     """The trained model when there is one; otherwise a small real model, so no training is needed."""
     if (TRAINED_MODEL / "model.json").is_file():
         return TRAINED_MODEL
-    from serving.tests.artifact_export import bbc_news, export, train
+    from serving.tests.artifact_export import NEWS_MODEL_SETTINGS, bbc_news, export, train
 
     print("No trained model in serving/app/data: using a small BBC News model.", flush=True)
     texts, labels = bbc_news(per_class=40)
-    vectorizer, classifier = train(texts, labels, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    vectorizer, classifier = train(texts, labels, **NEWS_MODEL_SETTINGS)
     return export(vectorizer, classifier, scratch / "model")
 
 
