@@ -19,8 +19,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from training import REPO_ROOT
-from training import newsgroups
+from training import REPO_ROOT, newsgroups
 from training.data_sources import (
     BBC_NEWS,
     TWENTY_NEWSGROUPS,
@@ -42,11 +41,12 @@ MODEL_LIBRARIES = ("scikit-learn", "scipy", "numpy", "joblib")
 
 def fingerprint(source: str) -> dict:
     """What identifies the model's inputs besides params and code: the data and the computing libraries."""
-    return {**data_fingerprint(source), "libraries": {name: _package_version(name) for name in MODEL_LIBRARIES}}
+    libraries = {name: _package_version(name) for name in MODEL_LIBRARIES}
+    return {**data_fingerprint(source), "libraries": libraries}
 
 
 def data_fingerprint(source: str) -> dict:
-    """What identifies the data behind `source`: content hashes, or the package version of a shipped corpus."""
+    """What identifies the data behind `source`: content hashes, or the version of a packaged corpus."""
     if source == TWENTY_NEWSGROUPS:
         path = newsgroups.local_copy()
         if path is None:  # nowhere on this machine: loading downloads it into scikit-learn's cache

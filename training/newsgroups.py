@@ -151,7 +151,9 @@ def _shown(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.newsgroups", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m training.newsgroups", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--remote", help="DVC remote to pull from (default: the configured default remote)")
     args = parser.parse_args(argv)
     try:

@@ -3,12 +3,11 @@
 import hashlib
 import json
 import os
+from importlib.metadata import version
 
 import pytest
 
 from training.data_sources import DataError
-from importlib.metadata import version
-
 from training.fingerprint import MODEL_LIBRARIES, data_fingerprint, fingerprint, main, write_if_changed
 from training.tests.corpus import write_params
 
