@@ -1,0 +1,120 @@
+"""`make check-lock`: a commit whose dvc.lock no longer matches its training inputs is refused, with the fix.
+
+Each test works in a clone (the check reads the repository it runs in), trains there when it needs a
+current lock, then changes one input the way a pull request would, without retraining.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from training import REPO_ROOT, newsgroups
+
+
+def _run(clone: Path, *command: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **(env or {})}
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    return subprocess.run(command, cwd=clone, env=environment, capture_output=True, text=True, check=False)
+
+
+def _check(clone: Path, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    return _run(clone, sys.executable, "-m", "training.check_lock", env=env)
+
+
+def _clone(tmp_path: Path) -> Path:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
+    return clone
+
+
+def _commit(clone: Path, message: str) -> None:
+    identity = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com"}
+    identity |= {"GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com"}
+    for command in (["git", "add", "-A"], ["git", "commit", "--quiet", "-m", message]):
+        subprocess.run(command, cwd=clone, check=True, capture_output=True, env={**os.environ, **identity})
+
+
+@pytest.fixture(scope="module")
+def bbc_clone(tmp_path_factory) -> Path:
+    """A clone whose committed lock names a BBC News model it trained itself (no 20NG data needed)."""
+    clone = _clone(tmp_path_factory.mktemp("lock"))
+    params = clone / "params.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("source: 20newsgroups", "source: bbc-news"))
+    repro = _run(clone, sys.executable, "-m", "dvc", "repro")
+    assert repro.returncode == 0, repro.stdout + repro.stderr
+    _commit(clone, "Train on BBC News")
+    return clone
+
+
+@pytest.fixture
+def clone(bbc_clone):
+    """The trained clone, reset to its committed state (files and model) after each test."""
+    yield bbc_clone
+    subprocess.run(["git", "checkout", "--quiet", "--", "."], cwd=bbc_clone, check=True)
+    checkout = [sys.executable, "-m", "dvc", "checkout", "--quiet", "--force", "train"]
+    subprocess.run(checkout, cwd=bbc_clone, check=True)
+
+
+def test_a_freshly_trained_commit_passes(clone):
+    result = _check(clone)
+    assert result.returncode == 0, result.stderr
+    assert "dvc.lock matches" in result.stdout
+
+
+def test_params_changed_without_retraining_fails_naming_the_section_and_the_fix(clone):
+    params = clone / "params.yaml"
+    params.write_text(params.read_text(encoding="utf-8").replace("C: 100.0", "C: 30.0"))
+    result = _check(clone)
+    assert result.returncode == 1
+    assert "params.yaml: params train modified" in result.stderr
+    assert "make train && make commit-model" in result.stderr
+
+
+def test_training_code_changed_without_retraining_fails(clone):
+    with (clone / "training" / "fit.py").open("a", encoding="utf-8") as stream:
+        stream.write("\n# a change to the training code\n")
+    result = _check(clone)
+    assert result.returncode == 1
+    assert "training/fit.py: input modified" in result.stderr
+
+
+def test_a_library_bump_without_retraining_fails_naming_the_versions(clone):
+    """As after a Dependabot bump of scikit-learn: the recorded versions are not the installed ones."""
+    data_json = clone / "training" / "reports" / "data.json"
+    recorded = json.loads(data_json.read_text(encoding="utf-8"))
+    recorded["libraries"]["scikit-learn"] = "0.24.2"
+    data_json.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
+    result = _check(clone)
+    assert result.returncode == 1
+    assert "libraries is" in result.stderr and '"scikit-learn": "0.24.2"' in result.stderr
+
+
+def test_a_model_file_that_is_not_the_locked_one_fails(clone):
+    model_json = clone / "serving" / "app" / "data" / "model.json"
+    model_json.write_text(model_json.read_text(encoding="utf-8").replace('"bbc-news"', '"elsewhere"'))
+    result = _check(clone)
+    assert result.returncode == 1
+    assert "serving/app/data/model.json: output modified" in result.stderr
+
+
+def test_missing_model_files_are_not_stale(clone):
+    """A fresh clone has no model until `dvc pull`: the commit still names the right one."""
+    for path in (clone / "serving" / "app" / "data").glob("model.*"):
+        path.unlink()
+    result = _check(clone)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.newsgroups
+def test_head_passes(newsgroups_cache, tmp_path):
+    """The committed 20 Newsgroups lock matches HEAD's inputs, in a clone with no model and no DVC cache."""
+    clone = _clone(tmp_path)
+    data_home = tmp_path / "scikit_learn_data"
+    data_home.mkdir()
+    (data_home / newsgroups.FILE_NAME).symlink_to(newsgroups_cache)
+    result = _check(clone, env={"SCIKIT_LEARN_DATA": str(data_home)})
+    assert result.returncode == 0, result.stderr
