@@ -4,12 +4,19 @@ GitHub Actions cannot be run locally, so the workflows must stay thin: each shel
 target (checked here against the Makefile's own target lines) or one of a few plain tool calls. Steps
 get untrusted data only through `env:`, never through `${{ }}` inside the shell line, and every action
 is pinned to a full commit SHA with its version in a comment.
+
+The loop's order is held here too, on the parsed workflows: a deploy stage needs the test job of its own
+run on every trigger; the lock check runs in the test job and in each stage before anything ships; the
+20 Newsgroups file comes from the team bucket (`make fetch-newsgroups REMOTE=s3`, or `dvc pull`), never
+from an `actions/cache` of scikit-learn's download; the train workflow uploads through `make push-model`.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -18,10 +25,11 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 ACTIONS = REPO_ROOT / ".github" / "actions"
-# The only shell commands besides `make <target>`, each for a reason no Make target serves better.
+DEPENDABOT = REPO_ROOT / ".github" / "dependabot.yml"
+# The only shell commands besides `make <target>`, each for a reason no Make target serves better. (An
+# upload is `make push-model`, which also fails when the remote lacks a file: a plain `dvc push` only warns.)
 ALLOWED_COMMANDS = {
-    (".venv/bin/dvc", "pull"): "fetch the model dvc.lock names from the team remote",
-    (".venv/bin/dvc", "push"): "upload a retrained model to the team remote",
+    (".venv/bin/dvc", "pull"): "fetch the model dvc.lock names (and the data) from the team remote",
     ("git", "push"): "push the train workflow's commit with an explicit token",
 }
 SHELL_OPERATORS = ("&&", "||", ";", "|", "`", "$(", ">", "<", "&")
@@ -54,12 +62,16 @@ def run_problems(run: str, targets: set[str]) -> list[str]:
     return []
 
 
-def run_steps(document: dict) -> list[str]:
-    """Every `run:` of a workflow (all jobs) or of a composite action."""
+def all_steps(document: dict) -> list[dict]:
+    """The steps of every job of a workflow, or of a composite action."""
     jobs = document.get("jobs") or {}
     steps = [step for job in jobs.values() for step in job.get("steps", [])]
-    steps += (document.get("runs") or {}).get("steps", [])
-    return [step["run"] for step in steps if "run" in step]
+    return steps + (document.get("runs") or {}).get("steps", [])
+
+
+def run_steps(document: dict) -> list[str]:
+    """Every `run:` of a workflow (all jobs) or of a composite action."""
+    return [step["run"] for step in all_steps(document) if "run" in step]
 
 
 def workflow_problems(text: str, targets: set[str]) -> list[str]:
@@ -68,6 +80,206 @@ def workflow_problems(text: str, targets: set[str]) -> list[str]:
 
 def _definitions() -> list[Path]:
     return sorted(WORKFLOWS.glob("*.yml")) + sorted(ACTIONS.glob("*/action.yml"))
+
+
+# --- reading the workflows' structure ----------------------------------------------------------------------
+
+# Any status check function in `if:` (even `success()`, which may then be or-ed away) replaces the default
+# `success()` that otherwise requires every needed job to have succeeded (docs.github.com, "Evaluate
+# expressions in workflows and actions", status check functions).
+STATUS_FUNCTION = re.compile(r"\b(?:always|cancelled|failure|success)\(\s*\)")
+PERMISSION_LEVELS = {"none": 0, "read": 1, "write": 2}
+
+
+def load_workflow(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+
+
+def triggers(document: dict) -> dict:
+    """The `on:` events as a mapping; PyYAML reads the bare key `on` as the boolean True (YAML 1.1)."""
+    on = document.get("on", document.get(True))
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return on or {}
+
+
+def make_call(step: dict) -> tuple[str, list[str]] | None:
+    """(target, variable assignments) of a `make <target> ...` step, else None."""
+    words = shlex.split(str(step.get("run", "")))
+    if len(words) < 2 or words[0] != "make":
+        return None
+    return words[1], [word for word in words[2:] if "=" in word]
+
+
+def runs_make(target: str, *assignments: str) -> Callable[[dict], bool]:
+    def matches(step: dict) -> bool:
+        call = make_call(step)
+        return call is not None and call[0] == target and set(assignments) <= set(call[1])
+
+    return matches
+
+
+def pulls_from_s3(step: dict) -> bool:
+    words = shlex.split(str(step.get("run", "")))
+    return words[:2] == [".venv/bin/dvc", "pull"] and "s3" in words and "-r" in words
+
+
+def uses_action(name: str) -> Callable[[dict], bool]:
+    return lambda step: str(step.get("uses", "")).split("@")[0] == name
+
+
+def order_problems(steps: list[dict], *expected: tuple[str, Callable[[dict], bool]]) -> list[str]:
+    """Each named step is there, and each comes (first) before the next one named."""
+    positions = []
+    problems = []
+    for name, matches in expected:
+        index = next((i for i, step in enumerate(steps) if matches(step)), None)
+        if index is None:
+            problems.append(f"no step {name}")
+        positions.append((name, index))
+    for (first, i), (then, j) in pairwise(positions):
+        if i is not None and j is not None and i >= j:
+            problems.append(f"{first} must come before {then}")
+    return problems
+
+
+def needs_of(job: dict) -> list[str]:
+    needs = job.get("needs") or []
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def upstream_jobs(jobs: dict, job_id: str) -> set[str]:
+    """Every job `job_id` needs, directly or through the jobs it needs."""
+    seen: set[str] = set()
+    pending = needs_of(jobs[job_id])
+    while pending:
+        need = pending.pop()
+        if need not in seen:
+            seen.add(need)
+            pending.extend(needs_of(jobs[need]))
+    return seen
+
+
+def calls_workflow(job: dict, file_name: str) -> bool:
+    return str(job.get("uses", "")).startswith("./.github/workflows/") and job["uses"].endswith(
+        f"/{file_name}"
+    )
+
+
+def condition_text(job: dict) -> str:
+    text = str(job.get("if", "")).strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    return " ".join(text.split())
+
+
+def top_level_conjuncts(condition: str) -> list[str]:
+    """The operands of the outermost `&&`s: each must hold for the whole condition to hold."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(condition):
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and condition.startswith("&&", i):
+            parts.append(condition[start:i])
+            start = i + 2
+    parts.append(condition[start:])
+    return [" ".join(part.split()) for part in parts]
+
+
+def deploy_gate_problems(document: dict) -> list[str]:
+    """Why a deploy stage could start without its run's test job having passed; empty when it cannot.
+
+    A stage job must need (directly or transitively) a job calling test.yml, that test job must run on
+    every trigger (no `if:`), and any job on the way whose `if:` uses a status function (which drops the
+    implicit success() requirement) must require the test job's success as a top-level condition.
+    """
+    jobs = document.get("jobs") or {}
+    tests = {job_id for job_id, job in jobs.items() if calls_workflow(job, "test.yml")}
+    stages = [job_id for job_id, job in jobs.items() if calls_workflow(job, "deploy-stage.yml")]
+    if not tests:
+        return ["no job calls test.yml"]
+    if not stages:
+        return ["no job calls deploy-stage.yml"]
+    problems = [
+        f"{test}: the test job must run on every trigger (no if:)" for test in tests if "if" in jobs[test]
+    ]
+    for stage in stages:
+        upstream = upstream_jobs(jobs, stage)
+        gate = upstream & tests
+        if not gate:
+            problems.append(f"{stage}: needs no test job, directly or through another job")
+            continue
+        required = {f"needs.{test}.result == 'success'" for test in gate}
+        for job_id in sorted({stage} | (upstream - tests)):
+            condition = condition_text(jobs[job_id])
+            if STATUS_FUNCTION.search(condition) and not required & set(top_level_conjuncts(condition)):
+                problems.append(
+                    f"{job_id}: its if: overrides success(), so it must require "
+                    f"{' or '.join(sorted(required))} (a top-level && condition)"
+                )
+    return problems
+
+
+def _permissions(block: object) -> dict[str, str]:
+    return block if isinstance(block, dict) else {}
+
+
+def caller_permission_problems(
+    document: dict, load_called: Callable[[str], dict] = load_workflow
+) -> list[str]:
+    """A called workflow only gets what its calling job grants: each called job's permissions must fit."""
+    problems = []
+    for job_id, job in (document.get("jobs") or {}).items():
+        uses = str(job.get("uses", ""))
+        if not uses.startswith("./.github/workflows/"):
+            continue
+        granted = _permissions(job.get("permissions"))
+        called = load_called(uses.rsplit("/", 1)[1])
+        for called_id, called_job in (called.get("jobs") or {}).items():
+            for scope, level in _permissions(called_job.get("permissions")).items():
+                if PERMISSION_LEVELS[level] > PERMISSION_LEVELS.get(granted.get(scope, "none"), 0):
+                    problems.append(f"{job_id}: {uses} job {called_id} needs {scope}: {level}")
+    return problems
+
+
+def _env_blocks(document: dict) -> list[dict]:
+    jobs = (document.get("jobs") or {}).values()
+    blocks = [
+        document.get("env"),
+        *(job.get("env") for job in jobs),
+        *(step.get("env") for step in all_steps(document)),
+    ]
+    return [block for block in blocks if isinstance(block, dict)]
+
+
+def newsgroups_source_problems(document: dict) -> list[str]:
+    """Ways a workflow could take 20 Newsgroups from anywhere but the team bucket (or say so when it can't).
+
+    No `actions/cache` of scikit-learn's download folder, every `make fetch-newsgroups` with REMOTE=s3,
+    and SCIKIT_LEARN_DATA, where set, naming the DVC-tracked folder training/data, not a download cache.
+    """
+    problems = []
+    for step in all_steps(document):
+        if uses_action("actions/cache")(step) and "scikit_learn_data" in str(
+            (step.get("with") or {}).get("path")
+        ):
+            problems.append(
+                f"{step.get('name', step['uses'])}: a cache of scikit-learn's 20 Newsgroups download"
+            )
+        call = make_call(step)
+        if call and call[0] == "fetch-newsgroups" and "REMOTE=s3" not in call[1]:
+            problems.append(f"{step['run']!r}: fetch from the team bucket: REMOTE=s3")
+    for block in _env_blocks(document):
+        value = block.get("SCIKIT_LEARN_DATA")
+        if value is not None and not str(value).rstrip("/").endswith("/training/data"):
+            problems.append(f"SCIKIT_LEARN_DATA={value}: name the DVC-tracked folder (…/training/data)")
+    return problems
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +300,7 @@ def test_the_workflows_run_the_loop_through_make(targets):
     runs = [run for path in _definitions() for run in run_steps(yaml.safe_load(path.read_text("utf-8")))]
     called = {shlex.split(run)[1] for run in runs if run.startswith("make ")}
     loop = {"lint", "test", "train", "check-model", "metrics-report", "test-service", "commit-model"}
+    loop |= {"fetch-newsgroups", "check-lock", "push-model"}
     assert loop | {"deploy", "smoke-test"} <= called <= targets
 
 
@@ -102,6 +315,141 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(path):
 @pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.yml")), ids=lambda path: path.name)
 def test_workflows_grant_nothing_by_default(path):
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["permissions"] == {}
+
+
+# --- the loop's order on the repository's workflows -------------------------------------------------------
+
+
+def test_tests_run_on_pull_requests_and_when_deploy_calls_them():
+    assert {"pull_request", "workflow_call"} <= set(triggers(load_workflow("test.yml")))
+
+
+def test_deploy_runs_on_pushes_to_main_and_by_hand_in_one_run_with_its_tests():
+    on = triggers(load_workflow("deploy.yml"))
+    assert on["push"]["branches"] == ["main"]
+    assert "workflow_dispatch" in on
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        assert "workflow_run" not in triggers(yaml.safe_load(path.read_text("utf-8"))), path.name
+
+
+def test_every_deploy_stage_needs_the_test_job_of_its_run():
+    assert deploy_gate_problems(load_workflow("deploy.yml")) == []
+
+
+@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.yml")), ids=lambda path: path.name)
+def test_called_workflows_get_the_permissions_their_jobs_ask_for(path):
+    assert caller_permission_problems(yaml.safe_load(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_test_job_checks_the_lock_with_the_data_in_place_before_training():
+    [job] = load_workflow("test.yml")["jobs"].values()
+    assert (
+        order_problems(
+            job["steps"],
+            ("AWS credentials", uses_action("aws-actions/configure-aws-credentials")),
+            ("make fetch-newsgroups REMOTE=s3", runs_make("fetch-newsgroups", "REMOTE=s3")),
+            ("make check-lock", runs_make("check-lock")),
+            ("make train", runs_make("train")),
+            ("make test", runs_make("test")),
+        )
+        == []
+    )
+
+
+def test_the_test_job_reads_the_bucket_only_where_github_gives_a_token():
+    [job] = load_workflow("test.yml")["jobs"].values()
+    [credentials] = [
+        step for step in job["steps"] if uses_action("aws-actions/configure-aws-credentials")(step)
+    ]
+    condition = condition_text(credentials)
+    # Pushes and deploys by hand always; pull requests only from this repository and not from Dependabot.
+    assert "github.event_name != 'pull_request'" in condition
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
+    assert "github.actor != 'dependabot[bot]'" in condition
+    role = credentials["with"]["role-to-assume"]
+    assert "github.event_name == 'pull_request' && vars.AWS_TRAIN_ROLE_ARN" in role
+    assert role.rstrip("} ").endswith("|| vars.AWS_DEPLOY_ROLE_ARN")
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+
+
+def test_each_deploy_stage_refuses_a_stale_lock_before_it_deploys():
+    [job] = load_workflow("deploy-stage.yml")["jobs"].values()
+    assert (
+        order_problems(
+            job["steps"],
+            ("AWS credentials", uses_action("aws-actions/configure-aws-credentials")),
+            ("dvc pull -r s3 (the model and the data)", pulls_from_s3),
+            ("make check-lock", runs_make("check-lock")),
+            ("make test-service", runs_make("test-service")),
+            ("make deploy", runs_make("deploy")),
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize("path", _definitions(), ids=lambda path: path.relative_to(REPO_ROOT).as_posix())
+def test_20_newsgroups_comes_from_the_team_bucket(path):
+    assert newsgroups_source_problems(yaml.safe_load(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_train_workflow_fetches_trains_uploads_then_commits():
+    train = load_workflow("train.yml")["jobs"]["train"]
+    pushes = lambda step: str(step.get("run", "")).startswith("git push")  # noqa: E731
+    assert (
+        order_problems(
+            train["steps"],
+            ("AWS credentials", uses_action("aws-actions/configure-aws-credentials")),
+            ("make fetch-newsgroups REMOTE=s3", runs_make("fetch-newsgroups", "REMOTE=s3")),
+            ("make train", runs_make("train")),
+            ("make check-model", runs_make("check-model")),
+            ("make test-service", runs_make("test-service")),
+            ("make push-model REMOTE=s3", runs_make("push-model", "REMOTE=s3")),
+            ("make commit-model", runs_make("commit-model")),
+            ("git push", pushes),
+        )
+        == []
+    )
+
+
+def test_the_train_workflow_retrains_on_dependency_bumps_and_by_hand():
+    document = load_workflow("train.yml")
+    on = triggers(document)
+    assert {"training/**", "params.yaml", "dvc.yaml", "uv.lock"} <= set(on["pull_request"]["paths"])
+    assert "workflow_dispatch" in on
+    train = document["jobs"]["train"]
+    condition = condition_text(train)
+    # Pull requests from forks and Dependabot's still skip: they have no token to train with.
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
+    assert "github.actor != 'dependabot[bot]'" in condition
+    # By hand there is no pull request payload: the dispatched branch is checked out and pushed to.
+    [checkout] = [step for step in train["steps"] if uses_action("actions/checkout")(step)]
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.head.sha || github.sha }}"
+    [push] = [step for step in train["steps"] if str(step.get("run", "")).startswith("git push")]
+    assert push["env"]["HEAD_REF"] == "${{ github.head_ref || github.ref_name }}"
+    assert "github.event.repository.default_branch" in train["env"]["BASE"]
+
+
+def test_deploys_of_a_stage_are_never_cancelled_and_pull_request_tests_are_superseded():
+    [stage] = load_workflow("deploy-stage.yml")["jobs"].values()
+    assert stage["concurrency"]["cancel-in-progress"] is False
+    deploy_jobs = load_workflow("deploy.yml")["jobs"].values()
+    assert all(job.get("concurrency", {}).get("cancel-in-progress", False) is False for job in deploy_jobs)
+    test = load_workflow("test.yml")["concurrency"]
+    assert test["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+    # Equal groups in a calling job and the workflow it calls deadlock.
+    callers = [job["concurrency"]["group"] for job in deploy_jobs if calls_workflow(job, "test.yml")]
+    assert test["group"] not in callers
+
+
+def test_dependabot_updates_the_pins_of_every_composite_action():
+    [entry] = [
+        update
+        for update in yaml.safe_load(DEPENDABOT.read_text(encoding="utf-8"))["updates"]
+        if update["package-ecosystem"] == "github-actions"
+    ]
+    actions = {"/" + path.parent.relative_to(REPO_ROOT).as_posix() for path in ACTIONS.glob("*/action.y*ml")}
+    assert actions, "no composite action found: the check would pass vacuously"
+    assert {"/"} | actions <= set(entry.get("directories") or [entry.get("directory")])
 
 
 # --- the check itself, on synthetic input ----------------------------------------------------------------
@@ -171,3 +519,130 @@ def test_a_multi_line_script_fails():
 def test_composite_action_steps_are_checked_too():
     action = "runs:\n  using: composite\n  steps:\n    - run: make nothing-here\n      shell: bash\n"
     assert workflow_problems(action, {"lint"}) == ["'make nothing-here': no Make target 'nothing-here'"]
+
+
+# --- the order checks themselves, on synthetic workflows ---------------------------------------------------
+
+GATED_DEPLOY = """\
+on: {push: {branches: [main]}, workflow_dispatch: {}}
+jobs:
+  test: {uses: ./.github/workflows/test.yml}
+  dev: {needs: test, if: "github.event_name == 'push'", uses: ./.github/workflows/deploy-stage.yml}
+  prod:
+    needs: [test, dev]
+    if: >-
+      !cancelled() && needs.test.result == 'success' &&
+      (needs.dev.result == 'success' || needs.dev.result == 'skipped')
+    uses: ./.github/workflows/deploy-stage.yml
+"""
+
+
+def _gated_jobs() -> dict:
+    return yaml.safe_load(GATED_DEPLOY)
+
+
+def test_a_deploy_gated_on_its_tests_passes():
+    assert deploy_gate_problems(_gated_jobs()) == []
+
+
+def test_a_stage_may_need_the_tests_through_another_stage():
+    document = _gated_jobs()
+    document["jobs"]["prod"] = {"needs": "dev", "uses": "./.github/workflows/deploy-stage.yml"}
+    assert deploy_gate_problems(document) == []
+
+
+@pytest.mark.parametrize(
+    ("job", "change", "reason"),
+    [
+        ("dev", {"needs": []}, "dev: needs no test job"),
+        ("test", {"if": "github.event_name == 'push'"}, "test: the test job must run on every trigger"),
+        ("test", {"uses": "./.github/workflows/lint.yml"}, "no job calls test.yml"),
+        # A skipped dev (prod chosen by hand) would let prod through without the tests.
+        (
+            "prod",
+            {"if": "!cancelled() && needs.dev.result != 'failure'"},
+            "prod: its if: overrides success()",
+        ),
+        # The tests' success only on one side of an ||: not required.
+        (
+            "prod",
+            {"if": "!cancelled() && (needs.test.result == 'success' || needs.dev.result == 'skipped')"},
+            "prod: its if: overrides success()",
+        ),
+        # Transitively: prod needs only dev, whose `always()` lets it run after failed tests.
+        ("dev", {"if": "always()"}, "dev: its if: overrides success()"),
+        ("dev", {"if": "success() || inputs.stage == 'dev'"}, "dev: its if: overrides success()"),
+        (
+            "prod",
+            {"needs": "dev", "if": "${{ !cancelled() && needs.dev.result == 'success' }}"},
+            "prod: its if: overrides success()",
+        ),
+    ],
+)
+def test_a_deploy_that_could_skip_its_tests_fails(job, change, reason):
+    document = _gated_jobs()
+    document["jobs"][job].update(change)
+    problems = deploy_gate_problems(document)
+    assert any(reason in problem for problem in problems), problems
+
+
+def test_steps_out_of_order_or_missing_fail():
+    steps = [{"run": "make fetch-newsgroups REMOTE=s3"}, {"run": "make train"}, {"run": "make check-lock"}]
+    expected = [
+        ("fetch", runs_make("fetch-newsgroups", "REMOTE=s3")),
+        ("check-lock", runs_make("check-lock")),
+        ("train", runs_make("train")),
+    ]
+    assert order_problems(steps, *expected) == ["check-lock must come before train"]
+    assert order_problems(steps[:2], *expected) == ["no step check-lock"]
+    assert order_problems([{"run": "make fetch-newsgroups"}, *steps[1:]], *expected) == [
+        "no step fetch",
+        "check-lock must come before train",
+    ]
+    assert order_problems([steps[0], steps[2], steps[1]], *expected) == []
+
+
+def test_a_called_workflow_needing_more_than_its_caller_grants_fails():
+    called = {"jobs": {"test": {"permissions": {"contents": "read", "id-token": "write"}}}}
+    caller = {"jobs": {"test": {"uses": "./.github/workflows/test.yml", "permissions": {"contents": "read"}}}}
+    assert caller_permission_problems(caller, lambda name: called) == [
+        "test: ./.github/workflows/test.yml job test needs id-token: write"
+    ]
+    caller["jobs"]["test"]["permissions"]["id-token"] = "write"
+    assert caller_permission_problems(caller, lambda name: called) == []
+
+
+def test_20_newsgroups_from_a_cache_or_upstream_fails():
+    workflow = {
+        "env": {"SCIKIT_LEARN_DATA": "~/scikit_learn_data"},
+        "jobs": {
+            "ci": {
+                "steps": [
+                    {
+                        "name": "Restore the 20 Newsgroups cache",
+                        "uses": "actions/cache@0400d5f644dc74513175e3cd8d07132dd4860809",
+                        "with": {"path": "~/scikit_learn_data", "key": "k"},
+                    },
+                    {"run": "make fetch-newsgroups"},
+                ]
+            }
+        },
+    }
+    assert newsgroups_source_problems(workflow) == [
+        "Restore the 20 Newsgroups cache: a cache of scikit-learn's 20 Newsgroups download",
+        "'make fetch-newsgroups': fetch from the team bucket: REMOTE=s3",
+        "SCIKIT_LEARN_DATA=~/scikit_learn_data: name the DVC-tracked folder (…/training/data)",
+    ]
+    fixed = {
+        "env": {"SCIKIT_LEARN_DATA": "${{ github.workspace }}/training/data"},
+        "jobs": {"ci": {"steps": [{"run": "make fetch-newsgroups REMOTE=s3"}]}},
+    }
+    assert newsgroups_source_problems(fixed) == []
+
+
+def test_a_bare_on_key_is_read_as_triggers():
+    assert set(triggers(yaml.safe_load("on: [push, workflow_dispatch]\njobs: {}"))) == {
+        "push",
+        "workflow_dispatch",
+    }
+    assert set(triggers(yaml.safe_load("on: pull_request\njobs: {}"))) == {"pull_request"}
