@@ -7,6 +7,7 @@ recorded for a parsed request, and no label was predicted.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -23,14 +24,22 @@ def service(bbc_model_dir) -> Iterator[Service]:
         yield running
 
 
-def _metrics_record(service: Service) -> dict:
-    """The EMF record of the last request, found through the Lambda request id in its access line."""
+def _metrics_record(service: Service, limit_s: float = 10) -> dict:
+    """The EMF record of the last request, found through the Lambda request id in its access line.
+
+    The worker's output reaches the log through a pipe, possibly after the HTTP answer: poll for it.
+    """
     access = service.log.access_lines()[-1]
     lambda_request_id = access.split("lambda_request_id=")[1].split()[0]
-    (record,) = [
-        r for r in service.log.json_records() if r.get("requestId") == lambda_request_id and "_aws" in r
-    ]
-    return record
+    deadline = time.monotonic() + limit_s
+    while True:
+        records = [
+            r for r in service.log.json_records() if r.get("requestId") == lambda_request_id and "_aws" in r
+        ]
+        if records or time.monotonic() > deadline:
+            (record,) = records
+            return record
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize(
