@@ -2,12 +2,14 @@
 
 No IAM user and no long-lived key exists anywhere: a workflow asks GitHub for a token whose
 subject names the repository and the event, and STS hands out one-hour credentials only when
-that subject and the audience match the role's trust policy exactly.
+that subject and the audience match the role's trust policy (the repository's name in any case,
+everything else exactly).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -21,6 +23,46 @@ GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
 # The roles `cdk bootstrap` creates; `cdk deploy` assumes them to publish assets and deploy.
 CDK_BOOTSTRAP_ROLE_KINDS = ("deploy-role", "file-publishing-role", "image-publishing-role", "lookup-role")
+
+
+# Why the subject is compared as it is (see `trust_conditions`):
+# - IAM's string operators: StringEqualsIgnoreCase ignores case, StringLike is case-sensitive:
+#   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+# - several operators in one Condition must all hold (AND); a key's values are alternatives (OR):
+#   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
+# - IAM accepts StringEqualsIgnoreCase on token.actions.githubusercontent.com:sub in a trust policy:
+#   its own check on such roles asks for `sub` "using StringEquals, StringLike or
+#   StringEqualsIgnoreCase", quoted in https://github.com/Dashtid/subvectors/releases/tag/v0.4.2
+# - GitHub does not treat owner and repository names case-sensitively:
+#   https://github.com/github/docs/pull/32962
+# - with StringEquals, a case mismatch only says "Not authorized to perform
+#   sts:AssumeRoleWithWebIdentity": https://github.com/aws-actions/configure-aws-credentials/issues/1100
+# - branch names are case-sensitive; GitHub keeps `branch-name` and `BRANCH-NAME` apart:
+#   https://github.com/desktop/desktop/issues/18731
+
+
+def trust_conditions(subjects: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Audience exactly STS; subject one of `subjects`, with only the repository's name case-insensitive.
+
+    The repository in `subjects` is spelt as the settings give it: GITHUB_REPOSITORY, or the origin
+    remote's URL as someone typed it. The token spells it as GitHub does, and GitHub owner and
+    repository names are case-insensitive, so an exact comparison would refuse every workflow over a
+    capital letter. StringEqualsIgnoreCase accepts any case of the whole subject; the StringLike
+    beside it (IAM requires both to hold) keeps what follows the repository exact, so a branch `MAIN`,
+    which is not `main`, cannot deploy.
+    """
+    sub = f"{GITHUB_OIDC_HOST}:sub"
+    return {
+        "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE},
+        "StringEqualsIgnoreCase": {sub: list(subjects)},
+        "StringLike": {sub: [_any_repository(subject) for subject in subjects]},
+    }
+
+
+def _any_repository(subject: str) -> str:
+    """`repo:OWNER/REPO:CONTEXT` as the pattern `repo:*:CONTEXT` (names and contexts hold no wildcard)."""
+    kind, _repository, context = subject.split(":", 2)
+    return f"{kind}:*:{context}"
 
 
 def pull_request_subjects(repository: str) -> list[str]:
@@ -99,15 +141,7 @@ class GitHubCiRoles(Construct):
         return provider.oidc_provider_arn
 
     def _role(self, construct_id: str, *, subjects: Sequence[str], description: str) -> iam.Role:
-        principal = iam.WebIdentityPrincipal(
-            self.provider_arn,
-            conditions={
-                "StringEquals": {
-                    f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE,
-                    f"{GITHUB_OIDC_HOST}:sub": list(subjects),
-                }
-            },
-        )
+        principal = iam.WebIdentityPrincipal(self.provider_arn, conditions=trust_conditions(subjects))
         return iam.Role(
             self,
             construct_id,

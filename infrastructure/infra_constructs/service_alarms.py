@@ -72,7 +72,10 @@ class ServiceAlarms(Construct):
             "Throttles",
             function.metric_throttles(statistic="Sum", period=period),
             threshold=settings.throttles,
-            description="Invocations refused because the concurrency cap was reached",
+            # Reserved concurrency is optional (low_concurrency_quota): without it the account's
+            # unreserved pool is the limit, and throttles are still the signal that it was reached.
+            description="Invocations refused for lack of concurrency: the function's reserved cap, "
+            "or the account's unreserved pool when it has none",
         )
         self.all = (self.server_error_rate, self.p99_latency, self.function_errors, self.throttles)
 

@@ -119,10 +119,11 @@ class ServingApi(Construct):
     def _acknowledge_public_access(self, api_key_required: bool) -> None:
         clients = (
             "clients identify with an API key bound to a usage plan (per-key throttle and daily quota), "
-            "under a stage throttle and the function's concurrency cap"
+            "under a stage throttle and the function's concurrency cap (the account's concurrency "
+            "quota when low_concurrency_quota leaves the function uncapped)"
             if api_key_required
             else "this stage is deliberately open (api_key_required=False), bounded only by the stage "
-            "throttle and the function's concurrency cap"
+            "throttle and the function's concurrency cap (or the account's concurrency quota)"
         )
         for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
             acknowledge(
@@ -136,7 +137,8 @@ class ServingApi(Construct):
             "AwsSolutions-APIG3",
             "No WAF web ACL: it would cost more at rest than the whole service (web ACL plus rules, "
             "monthly). Abuse is bounded by API keys, per-key and stage throttling, a daily quota and "
-            "the function's reserved-concurrency cap.",
+            "the function's reserved-concurrency cap (the account's concurrency quota when "
+            "low_concurrency_quota leaves the function uncapped).",
         )
 
     def _acknowledge_checkov_findings(self, tracing: bool) -> None:

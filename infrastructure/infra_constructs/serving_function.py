@@ -89,7 +89,7 @@ class ServingFunction(Construct):
             environment=function_environment(telemetry, cors_allow_origins),
             tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
         )
-        self._acknowledge_checkov_findings()
+        self._acknowledge_checkov_findings(settings)
         if tracing:
             acknowledge(
                 role,
@@ -105,8 +105,16 @@ class ServingFunction(Construct):
             provisioned_concurrent_executions=settings.provisioned_concurrency or None,
         )
 
-    def _acknowledge_checkov_findings(self) -> None:
+    def _acknowledge_checkov_findings(self, settings: FunctionSettings) -> None:
         """What checkov asks of every function and log group, and why this one does without it."""
+        if settings.reserved_concurrency is None:
+            skip_check(
+                self.function,
+                "CKV_AWS_115",
+                "No reserved concurrency: the account's Lambda concurrency quota is too low to reserve "
+                "any (low_concurrency_quota). The API's stage and per-key throttles and the account quota "
+                "bound the function instead; the throttle alarm fires when the quota is reached.",
+            )
         skip_check(
             self.log_group,
             "CKV_AWS_158",

@@ -13,7 +13,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.data_stack import DataStack
 from stacks.service_stack import ServiceStack
-from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, Tagging
+from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, SettingsError, Tagging
 from stacks.stages import DEFAULT_STAGES, service_settings
 
 STACK_PREFIX = "TextClassifier"
@@ -80,6 +80,8 @@ def settings_from_context(app: App) -> AppSettings:
                                 stage names, which the deploy workflow runs its jobs in)
     owner                       value of the `owner` tag
     account, region             pin the stacks to one account/region (default: environment-agnostic)
+    low_concurrency_quota       true on an account whose Lambda concurrency quota is still 10: no
+                                reserved and no provisioned concurrency in any stage (default: false)
     """
     github = GitHubSettings(
         repository=_text(app, "github_repository"),
@@ -88,12 +90,16 @@ def settings_from_context(app: App) -> AppSettings:
         deploy_environments=_names(app, "github_deploy_environments") or DEFAULT_STAGES,
     )
     alarm_email = _text(app, "alarm_email")
+    low_concurrency_quota = _flag(app, "low_concurrency_quota")
     stages = _names(app, "stage") or DEFAULT_STAGES
     owner = _text(app, "owner")
     account, region = _text(app, "account"), _text(app, "region")
     return AppSettings(
         data=DataSettings(github=github),
-        services=tuple(service_settings(stage, alarm_email=alarm_email) for stage in stages),
+        services=tuple(
+            service_settings(stage, alarm_email=alarm_email, low_concurrency_quota=low_concurrency_quota)
+            for stage in stages
+        ),
         tagging=Tagging(owner=owner) if owner else Tagging(),
         environment=Environment(account=account, region=region) if account or region else None,
     )
@@ -105,6 +111,24 @@ def _text(app: App, key: str) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _flag(app: App, key: str) -> bool:
+    """A yes/no key: JSON true/false in cdk.json, or the text `true`/`false` that `-c key=...` passes.
+
+    Absent means false. Anything else stops the synthesis: a typo read as false would silently
+    deploy what the user meant to turn off.
+    """
+    value = app.node.try_get_context(key)
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise SettingsError(
+        f"{key}={value!r}: use true or false (in cdk.json's context, or -c {key}=true on the command line)."
+    )
 
 
 def _names(app: App, key: str) -> tuple[str, ...]:

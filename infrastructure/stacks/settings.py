@@ -80,7 +80,8 @@ class FunctionSettings:
     timeout_seconds: int = 10
     # Hard cap on simultaneous executions: the bill cannot grow past it whatever the traffic.
     # None leaves the function on the account's unreserved pool (needed on accounts whose
-    # concurrency quota is still the new-account default of 10).
+    # concurrency quota is still the new-account default of 10: the `low_concurrency_quota`
+    # context key does it for every stage, together with provisioned_concurrency=0).
     reserved_concurrency: int | None = 10
     # Pre-initialised environments on the `live` alias: no cold start for that many concurrent
     # requests, and a deploy warms the new version before traffic moves to it. 0 turns it off.

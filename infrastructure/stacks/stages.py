@@ -74,9 +74,19 @@ _PROD = ServiceSettings(
 STAGES: dict[str, ServiceSettings] = {"dev": _DEV, "prod": _PROD}
 
 
-def service_settings(stage: str, *, alarm_email: str | None = None) -> ServiceSettings:
-    """The settings for `stage`, with the alarm e-mail (which lives outside the repository) filled in."""
+def service_settings(
+    stage: str, *, alarm_email: str | None = None, low_concurrency_quota: bool = False
+) -> ServiceSettings:
+    """The settings for `stage`, with what depends on the account (which lives outside the repository).
+
+    `alarm_email` is filled in. `low_concurrency_quota` is for an account whose Lambda concurrency
+    quota is still the new-account 10: Lambda refuses any reserved or provisioned concurrency that
+    would leave fewer than 100 unreserved, so both are turned off rather than failing the deploy.
+    """
     settings = STAGES.get(stage) or replace(_DEV, stage=stage, telemetry=_telemetry(stage))
     if alarm_email:
         settings = replace(settings, alarms=replace(settings.alarms, email=alarm_email))
+    if low_concurrency_quota:
+        unreserved = replace(settings.function, reserved_concurrency=None, provisioned_concurrency=0)
+        settings = replace(settings, function=unreserved)
     return settings

@@ -6,11 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from aws_cdk import App
 from infra_support import INFRA_DIR, REPOSITORY, cdk_json_context
-from stacks.app_builder import DATA_STACK_NAME, service_stack_name, settings_from_context
+from stacks.app_builder import DATA_STACK_NAME, AppSettings, service_stack_name, settings_from_context
+from stacks.settings import SettingsError
+from stacks.stages import STAGES
 
 
 def _settings(**context):
@@ -25,6 +29,8 @@ def test_without_context_both_default_stages_are_built_env_agnostic():
     assert all(s.alarms.email is None for s in settings.services)
     # The deploy workflow runs each stage's job in the GitHub environment of that name.
     assert settings.data.github.deploy_environments == ("dev", "prod")
+    # low_concurrency_quota is off: each stage keeps its own concurrency.
+    assert [s.function for s in settings.services] == [STAGES[s.stage].function for s in settings.services]
 
 
 def test_context_selects_stages_and_fills_in_deployment_details():
@@ -49,14 +55,47 @@ def test_list_context_from_cdk_json_is_accepted():
     assert [s.stage for s in _settings(stage=["dev"]).services] == ["dev"]
 
 
-def test_app_py_synthesizes_the_selected_stage_offline(tmp_path: Path):
-    """What `cdk synth -c stage=dev` runs: app.py with the context in CDK_CONTEXT_JSON."""
+def _uncapped(settings: AppSettings) -> bool:
+    """No stage reserves or provisions any concurrency."""
+    return all(
+        s.function.reserved_concurrency is None and s.function.provisioned_concurrency == 0
+        for s in settings.services
+    )
+
+
+@pytest.mark.parametrize("on", [True, "true"])  # cdk.json's JSON boolean; the text `-c key=true` passes
+def test_low_concurrency_quota_uncaps_every_stage(on: object):
+    settings = _settings(low_concurrency_quota=on, stage="dev,prod,alice")
+    assert _uncapped(settings)
+    # Nothing but the concurrency differs from each stage's own settings.
+    for uncapped, own in zip(settings.services, _settings(stage="dev,prod,alice").services, strict=True):
+        concurrency = {
+            "reserved_concurrency": own.function.reserved_concurrency,
+            "provisioned_concurrency": own.function.provisioned_concurrency,
+        }
+        assert replace(uncapped, function=replace(uncapped.function, **concurrency)) == own
+
+
+@pytest.mark.parametrize("off", [False, "false"])
+def test_low_concurrency_quota_off_is_the_same_as_absent(off: object):
+    assert _settings(low_concurrency_quota=off).services == _settings().services
+    assert not _uncapped(_settings(low_concurrency_quota=off))
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "True", "on", "", " true", 1, ["true"]])
+def test_low_concurrency_quota_refuses_anything_but_true_or_false(value: object):
+    with pytest.raises(SettingsError, match=r"low_concurrency_quota=.*: use true or false"):
+        _settings(low_concurrency_quota=value)
+
+
+def _run_app_py(tmp_path: Path, **context: object) -> subprocess.CompletedProcess[str]:
+    """What `cdk synth -c key=value` runs: app.py with the context in CDK_CONTEXT_JSON."""
     environment = {
         **os.environ,
         "CDK_OUTDIR": str(tmp_path),
-        "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context(), "stage": "dev"}),
+        "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context(), **context}),
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "app.py"],
         cwd=INFRA_DIR,
         env=environment,
@@ -64,6 +103,18 @@ def test_app_py_synthesizes_the_selected_stage_offline(tmp_path: Path):
         text=True,
         timeout=600,
     )
+
+
+def test_a_misspelt_low_concurrency_quota_stops_the_synthesis_and_says_what_is_accepted(tmp_path: Path):
+    result = _run_app_py(tmp_path, stage="dev", low_concurrency_quota="yes")
+    assert result.returncode != 0
+    assert "low_concurrency_quota='yes': use true or false" in result.stderr
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_app_py_synthesizes_the_selected_stage_offline(tmp_path: Path):
+    """What `cdk synth -c stage=dev` runs."""
+    result = _run_app_py(tmp_path, stage="dev")
     assert result.returncode == 0, result.stderr[-3000:]
     stacks = {
         name

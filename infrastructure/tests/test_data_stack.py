@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -126,23 +127,82 @@ def test_train_role_trusts_only_pull_requests_of_the_repository(data: Template):
     _, role = _role(data, "Pull-request workflows")
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Federated": ref(provider_id)}
     assert _trust_condition(role) == {
-        "StringEquals": {
-            f"{GITHUB}:aud": "sts.amazonaws.com",
-            f"{GITHUB}:sub": [f"repo:{REPOSITORY}:pull_request"],
-        }
+        "StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"},
+        "StringEqualsIgnoreCase": {f"{GITHUB}:sub": [f"repo:{REPOSITORY}:pull_request"]},
+        "StringLike": {f"{GITHUB}:sub": ["repo:*:pull_request"]},
     }
     assert role["MaxSessionDuration"] == 3600
 
 
 def test_deploy_role_trusts_only_main_and_the_deploy_environments(data: Template):
     _, role = _role(data, "Deploy workflows")
+    contexts = ["ref:refs/heads/main"] + [f"environment:{env}" for env in DEPLOY_ENVIRONMENTS]
     assert _trust_condition(role) == {
-        "StringEquals": {
-            f"{GITHUB}:aud": "sts.amazonaws.com",
-            f"{GITHUB}:sub": [f"repo:{REPOSITORY}:ref:refs/heads/main"]
-            + [f"repo:{REPOSITORY}:environment:{env}" for env in DEPLOY_ENVIRONMENTS],
-        }
+        "StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"},
+        "StringEqualsIgnoreCase": {f"{GITHUB}:sub": [f"repo:{REPOSITORY}:{context}" for context in contexts]},
+        "StringLike": {f"{GITHUB}:sub": [f"repo:*:{context}" for context in contexts]},
     }
+
+
+def _like(value: str, pattern: str) -> bool:
+    """IAM's StringLike: case-sensitive, `*` stands for any characters and `?` for any one."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+# IAM's string operators, as far as the trust policies use them.
+_MATCHES = {
+    "StringEquals": lambda value, wanted: value == wanted,
+    "StringEqualsIgnoreCase": lambda value, wanted: value.lower() == wanted.lower(),
+    "StringLike": _like,
+}
+
+
+def _admits(condition: dict[str, Any], *, sub: str, aud: str = "sts.amazonaws.com") -> bool:
+    """Whether a token with these claims meets `condition`, evaluated as IAM does.
+
+    Every operator and every key must hold; any one of a key's values is enough.
+    """
+    claims = {f"{GITHUB}:sub": sub, f"{GITHUB}:aud": aud}
+    return all(
+        any(
+            _MATCHES[operator](claims[key], wanted)
+            for wanted in (values if isinstance(values, list) else [values])
+        )
+        for operator, keys in condition.items()
+        for key, values in keys.items()
+    )
+
+
+def test_the_repository_in_a_subject_is_compared_ignoring_case(data: Template):
+    """GitHub's own spelling of the repository may differ in case from the configured one."""
+    owner, name = REPOSITORY.split("/")
+    for description, context in (
+        ("Pull-request workflows", "pull_request"),
+        ("Deploy workflows", "ref:refs/heads/main"),
+    ):
+        condition = _trust_condition(_role(data, description)[1])
+        # The operator that makes it so: an exact StringEquals on `sub` would refuse the tokens below.
+        assert f"{GITHUB}:sub" in condition["StringEqualsIgnoreCase"]
+        assert f"{GITHUB}:sub" not in condition["StringEquals"]
+        for spelling in (REPOSITORY, REPOSITORY.upper(), f"{owner.title()}/{name.title()}"):
+            assert _admits(condition, sub=f"repo:{spelling}:{context}"), (description, spelling)
+        assert not _admits(condition, sub=f"repo:{owner}/other-repo:{context}"), description
+        assert not _admits(condition, sub=f"repo:{REPOSITORY}:{context}", aud="STS.amazonaws.com"), (
+            description
+        )
+
+
+def test_only_the_repository_is_case_insensitive(data: Template):
+    """Branch names are case-sensitive: `MAIN` is another branch than `main` and may not deploy."""
+    condition = _trust_condition(_role(data, "Deploy workflows")[1])
+    assert _admits(condition, sub=f"repo:{REPOSITORY.upper()}:ref:refs/heads/main")
+    assert not _admits(condition, sub=f"repo:{REPOSITORY}:ref:refs/heads/MAIN")
+    assert not _admits(condition, sub=f"repo:{REPOSITORY}:ref:refs/heads/feature")
+    for environment in DEPLOY_ENVIRONMENTS:
+        assert _admits(condition, sub=f"repo:{REPOSITORY}:environment:{environment}")
+    train = _trust_condition(_role(data, "Pull-request workflows")[1])
+    assert not _admits(train, sub=f"repo:{REPOSITORY}:ref:refs/heads/main")
 
 
 def _dvc_statements(bucket_id: str, object_actions: list[str]) -> list[dict[str, Any]]:

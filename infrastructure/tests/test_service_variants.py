@@ -1,4 +1,5 @@
-"""Service settings other than the stages' own: CORS on, API key off, x86_64, another schema."""
+"""Service settings other than the stages' own: CORS on, API key off, x86_64, another schema, and an
+account whose Lambda concurrency quota is too low to reserve any (`low_concurrency_quota`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 from infra_constructs.serving_function import MODEL_FILES, ServingFunction
-from infra_support import TAGGING, new_app, only, resources
-from stacks.app_builder import register_nag
+from infra_support import TAGGING, cdk_json_context, new_app, only, ref, resources
+from stacks.app_builder import register_nag, service_stack_name, settings_from_context
 from stacks.service_stack import ServiceStack
 from stacks.settings import OPENAPI_DOCUMENT, ServiceSettings, SettingsError
 from stacks.stages import service_settings
@@ -157,3 +158,75 @@ def test_synthesis_warns_when_the_model_is_not_there(tmp_path: Path):
 
 def test_no_warning_when_the_model_is_there(tmp_path: Path):
     assert _model_warnings(tmp_path, MODEL_FILES) == []
+
+
+# --- low_concurrency_quota: no reserved and no provisioned concurrency anywhere --------------------
+
+
+def _services_from_context(outdir: Path, image_dir: Path, **context: str) -> dict[str, Template]:
+    """The service stacks `cdk synth -c key=value ...` builds (cdk.json's context, then `context`).
+
+    Synthesized for real, so cdk-nag runs: an unacknowledged finding raises here.
+    """
+    app = App(context={**cdk_json_context(), **context}, outdir=str(outdir))
+    stacks = {
+        service.stage: ServiceStack(
+            app,
+            service_stack_name(service.stage),
+            settings=_with_image(service, image_dir),
+            tagging=TAGGING,
+        )
+        for service in settings_from_context(app).services
+    }
+    register_nag(app)
+    app.synth()
+    return {stage: Template.from_stack(stack) for stage, stack in stacks.items()}
+
+
+@pytest.fixture(scope="module")
+def low_quota(tmp_path_factory: pytest.TempPathFactory, image_dir: Path) -> dict[str, Template]:
+    """Every default stage, with the setting on as the CDK CLI passes it (`-c low_concurrency_quota=true`)."""
+    return _services_from_context(
+        tmp_path_factory.mktemp("low-quota"), image_dir, low_concurrency_quota="true"
+    )
+
+
+def test_low_concurrency_quota_reserves_no_concurrency_in_any_stage(low_quota: dict[str, Template]):
+    """Lambda refuses both on an account whose quota is 10, so neither may reach the template."""
+    assert set(low_quota) == {"dev", "prod"}
+    for stage, template in low_quota.items():
+        _, function = only(template, "AWS::Lambda::Function")
+        _, alias = only(template, "AWS::Lambda::Alias")
+        assert "ReservedConcurrentExecutions" not in function, stage
+        assert "ProvisionedConcurrencyConfig" not in alias, stage
+
+
+def test_with_low_concurrency_quota_false_prod_keeps_its_cap_and_warm_instance(
+    tmp_path: Path, image_dir: Path
+):
+    prod = _services_from_context(tmp_path, image_dir, low_concurrency_quota="false", stage="prod")["prod"]
+    _, function = only(prod, "AWS::Lambda::Function")
+    _, alias = only(prod, "AWS::Lambda::Alias")
+    assert function["ReservedConcurrentExecutions"] >= 1
+    assert alias["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"] >= 1
+
+
+def test_without_a_cap_throttles_still_page_and_roll_a_deploy_back(low_quota: dict[str, Template]):
+    """Without reserved concurrency the account's unreserved pool is the limit; reaching it throttles too."""
+    for template in low_quota.values():
+        function_id, _ = only(template, "AWS::Lambda::Function")
+        alarms = resources(template, "AWS::CloudWatch::Alarm")
+        (throttles_id,) = [i for i, a in alarms.items() if a["Properties"]["MetricName"] == "Throttles"]
+        assert alarms[throttles_id]["Properties"]["Dimensions"] == [
+            {"Name": "FunctionName", "Value": ref(function_id)}
+        ]
+        _, group = only(template, "AWS::CodeDeploy::DeploymentGroup")
+        assert {"Name": ref(throttles_id)} in group["AlarmConfiguration"]["Alarms"]
+
+
+def test_an_uncapped_function_gives_checkov_its_reason(low_quota: dict[str, Template]):
+    """checkov's CKV_AWS_115 asks for a concurrency limit; `make security` must pass with the setting on."""
+    for template in low_quota.values():
+        (function,) = resources(template, "AWS::Lambda::Function").values()
+        skips = {skip["id"]: skip["comment"] for skip in function["Metadata"]["checkov"]["skip"]}
+        assert "low_concurrency_quota" in skips["CKV_AWS_115"]
