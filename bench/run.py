@@ -296,7 +296,7 @@ def target_verdict(key: str, project: dict, reference: dict) -> str:
 
 
 def table(results: dict[str, dict]) -> str:
-    """The side-by-side table, as Markdown (the README shows it as is)."""
+    """The side-by-side table, as Markdown (docs/performance.md shows it as is)."""
     project, reference = results["project"], results["reference"]
     lines = ["| | reference | this project | project target |", "|---|---:|---:|---|"]
     for key, label, style in ROWS:

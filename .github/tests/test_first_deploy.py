@@ -1,4 +1,4 @@
-"""A fork's first deploy, rehearsed offline: the README's first-deploy steps, then the deploy's model steps.
+"""A fork's first deploy, rehearsed offline: docs/deploying.md's steps, then the deploy job's model steps.
 
 What AWS alone can do is left out (`cdk bootstrap`, the data stack, OIDC, `cdk deploy`); the team bucket
 is moto's S3 server on 127.0.0.1, reached through the `s3` remote exactly as on AWS except for its
@@ -82,6 +82,8 @@ def _clone(source: Path, destination: Path) -> Path:
     subprocess.run(["git", "clone", "--quiet", str(source), str(destination)], check=True)
     for environment in (".tools", ".venv"):
         (destination / environment).symlink_to(REPO_ROOT / environment)
+    # .gitignore names them as folders ("/.venv/"), which a symbolic link is not.
+    (destination / ".git" / "info" / "exclude").write_text(".tools\n.venv\n", encoding="utf-8")
     return destination
 
 
