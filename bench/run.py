@@ -124,15 +124,20 @@ def train_reference(workdir: Path, reuse: bool) -> dict[str, Any]:
 
 def api_events(test_texts: list[str]) -> dict[str, dict]:
     """The single-text event (a ~2 KB test document) and the batch event (256 test documents)."""
-    from serving.tests.apigw_events import rest_event
-
     long_enough = next(text for text in test_texts if len(text) >= SINGLE_TEXT_CHARS)
     single = long_enough[:SINGLE_TEXT_CHARS].rsplit(None, 1)[0]
     batch = [text for text in test_texts if len(text) <= BATCH_DOC_MAX_CHARS][:BATCH_SIZE]
-    return {
-        "single": rest_event("POST", "/classify", json.dumps({"text": single})),
-        "batch": rest_event("POST", "/classify", json.dumps({"texts": batch})),
-    }
+    return {"single": _classify_event({"text": single}), "batch": _classify_event({"texts": batch})}
+
+
+def _classify_event(payload: dict) -> dict:
+    """POST /classify as API Gateway hands it to the function: the event the local runtime builds."""
+    from serving.local.apigateway import HttpRequest, build_event
+
+    body = json.dumps(payload).encode("utf-8")
+    headers = [("Host", "127.0.0.1"), ("Content-Type", "application/json")]
+    request = HttpRequest("POST", "/classify", headers, body, source_ip="127.0.0.1")
+    return build_event(request, stage="bench", port=0, request_id="bench", trace_id="Root=1-00000000-bench")
 
 
 def probe_environment(extra: dict[str, str]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 scikit-learn downloads 20 Newsgroups from an upstream URL that has refused downloads (HTTP 403) for
 weeks at a time, so a pipeline that must not break keeps its own copy: the file scikit-learn builds,
-`20news-bydate_py3.pkz`, is tracked by DVC as `training/data/20news-bydate_py3.pkz.dvc` and lives in the
+`20news-bydate_py3.pkz`, is tracked by DVC as `training/data/newsgroups.dvc` and lives in the
 DVC remote, never in git. Training reads the first of:
 
 1. `training/data/20news-bydate_py3.pkz`, the DVC-tracked copy (`make fetch-newsgroups` puts it there);
@@ -32,7 +32,8 @@ from training import REPO_ROOT
 FILE_NAME = "20news-bydate_py3.pkz"
 DATA_DIR = REPO_ROOT / "training" / "data"
 TRACKED_FILE = DATA_DIR / FILE_NAME
-POINTER_FILE = DATA_DIR / f"{FILE_NAME}.dvc"
+# DVC's pointer to it (md5 and size), named after the corpus rather than the file.
+POINTER_FILE = DATA_DIR / "newsgroups.dvc"
 _CHUNK = 1 << 20
 
 
@@ -75,7 +76,7 @@ def data_home() -> Path:
 
 
 def pinned_md5() -> str:
-    """The md5 DVC records for the file in training/data/20news-bydate_py3.pkz.dvc."""
+    """The md5 DVC records for the file in training/data/newsgroups.dvc."""
     document = yaml.safe_load(POINTER_FILE.read_text(encoding="utf-8"))
     return str(document["outs"][0]["md5"])
 
@@ -109,8 +110,9 @@ def fetch(remote: str | None) -> Path:
         raise NewsgroupsError(
             f"{source} (md5 {found}) is not the copy this repository pins (md5 {expected}, "
             f"{_shown(POINTER_FILE)}); scikit-learn builds the file itself, and other versions build other "
-            f"bytes. To train on yours, pin it: cp {source} {_shown(TRACKED_FILE)} && .venv/bin/dvc add "
-            f"{_shown(TRACKED_FILE)} && make train, then commit the .dvc file, dvc.lock and training/reports."
+            f"bytes. To train on yours, pin it: cp {source} {_shown(TRACKED_FILE)} && .venv/bin/dvc commit "
+            f"--force {_shown(POINTER_FILE)} && make train, then commit {_shown(POINTER_FILE)}, dvc.lock and "
+            "training/reports."
         )
     shutil.copyfile(source, TRACKED_FILE)
     _dvc("commit", "--force", str(POINTER_FILE))
