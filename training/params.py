@@ -1,8 +1,9 @@
 """Load, validate and edit params.yaml, the one place where every tunable of the model and its data lives.
 
 Validation happens before any data is read, so a typo in params.yaml fails in a second with a message that
-names the key, instead of minutes later inside scikit-learn. `set` rewrites one value in place, keeping
-comments and layout, so `make train DATA=...` leaves a readable diff for the pull request.
+names the key, instead of minutes later inside scikit-learn. `set` rewrites one value in place through a
+ruamel.yaml round trip that keeps comments and layout, so `make train DATA=...` leaves a readable diff for
+the pull request.
 
     python -m training.params check
     python -m training.params set data.source=bbc-news
@@ -11,6 +12,7 @@ comments and layout, so `make train DATA=...` leaves a readable diff for the pul
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import sys
 from collections.abc import Callable
@@ -19,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedSeq
+from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from training import REPO_ROOT
 
@@ -167,9 +173,10 @@ def _read_yaml(path: Path) -> Any:
 def set_param(assignment: str, path: Path | str = DEFAULT_PARAMS_PATH) -> Any:
     """Apply `section.key=value` to the params file in place; returns the value written.
 
-    The value is parsed as YAML (so `train.C=10` is a number) unless the key currently holds a string,
-    in which case the text is taken as is (so a path like `data/2024.csv` stays a string). The result is
-    validated before the file is touched.
+    The value is parsed as YAML (so `train.C=10` is a number, `featurize.ngram_range=[1, 3]` a list)
+    unless the key currently holds a string, in which case the text is taken as is (so a path like
+    `data/2024.csv` stays a string). The result is validated before the file is touched. ruamel.yaml
+    edits the file as a round trip: comments, key order, blank lines and quoting stay as they were.
     """
     path = Path(path)
     dotted, sep, raw_value = assignment.partition("=")
@@ -179,53 +186,71 @@ def set_param(assignment: str, path: Path | str = DEFAULT_PARAMS_PATH) -> Any:
     if "\n" in raw_value or "\r" in raw_value:
         raise ParamsError(f"{dotted}: the value must be a single line")
     current = load_params(path)[section][key]
-    text = path.read_text(encoding="utf-8")
-    value = raw_value if isinstance(current, str) else _parse_scalar(raw_value)
-    new_text = _replace_scalar(text, section, key, _format_scalar(value), path)
+    value = (
+        raw_value if isinstance(current, str) else _parse_value(raw_value, is_list=isinstance(current, list))
+    )
+    document = _ROUND_TRIP.load(path.read_text(encoding="utf-8"))
+    document[section][key] = _node(value)
+    buffer = io.StringIO()
+    _ROUND_TRIP.dump(document, buffer)
+    new_text = buffer.getvalue()
     updated = validate_params(yaml.safe_load(new_text), f"{path} after setting {dotted}")
     if updated[section][key] != value:
-        raise ParamsError(f"{path}: could not write {dotted}={raw_value!r} as a YAML scalar")
+        raise ParamsError(f"{path}: could not write {dotted}={raw_value!r} as a YAML value")
     path.write_text(new_text, encoding="utf-8")
     return value
 
 
-def _parse_scalar(raw_value: str) -> Any:
+def _parse_value(raw_value: str, is_list: bool) -> Any:
+    """A scalar, or a list where the key holds one (ngram_range); never a mapping."""
     try:
         value = yaml.safe_load(raw_value)
     except yaml.YAMLError:
         return raw_value
-    if isinstance(value, dict | list):
+    if isinstance(value, dict) or (isinstance(value, list) and not is_list):
         raise ParamsError(f"only single values can be set, got {raw_value!r}")
     return value
 
 
-def _format_scalar(value: Any) -> str:
-    """YAML text for one scalar, quoted when plain text would read back as another type."""
-    dumped = yaml.safe_dump(value, default_flow_style=True, width=1_000_000, allow_unicode=True)
-    return dumped.removesuffix("\n").removesuffix("\n...").strip()
+def _node(value: Any) -> Any:
+    """What ruamel.yaml writes: lists in flow style (`[1, 3]`), and strings quoted when params.yaml's
+    reader (PyYAML, YAML 1.1) would read their plain form as something else (`yes`, `2024`, `null`)."""
+    if isinstance(value, list):
+        node = CommentedSeq(value)
+        node.fa.set_flow_style()
+        return node
+    if isinstance(value, str) and _plain_reads_as(value) != value:
+        return SingleQuotedScalarString(value)
+    return value
 
 
-_TOP_LEVEL = re.compile(r"^[^\s#]")
+def _plain_reads_as(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
 
 
-def _replace_scalar(text: str, section: str, key: str, value_text: str, path: Path) -> str:
-    """Swap the value on the `key:` line inside `section:`, keeping indentation and any trailing comment."""
-    lines = text.splitlines(keepends=True)
-    header = re.compile(rf"^{re.escape(section)}:\s*(#.*)?$")
-    entry = re.compile(rf"^(\s+{re.escape(key)}:\s*)(.*?)(\s+#.*)?(\r?\n)?$")
-    in_section = False
-    for index, line in enumerate(lines):
-        if _TOP_LEVEL.match(line):
-            in_section = bool(header.match(line.rstrip("\r\n")))
-            continue
-        match = entry.match(line) if in_section else None
-        if match:
-            prefix, old, comment, newline = match.groups()
-            if old.startswith(("[", "{")):
-                raise ParamsError(f"{path}: {section}.{key} is a list; edit it in the file")
-            lines[index] = f"{prefix}{value_text}{comment or ''}{newline or ''}"
-            return "".join(lines)
-    raise ParamsError(f"{path}: no line '{key}:' under '{section}:' to rewrite; add it to the file first")
+class _Representer(RoundTripRepresenter):
+    """ruamel.yaml writes a null as nothing (`strip_accents:`); params.yaml spells it `null`."""
+
+    def represent_none(self, data: None) -> Any:
+        return self.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+_Representer.add_representer(type(None), _Representer.represent_none)
+
+
+def _round_trip() -> YAML:
+    round_trip = YAML()  # typ="rt": keeps comments, order, blank lines
+    round_trip.Representer = _Representer
+    round_trip.preserve_quotes = True  # token_pattern stays in single quotes
+    round_trip.width = 1_000_000  # never fold a long value onto two lines
+    round_trip.indent(mapping=2, sequence=4, offset=2)
+    return round_trip
+
+
+_ROUND_TRIP = _round_trip()
 
 
 def main(argv: list[str] | None = None) -> int:

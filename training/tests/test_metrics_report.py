@@ -1,4 +1,4 @@
-"""The retraining report: formatting DVC's JSON into markdown, and the real DVC diff in a scratch repo."""
+"""The retraining report: DVC's own tables plus the gate's verdict and the F1 moves, in a scratch repo."""
 
 from __future__ import annotations
 
@@ -10,137 +10,57 @@ from pathlib import Path
 import pytest
 
 from training import metrics_report
-from training.metrics_report import (
-    Change,
-    ReportError,
-    build_report,
-    code,
-    format_report,
-    format_value,
-    metric_changes,
-    moved_most,
-    param_changes,
-)
+from training.metrics_report import ReportError, build_report, f1_moves, moved_most
 from training.tests.corpus import write_params
 
 METRICS = "training/reports/metrics.json"
 
 
-def _diff(old: object, new: object) -> dict:
-    """One entry as `dvc metrics diff --json` writes it."""
-    entry = {"old": old, "new": new}
-    if isinstance(old, int | float) and isinstance(new, int | float):
-        entry["diff"] = new - old
-    return entry
-
-
-METRICS_DIFF = {
-    METRICS: {
-        "n_features": _diff(397025, 400000),
-        "macro_f1": _diff(0.8523, 0.8541),
-        "accuracy": _diff(0.8585, 0.8601),
-        "per_class.sci.space.f1": _diff(0.90, 0.93),
-        "per_class.sci.space.precision": _diff(0.5, 0.99),
-        "per_class.rec.autos.f1": _diff(0.91, 0.90),
-        "per_class.talk.religion.misc.f1": _diff(0.69, 0.69),
-        "per_class.comp.graphics.f1": _diff(0.76, 0.82),
-    }
-}
-PARAMS_DIFF = {
-    "params.yaml": {
-        "train.C": _diff(100.0, 10.0),
-        "featurize.ngram_range": {"old": "[1, 2]", "new": "[1, 3]"},
-        "featurize.token_pattern": {"old": "a|b", "new": "a|b"},
-        "data.source": {"old": "20newsgroups", "new": "20newsgroups"},
-    }
-}
-
-
-def test_per_class_keys_keep_the_dots_of_class_names():
-    headline, f1 = metric_changes(METRICS_DIFF)
-    assert [c.name for c in headline] == ["accuracy", "macro_f1", "n_features"]
-    assert {c.name: (c.old, c.new) for c in f1} == {
-        "sci.space": (0.90, 0.93),
-        "rec.autos": (0.91, 0.90),
-        "talk.religion.misc": (0.69, 0.69),
-        "comp.graphics": (0.76, 0.82),
-    }
-
-
-def test_only_changed_params_are_listed_sorted_by_name():
-    assert param_changes(PARAMS_DIFF) == [
-        Change("featurize.ngram_range", "[1, 2]", "[1, 3]"),
-        Change("train.C", 100.0, 10.0),
-    ]
-
-
 def test_classes_are_ranked_by_the_size_of_their_f1_move():
-    _, f1 = metric_changes(METRICS_DIFF)
-    assert [c.name for c in moved_most(f1, top=2)] == ["comp.graphics", "sci.space"]
+    old = {"per_class": {"sci.space": {"f1": 0.90}, "rec.autos": {"f1": 0.91}, "talk.misc": {"f1": 0.69}}}
+    new = {"per_class": {"sci.space": {"f1": 0.93}, "rec.autos": {"f1": 0.85}, "talk.misc": {"f1": 0.69}}}
+    moves = f1_moves(old, new)
+    assert moves["sci.space"] == (0.90, 0.93)
+    assert moved_most(moves, top=1) == ["rec.autos"]
     # A drop ranks by its size too; an unchanged class is never listed.
-    assert [c.name for c in moved_most(f1, top=10)] == ["comp.graphics", "sci.space", "rec.autos"]
+    assert moved_most(moves, top=10) == ["rec.autos", "sci.space"]
 
 
 def test_a_class_on_one_side_only_ranks_first():
-    f1 = [Change("a", 0.5, 0.9), Change("new.class", None, 0.1), Change("b", 0.5, 0.5)]
-    assert [c.name for c in moved_most(f1, top=5)] == ["new.class", "a"]
+    old = {"per_class": {"a": {"f1": 0.5}, "b": {"f1": 0.5}}}
+    new = {"per_class": {"a": {"f1": 0.9}, "b": {"f1": 0.5}, "new.class": {"f1": 0.1}}}
+    moves = f1_moves(old, new)
+    assert moves["new.class"] == (None, 0.1)
+    assert moved_most(moves, top=5) == ["new.class", "a"]
 
 
-def test_figures_are_formatted_for_reading():
-    assert format_value(0.86012) == "0.8601"
-    assert format_value(397025) == "397,025"
-    assert format_value(None) == "—"
-    assert format_value(True) == "true"
-    assert code("a|b") == "`a\\|b`"
-    assert code(None) == "—"
-
-
-def test_report_holds_the_metrics_params_and_class_tables():
-    report = format_report(METRICS_DIFF, PARAMS_DIFF, "origin/main", top=2)
-    lines = report.splitlines()
-    assert lines[0] == "### Model report: the workspace against `origin/main`"
-    assert "| accuracy | 0.8585 | 0.8601 | +0.0016 |" in lines
-    assert "| n_features | 397,025 | 400,000 | +2,975 |" in lines
-    assert "| train.C | `100.0` | `10.0` |" in lines
-    assert "| featurize.ngram_range | `[1, 2]` | `[1, 3]` |" in lines
-    assert "token_pattern" not in report
-    table = [line for line in lines if line.startswith(("| comp.", "| sci.", "| rec.", "| talk."))]
-    assert table == [
-        "| comp.graphics | 0.7600 | 0.8200 | +0.0600 |",
-        "| sci.space | 0.9000 | 0.9300 | +0.0300 |",
-    ]
-    assert "Classes (4) by F1 change: rose: 2, fell: 1, unchanged: 1." in lines
-
-
-def test_report_says_when_nothing_changed():
-    unchanged = {METRICS: {"accuracy": _diff(0.86, 0.86), "per_class.x.f1": _diff(0.5, 0.5)}}
-    report = format_report(unchanged, {"params.yaml": {"train.C": _diff(1.0, 1.0)}}, "HEAD")
-    assert "No parameter changed against `HEAD`." in report
-    assert "| accuracy | 0.8600 | 0.8600 | +0.0000 |" in report
-    assert "moved most" not in report
-    assert "Classes (1) by F1 change: unchanged: 1." in report
-
-
-def test_report_shows_the_gate_verdict_with_its_reasons():
-    verdict = (False, ["test accuracy 0.8000, floor 0.8500", "the model is refused"])
-    report = format_report(METRICS_DIFF, PARAMS_DIFF, "main", gate=verdict)
-    gate_lines = "- test accuracy 0.8000, floor 0.8500\n- the model is refused"
-    assert f"**Quality gate: refused**\n\n{gate_lines}" in report
-
-
-# --- against real DVC ------------------------------------------------------------------------------------
+# --- against real git and DVC ------------------------------------------------------------------------------
 
 
 def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
-def _write_metrics(root: Path, accuracy: float, space_f1: float) -> None:
+def _write_metrics(root: Path, accuracy: float, f1: dict[str, float]) -> None:
     reports = root / "training" / "reports"
     reports.mkdir(parents=True, exist_ok=True)
-    metrics = {"accuracy": accuracy, "n_features": 1000, "per_class": {"sci.space": {"f1": space_f1}}}
+    per_class = {name: {"f1": value, "support": 100} for name, value in f1.items()}
+    metrics = {"accuracy": accuracy, "n_features": 1000, "per_class": per_class}
     (reports / "metrics.json").write_text(json.dumps(metrics))
     (reports / "data.json").write_text(json.dumps({"source": "20newsgroups"}))
+
+
+def _rows(report: str) -> dict[str, list[str]]:
+    """Every markdown table row of the report, by its first cell, cells stripped of DVC's padding."""
+    rows = {}
+    for line in report.splitlines():
+        if line.startswith("|") and not line.startswith("|-"):
+            first, *rest = (cell.strip() for cell in line.strip("|").split("|"))
+            rows[first] = rest
+    return rows
+
+
+BASE_F1 = {"sci.space": 0.90, "rec.autos": 0.91, "comp.graphics": 0.76}
 
 
 @pytest.fixture
@@ -155,33 +75,57 @@ def scratch_repo(tmp_path):
         f"      - {METRICS}:\n          cache: false\n"
     )
     write_params(tmp_path / "params.yaml", train={"C": 100.0})
-    _write_metrics(tmp_path, accuracy=0.87, space_f1=0.90)
+    _write_metrics(tmp_path, accuracy=0.87, f1=BASE_F1)
     _git(tmp_path, "add", ".")
     _git(tmp_path, "commit", "-qm", "base")
     return tmp_path
 
 
-def test_report_from_a_real_dvc_diff(scratch_repo):
+def test_report_from_real_dvc_diffs(scratch_repo):
     write_params(scratch_repo / "params.yaml", train={"C": 0.01})
-    _write_metrics(scratch_repo, accuracy=0.86, space_f1=0.95)
-    report = build_report("HEAD", scratch_repo)
-    assert "| accuracy | 0.8700 | 0.8600 | -0.0100 |" in report
-    assert "| n_features | 1,000 | 1,000 | +0 |" in report
-    assert "| train.C | `100.0` | `0.01` |" in report
-    assert "| sci.space | 0.9000 | 0.9500 | +0.0500 |" in report
+    _write_metrics(
+        scratch_repo, accuracy=0.86, f1={"sci.space": 0.95, "rec.autos": 0.90, "comp.graphics": 0.76}
+    )
+    report = build_report("HEAD", scratch_repo, top=1)
+    assert report.startswith("### Model report: the workspace against `HEAD`\n")
     # The drop of 0.01 exceeds params.yaml's allowed 0.005: the gate's own verdict, with its reason.
     assert "**Quality gate: refused**" in report
-    assert "FAIL: accuracy dropped by 0.0100" in report
+    assert "- FAIL: accuracy dropped by 0.0100, more than the allowed 0.0050" in report
+    rows = _rows(report)
+    # DVC's tables: every headline metric (unchanged ones too), only the changed parameters ...
+    assert rows["Metric"] == ["HEAD", "workspace", "Change"]
+    assert rows["accuracy"] == ["0.87", "0.86", "-0.01"]
+    assert rows["n_features"] == ["1000", "1000", "0"]
+    assert rows["Param"] == ["HEAD", "workspace"]
+    assert rows["train.C"] == ["100.0", "0.01"]
+    assert "train.max_iter" not in rows
+    # ... without the per-class rows, whose F1 moves the report ranks itself.
+    assert not any(name.startswith("per_class.") for name in rows)
+    assert "#### Per-class F1: the 1 of 3 classes that moved most" in report
+    assert rows["class"] == ["HEAD", "workspace", "change"]
+    assert rows["sci.space"] == ["0.9000", "0.9500", "+0.0500"]
+    assert "rec.autos" not in rows
 
 
-def test_cli_writes_the_file_it_prints(scratch_repo, monkeypatch, capsys):
+def test_cli_writes_the_file_it_prints_and_says_when_nothing_changed(scratch_repo, monkeypatch, capsys):
     monkeypatch.setattr(metrics_report, "REPO_ROOT", scratch_repo)
     output = scratch_repo / "report.md"
     assert metrics_report.main(["--output", str(output)]) == 0
     printed = capsys.readouterr().out
     assert printed == output.read_text(encoding="utf-8")
-    assert "No parameter changed against `HEAD`." in printed
     assert "**Quality gate: passed**" in printed
+    assert _rows(printed)["accuracy"] == ["0.87", "0.87", "0.0"]
+    assert "No parameter changed against `HEAD`." in printed
+    assert "No class's F1 changed against `HEAD` (3 classes)." in printed
+
+
+def test_a_base_without_metrics_gets_the_floor_only(scratch_repo):
+    _git(scratch_repo, "rm", "-q", "--cached", METRICS)
+    _git(scratch_repo, "commit", "-qm", "no metrics yet")
+    report = build_report("HEAD", scratch_repo)
+    assert "- no base revision to compare with: only the floor applies" in report
+    assert _rows(report)["accuracy"] == ["-", "0.87", "-"]
+    assert "Per-class F1" not in report
 
 
 def test_an_unknown_base_is_an_error_not_an_empty_report(scratch_repo, monkeypatch, capsys):
@@ -191,3 +135,9 @@ def test_an_unknown_base_is_an_error_not_an_empty_report(scratch_repo, monkeypat
     assert metrics_report.main(["--base", "no-such-branch"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "no-such-branch" in captured.err
+
+
+def test_no_workspace_metrics_says_train_first(scratch_repo):
+    (scratch_repo / METRICS).unlink()
+    with pytest.raises(ReportError, match=r"train first \(make train\)"):
+        build_report("HEAD", scratch_repo)

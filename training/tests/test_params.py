@@ -1,4 +1,4 @@
-"""params.yaml: loading, validation messages that name the key, and the in-place `set` rewrite."""
+"""params.yaml: loading, validation messages that name the key, and the in-place `set` (a YAML round trip)."""
 
 import pytest
 import yaml
@@ -112,13 +112,36 @@ def test_set_rewrites_only_that_line(params_copy):
     assert load_params(params_copy)["data"]["source"] == "data/my reviews.csv"
 
 
-def test_set_keeps_a_trailing_comment(tmp_path):
+def test_set_keeps_comments_and_key_order(tmp_path):
     path = tmp_path / "params.yaml"
     text = (REPO_ROOT / "params.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("  seed: 42", "  seed: 42  # the split's seed"), encoding="utf-8")
     set_param("data.seed=7", path)
-    assert "  seed: 7  # the split's seed\n" in path.read_text(encoding="utf-8")
+    after = path.read_text(encoding="utf-8")
+    # The trailing comment stays on its line, at its column; every other comment stays too.
+    assert "  seed: 7   # the split's seed\n" in after
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert comments == [line for line in after.splitlines() if line.lstrip().startswith("#")]
+    assert list(yaml.safe_load(after)) == ["data", "featurize", "train", "gate"]
+    assert list(yaml.safe_load(after)["data"]) == ["source", "test_size", "seed"]
     assert load_params(path)["data"]["seed"] == 7
+
+
+def test_set_writes_a_list_in_flow_style(params_copy):
+    before = params_copy.read_text(encoding="utf-8")
+    assert set_param("featurize.ngram_range=[1, 3]", params_copy) == [1, 3]
+    assert _changed_lines(before, params_copy.read_text(encoding="utf-8")) == [
+        ("  ngram_range: [1, 2]", "  ngram_range: [1, 3]")
+    ]
+
+
+def test_set_adds_an_optional_key_the_file_lacks(tmp_path):
+    path = tmp_path / "params.yaml"
+    text = (REPO_ROOT / "params.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("  weights_dtype: float16\n", ""), encoding="utf-8")
+    set_param("train.weights_dtype=float32", path)
+    assert load_params(path)["train"]["weights_dtype"] == "float32"
+    assert "gate:\n  min_accuracy: 0.85\n" in path.read_text(encoding="utf-8")
 
 
 def test_set_parses_numbers_but_keeps_strings_strings(params_copy):
@@ -127,8 +150,10 @@ def test_set_parses_numbers_but_keeps_strings_strings(params_copy):
     # A source that YAML would read as a boolean or number is quoted so it stays a path.
     assert set_param("data.source=true", params_copy) == "true"
     assert load_params(params_copy)["data"]["source"] == "true"
-    set_param("data.source=2024", params_copy)
-    assert load_params(params_copy)["data"]["source"] == "2024"
+    assert "  source: 'true'\n" in params_copy.read_text(encoding="utf-8")
+    for text in ("2024", "yes", "null", "a: b", "#x"):
+        set_param(f"data.source={text}", params_copy)
+        assert load_params(params_copy)["data"]["source"] == text
     set_param("featurize.strip_accents=unicode", params_copy)
     assert load_params(params_copy)["featurize"]["strip_accents"] == "unicode"
 
@@ -141,8 +166,12 @@ def test_set_refuses_invalid_values_and_leaves_the_file_alone(params_copy):
         set_param("train.nope=1", params_copy)
     with pytest.raises(ParamsError, match=r"expected section\.key=value"):
         set_param("data.source", params_copy)
-    with pytest.raises(ParamsError, match="is a list"):
+    with pytest.raises(ParamsError, match=r"featurize\.ngram_range must be a list"):
         set_param("featurize.ngram_range=3", params_copy)
+    with pytest.raises(ParamsError, match="only single values"):
+        set_param("train.C=[1, 2]", params_copy)
+    with pytest.raises(ParamsError, match="only single values"):
+        set_param("featurize.ngram_range={a: 1}", params_copy)
     with pytest.raises(ParamsError, match="single line"):
         set_param("data.source=a\nb", params_copy)
     assert params_copy.read_text(encoding="utf-8") == before
