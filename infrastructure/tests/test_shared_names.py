@@ -112,7 +112,8 @@ def _dashboard_metrics(template: Template) -> set[MetricKey]:
     for dashboard in resources(template, "AWS::CloudWatch::Dashboard").values():
         body = dashboard["Properties"]["DashboardBody"]
         parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
-        text = "".join(part if isinstance(part, str) else json.dumps(json.dumps(part))[1:-1] for part in parts)
+        # A CloudFormation reference (inside a JSON string) becomes its JSON text, escaped.
+        text = "".join(part if isinstance(part, str) else json.dumps(_value(part))[1:-1] for part in parts)
         for widget in json.loads(text)["widgets"]:
             for metric in widget.get("properties", {}).get("metrics", []):
                 fields = [field for field in metric if not isinstance(field, dict)]
@@ -166,4 +167,3 @@ def test_every_metric_the_dashboard_and_alarms_read_is_one_the_handler_writes(
         f"the {stage} dashboard or alarms read metrics the handler never writes: {missing}; "
         f"the handler wrote {sorted((n, m, sorted(d)) for n, m, d in written)}"
     )
-
