@@ -8,7 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from stacks.settings import FunctionSettings, TelemetrySettings
+from stacks.settings import METRIC_NAMES, FunctionSettings, TelemetrySettings
 
 from infra_constructs.checkov_skips import skip_check
 from infra_constructs.nag import acknowledge
@@ -25,12 +25,13 @@ def function_environment(telemetry: TelemetrySettings, cors_allow_origins: tuple
     """Environment variables of the handler.
 
     The handler's telemetry (and aws-embedded-metrics itself) read the metrics namespace and service
-    name from `AWS_EMF_*`. With a Lambda proxy integration the handler, not API Gateway, adds CORS
-    headers to its answers, so it is told the allowed origins.
+    name from `AWS_EMF_*` (names defined in serving/app/metric_names.py). With a Lambda proxy
+    integration the handler, not API Gateway, adds CORS headers to its answers, so it is told the
+    allowed origins.
     """
     environment = {
-        "AWS_EMF_NAMESPACE": telemetry.namespace,
-        "AWS_EMF_SERVICE_NAME": telemetry.service_name,
+        METRIC_NAMES.NAMESPACE_ENV: telemetry.namespace,
+        METRIC_NAMES.SERVICE_NAME_ENV: telemetry.service_name,
     }
     if cors_allow_origins:
         environment["CORS_ALLOW_ORIGINS"] = ",".join(cors_allow_origins)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Literal, get_args
 
 from aws_cdk import aws_logs as logs
@@ -19,6 +20,9 @@ SERVING_APP_DIR = REPO_ROOT / "serving" / "app"
 # The API's OpenAPI document, which the handler also serves: its ClassifyRequest schema is API Gateway's
 # request model for POST /classify, so the gateway and the handler validate against one source.
 OPENAPI_DOCUMENT = SERVING_APP_DIR / "openapi.json"
+# The names of the handler's metrics (namespace, dimension, metrics, the environment variables that set
+# them), defined once in the serving app; the image carries the same file.
+METRIC_NAMES_MODULE = SERVING_APP_DIR / "metric_names.py"
 
 # API Gateway's REST integration gives up after 29 s; the function must finish (or fail) before that
 # so the client gets the handler's own answer rather than a gateway timeout.
@@ -164,6 +168,23 @@ class AlarmSettings:
             _require(bool(_EMAIL.match(self.email)), f"alarm e-mail {self.email!r} is not an e-mail address.")
 
 
+def load_metric_names(path: Path = METRIC_NAMES_MODULE) -> ModuleType:
+    """serving/app/metric_names.py, run from its path: the serving app stays off sys.path, and no bytecode
+    cache is written into the image's build directory."""
+    if not path.is_file():
+        raise SettingsError(
+            f"{path} is missing: the dashboard and alarms read the handler's metric names from it. "
+            "It belongs to the serving app; restore it from git."
+        )
+    module = ModuleType("serving_metric_names")
+    module.__file__ = str(path)
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
+    return module
+
+
+METRIC_NAMES = load_metric_names()
+
+
 @dataclass(frozen=True)
 class ModelMetric:
     """One metric the handler emits in CloudWatch embedded metric format, and how to chart it."""
@@ -174,23 +195,36 @@ class ModelMetric:
 
 @dataclass(frozen=True)
 class TelemetrySettings:
-    """Where the handler's embedded metrics go (passed to it as environment variables), and their names.
+    """Where the handler's embedded metrics go (passed to it as environment variables), and what is charted.
 
-    The handler puts every metric under one dimension, `service_dimension` = `service_name`; the
-    names below are the ones serving/app/telemetry.py emits.
+    The handler puts every metric under one dimension, `service_dimension` = `service_name`. Every name
+    comes from serving/app/metric_names.py (`METRIC_NAMES`), the module the handler's telemetry emits
+    them from; infrastructure/tests/test_shared_names.py runs the handler to check it.
     """
 
-    namespace: str = "TextClassifier"
-    service_name: str = "text-classifier"
-    service_dimension: str = "Service"
+    namespace: str = METRIC_NAMES.DEFAULT_NAMESPACE
+    service_name: str = METRIC_NAMES.DEFAULT_SERVICE_NAME
     model_metrics: tuple[ModelMetric, ...] = (
-        ModelMetric("ModelLoadTime", "Maximum"),
-        ModelMetric("Latency", "p99"),
-        ModelMetric("BatchSize", "Average"),
-        ModelMetric("InputCharacters", "Average"),
-        ModelMetric("ClientError", "Average"),
-        ModelMetric("ServerError", "Sum"),
+        ModelMetric(METRIC_NAMES.MODEL_LOAD_TIME, "Maximum"),
+        ModelMetric(METRIC_NAMES.LATENCY, "p99"),
+        ModelMetric(METRIC_NAMES.BATCH_SIZE, "Average"),
+        ModelMetric(METRIC_NAMES.INPUT_CHARACTERS, "Average"),
+        ModelMetric(METRIC_NAMES.CLIENT_ERROR, "Average"),
+        ModelMetric(METRIC_NAMES.SERVER_ERROR, "Sum"),
     )
+
+    @property
+    def service_dimension(self) -> str:
+        """The handler's one dimension: not a setting, the handler decides it."""
+        return METRIC_NAMES.SERVICE_DIMENSION
+
+    def __post_init__(self) -> None:
+        unknown = [m.name for m in self.model_metrics if m.name not in METRIC_NAMES.UNITS]
+        _require(
+            not unknown,
+            f"model_metrics {unknown}: the handler emits only {sorted(METRIC_NAMES.UNITS)} "
+            f"(serving/app/metric_names.py).",
+        )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import replace
 from aws_cdk import aws_logs as logs
 
 from stacks.settings import (
+    METRIC_NAMES,
     AlarmSettings,
     ApiSettings,
     FunctionSettings,
@@ -24,7 +25,10 @@ DEFAULT_STAGES = ("dev", "prod")
 
 def _telemetry(stage: str) -> TelemetrySettings:
     """One metrics namespace per stage, so a dev load test never shows up on prod's dashboard."""
-    return TelemetrySettings(namespace=f"TextClassifier/{stage}", service_name=f"text-classifier-{stage}")
+    return TelemetrySettings(
+        namespace=f"{METRIC_NAMES.DEFAULT_NAMESPACE}/{stage}",
+        service_name=f"{METRIC_NAMES.DEFAULT_SERVICE_NAME}-{stage}",
+    )
 
 
 _DEV = ServiceSettings(

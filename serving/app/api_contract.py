@@ -1,9 +1,11 @@
 """The HTTP contract of the API: routing, request parsing and validation, response formatting.
 
-Pure functions over API Gateway REST (v1 proxy) events and plain values: no I/O, no model. Every client
-mistake becomes a ``ClientError`` carrying the HTTP status and a stable machine-readable code, so that a
-bad request can never surface as a 5xx. ``openapi.json`` documents the same routes, codes and body rules
-(API Gateway validates bodies against its ``ClassifyRequest`` schema); tests hold the two together.
+Pure functions over API Gateway REST (v1 proxy) events and plain values: no model, and no I/O but reading
+``openapi.json`` once at import. Every client mistake becomes a ``ClientError`` carrying the HTTP status
+and a stable machine-readable code, so that a bad request can never surface as a 5xx. ``openapi.json``
+documents the same routes, codes and body rules (API Gateway validates bodies against its
+``ClassifyRequest`` schema), and is the single source of the request limits it can state: they are read
+from that schema here, so the gateway and the handler cannot disagree; tests hold the rest together.
 
 Error codes:
     400 invalid_event, missing_body, invalid_base64, invalid_encoding, malformed_json, missing_field,
@@ -19,24 +21,55 @@ Error codes:
 import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from text_classifier import Prediction
 
-# Limits, all in one place. The body limit bounds the work per request; text and batch limits bound
-# the response: MAX_TEXTS x MAX_TOP_K scores of ~64 bytes is ~1.6 MB, far below Lambda's 6 MB
-# synchronous payload limit (beyond it API Gateway answers 502 after the handler succeeded).
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+
+
+def load_openapi_document(path: Path) -> dict[str, Any]:
+    """The OpenAPI document; a missing or broken one is a packaging mistake, named with its fix."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise OpenApiDocumentError(
+            path,
+            f"{path} cannot be read as JSON ({error}): the image must COPY serving/app/openapi.json "
+            "beside handler.py (see the Dockerfile); restore the file from git.",
+        ) from error
+
+
+class OpenApiDocumentError(RuntimeError):
+    """``openapi.json`` is missing or not JSON: the handler cannot start without its limits."""
+
+    def __init__(self, path: Path, message: str):
+        super().__init__(message)
+        self.path = path
+
+
+# Read once, at import (Lambda's init phase); the handler serves this same document.
+OPENAPI = load_openapi_document(OPENAPI_PATH)
+_REQUEST_PROPERTIES = OPENAPI["components"]["schemas"]["ClassifyRequest"]["properties"]
+
+# Limits. The body limit bounds the work per request; text and batch limits bound the response:
+# MAX_TEXTS x MAX_TOP_K scores of ~64 bytes is ~1.6 MB, far below Lambda's 6 MB synchronous payload
+# limit (beyond it API Gateway answers 502 after the handler succeeded). Those the request schema states
+# are read from it; the body size and top_k's default, which a draft-04 model cannot state, are only here
+# (the document's prose repeats them; a test holds the two together).
 MAX_BODY_BYTES = 1024 * 1024
-MAX_TEXT_CHARS = 100_000
-MAX_TEXTS = 256
 DEFAULT_TOP_K = 3
-MAX_TOP_K = 100
+MAX_TEXT_CHARS: int = _REQUEST_PROPERTIES["text"]["maxLength"]
+MAX_TEXTS: int = _REQUEST_PROPERTIES["texts"]["maxItems"]
+MIN_TOP_K: int = _REQUEST_PROPERTIES["top_k"]["minimum"]
+MAX_TOP_K: int = _REQUEST_PROPERTIES["top_k"]["maximum"]
 
 # What "only whitespace" means: ASCII spacing only. It is the one whitespace set that Python, API
 # Gateway's (Java) and JSON Schema's (ECMAScript) regular expressions agree on, so the request schema's
 # pattern (at least one character outside it) refuses exactly the texts this module refuses.
 BLANK_CHARACTERS = " \t\n\v\f\r"
-FIELDS = ("text", "texts", "top_k")
+FIELDS = tuple(_REQUEST_PROPERTIES)  # text, texts, top_k
 ROUTES = {"/classify": ("POST",), "/model": ("GET",), "/openapi.json": ("GET",)}
 JSON_HEADERS = {"Content-Type": "application/json"}
 _MAX_BASE64_CHARS = 4 * -(-MAX_BODY_BYTES // 3)
@@ -175,9 +208,9 @@ def parse_classify_request(document: Any) -> ClassifyRequest:
 
 
 def parse_top_k(value: Any) -> int:
-    """An integer in 1..MAX_TOP_K (JSON ``3.0`` and booleans are not integers)."""
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_TOP_K:
-        raise ClientError(422, "invalid_top_k", f"top_k must be an integer from 1 to {MAX_TOP_K}")
+    """An integer in MIN_TOP_K..MAX_TOP_K (JSON ``3.0`` and booleans are not integers)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not MIN_TOP_K <= value <= MAX_TOP_K:
+        raise ClientError(422, "invalid_top_k", f"top_k must be an integer from {MIN_TOP_K} to {MAX_TOP_K}")
     return value
 
 

@@ -14,16 +14,22 @@ CORS_ALLOW_ORIGINS (comma-separated browser origins, or ``*``), AWS_EMF_NAMESPAC
 AWS_EMF_SERVICE_NAME (metrics, see ``telemetry``).
 """
 
-import json
 import os
 import time
-from pathlib import Path
 
 _imports_started = time.perf_counter()
 
-import api_contract  # noqa: E402  (timed: imports are part of the cold start)
-import model_artifact  # noqa: E402
+import model_artifact  # noqa: E402  (timed: imports are part of the cold start)
 import telemetry  # noqa: E402
+
+try:
+    # Reads openapi.json, the source of its request limits, once: the document this handler serves.
+    import api_contract
+except RuntimeError as error:  # api_contract.OpenApiDocumentError: a missing or broken openapi.json
+    telemetry.log(
+        "ERROR", "OpenAPI document failed to load", path=str(getattr(error, "path", "")), error=str(error)
+    )
+    raise
 
 _IMPORT_MS = (time.perf_counter() - _imports_started) * 1000.0
 
@@ -43,23 +49,6 @@ def _load_model() -> model_artifact.Model:
     return model
 
 
-def _load_openapi_document(path: Path) -> str:
-    """The OpenAPI document, checked and serialized once here so that serving it costs nothing per request.
-
-    It ships in the image beside the code; a missing or broken one is a packaging mistake, so it stops the
-    init like a broken model does instead of answering 500 on GET /openapi.json.
-    """
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        telemetry.log("ERROR", "OpenAPI document failed to load", path=str(path), error=str(error))
-        raise RuntimeError(
-            f"{path} cannot be read as JSON ({error}): the image must COPY serving/app/openapi.json "
-            "beside handler.py (see the Dockerfile); restore the file from git."
-        ) from error
-    return api_contract.to_json(document)
-
-
 def _allowed_origins() -> tuple[str, ...]:
     """Browser origins allowed to call the API: ``$CORS_ALLOW_ORIGINS``, comma-separated (empty: none)."""
     configured = os.environ.get("CORS_ALLOW_ORIGINS", "")
@@ -67,7 +56,9 @@ def _allowed_origins() -> tuple[str, ...]:
 
 
 MODEL = _load_model()
-OPENAPI_DOCUMENT = _load_openapi_document(Path(__file__).with_name("openapi.json"))
+# The OpenAPI document api_contract read at import (openapi.json beside the code; a missing or broken one
+# stopped the init there, like a broken model does), serialized once so serving it costs nothing per request.
+OPENAPI_DOCUMENT = api_contract.to_json(api_contract.OPENAPI)
 CORS_ALLOW_ORIGINS = _allowed_origins()
 
 

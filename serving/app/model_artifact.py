@@ -10,7 +10,7 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +32,10 @@ ARRAYS = {
     "coef": ((np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)), 2),
     "intercept": ((np.dtype(np.float64),), 1),
 }
-FEATURIZER_KEYS = (
-    "lowercase",
-    "strip_accents",
-    "token_pattern",
-    "ngram_range",
-    "binary",
-    "sublinear_tf",
-    "use_idf",
-    "norm",
-)
+# The featurizer section's keys are FeaturizerSettings' fields: the dataclass is their one definition on
+# the serving side (training's exporter writes them; a contract test holds the two sides together).
+FEATURIZER_KEYS = tuple(setting.name for setting in fields(FeaturizerSettings))
+_BOOLEAN_FEATURIZER_KEYS = tuple(key.name for key in fields(FeaturizerSettings) if key.type is bool)
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -115,7 +109,7 @@ def featurizer_settings(section: Any, path: Path) -> FeaturizerSettings:
     missing = [key for key in FEATURIZER_KEYS if key not in section]
     if unknown or missing:
         raise ModelLoadError(path, f"featurizer settings unknown {unknown} / missing {missing}")
-    for key in ("lowercase", "binary", "sublinear_tf", "use_idf"):
+    for key in _BOOLEAN_FEATURIZER_KEYS:
         if not isinstance(section[key], bool):
             raise ModelLoadError(path, f"featurizer.{key} must be true or false")
     if section["strip_accents"] not in STRIP_ACCENTS:

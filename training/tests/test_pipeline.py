@@ -5,8 +5,8 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from training.params import validate_params
-from training.pipeline import UnservableModelError, build_pipeline, check_servable
+from training.params import ParamsError, validate_params
+from training.pipeline import MULTINOMIAL_SOLVERS, UnservableModelError, build_pipeline, check_servable
 from training.tests.corpus import make_corpus, repo_params
 
 
@@ -79,3 +79,18 @@ def test_other_step_shapes_are_refused():
     pipeline.steps[:] = [("features", TfidfVectorizer()), ("clf", LogisticRegression())]
     with pytest.raises(UnservableModelError, match="expected steps"):
         check_servable(pipeline)
+
+
+def test_params_accept_exactly_the_solvers_the_pipeline_serves():
+    """train.solver's rule in params.py and MULTINOMIAL_SOLVERS here must name the same solvers: of every
+    solver scikit-learn offers, params.yaml accepts a solver exactly when check_servable does."""
+    (options,) = [c for c in LogisticRegression._parameter_constraints["solver"] if hasattr(c, "options")]
+    accepted = set()
+    for solver in options.options:
+        try:
+            _params(train={"solver": solver})
+        except ParamsError:
+            continue
+        accepted.add(solver)
+    assert accepted == set(MULTINOMIAL_SOLVERS)
+    assert set(MULTINOMIAL_SOLVERS) < set(options.options)

@@ -3,6 +3,10 @@ every error code under its status, limits and examples that hold."""
 
 import ast
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import api_contract
@@ -77,11 +81,18 @@ def test_every_error_code_of_the_handler_is_documented_under_its_status():
 
 
 def test_the_stated_limits_are_the_handlers():
+    """The schema's limits are the handler's by construction; the prose, and what the schema cannot state
+    (body size, top_k's default, kept in api_contract.py), must say the same."""
     description = DOCUMENT["info"]["description"]
     assert api_contract.MAX_BODY_BYTES == 1024 * 1024 and "1 MiB" in description
     assert f"{api_contract.MAX_TEXT_CHARS:,} characters" in description
     assert f"{api_contract.MAX_TEXTS} texts" in description
-    assert f"top_k from 1 to {api_contract.MAX_TOP_K}" in description
+    assert f"top_k from {api_contract.MIN_TOP_K} to {api_contract.MAX_TOP_K}" in description
+    classify = DOCUMENT["paths"]["/classify"]["post"]
+    top_k = DOCUMENT["components"]["schemas"]["ClassifyRequest"]["properties"]["top_k"]
+    assert f"(default {api_contract.DEFAULT_TOP_K}," in classify["description"]
+    assert top_k["description"].endswith(f"Default {api_contract.DEFAULT_TOP_K}.")
+    assert top_k["minimum"] <= api_contract.DEFAULT_TOP_K <= top_k["maximum"]
 
 
 def test_the_request_examples_are_valid_and_classified(handler):
@@ -115,11 +126,38 @@ def test_answers_of_every_route_match_the_document(handler):
     assert statuses == {200, 400, 413, 415, 422}
 
 
-def test_a_missing_or_broken_document_stops_the_init_naming_the_fix(handler, tmp_path, capsys):
+def test_a_missing_or_broken_document_is_refused_naming_the_fix(tmp_path):
     broken = tmp_path / "openapi.json"
     broken.write_text('{"openapi": "3.0.3",', encoding="utf-8")
     for path in (tmp_path / "missing.json", broken):
-        with pytest.raises(RuntimeError, match=r"cannot be read as JSON .*COPY serving/app/openapi\.json"):
-            handler._load_openapi_document(path)
-        logged = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-        assert (logged["level"], logged["path"]) == ("ERROR", str(path))
+        with pytest.raises(
+            api_contract.OpenApiDocumentError,
+            match=r"cannot be read as JSON .*COPY serving/app/openapi\.json",
+        ):
+            api_contract.load_openapi_document(path)
+
+
+def test_a_broken_document_stops_the_init_with_a_logged_error(tmp_path):
+    """The handler's init (a fresh interpreter, from a copy of the app with a broken openapi.json) stops."""
+    app = tmp_path / "app"
+    shutil.copytree(PATH.parent, app, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    (app / "openapi.json").write_text('{"openapi": "3.0.3",', encoding="utf-8")
+    env = {**os.environ, "AWS_EMF_ENVIRONMENT": "Local", "PYTHONPATH": str(app)}
+    result = subprocess.run(
+        [sys.executable, "-c", "import handler"],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "OpenApiDocumentError" in result.stderr and "COPY serving/app/openapi.json" in result.stderr
+    logged = [json.loads(line) for line in result.stdout.splitlines() if '"level": "ERROR"' in line]
+    assert [(entry["message"], entry["path"]) for entry in logged] == [
+        ("OpenAPI document failed to load", str(app / "openapi.json"))
+    ]
+
+
+def test_the_handler_serves_the_document_its_limits_come_from(handler):
+    assert json.loads(handler.OPENAPI_DOCUMENT) == api_contract.OPENAPI == DOCUMENT

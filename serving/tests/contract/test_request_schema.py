@@ -108,6 +108,7 @@ def test_schema_limits_are_the_handler_limits():
     properties = SCHEMA["properties"]
     assert properties["text"]["maxLength"] == properties["texts"]["items"]["maxLength"] == MAX_TEXT
     assert properties["texts"]["maxItems"] == MAX_TEXTS
+    assert properties["top_k"]["minimum"] == api_contract.MIN_TOP_K
     assert properties["top_k"]["maximum"] == api_contract.MAX_TOP_K
     assert set(properties) == set(api_contract.FIELDS)
 

@@ -6,14 +6,14 @@ training's own exporter, so a drift on either side of serving/MODEL_ARTIFACT.md 
 
 import numpy as np
 import pytest
-from model_artifact import load_model
+from model_artifact import FEATURIZER_KEYS, load_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from serving.tests.artifact_export import bbc_news
-from training.export import export_model
+from training.export import export_model, featurizer_settings
 
 METADATA = {
     "data": {"source": "bbc-news", "train_documents": 150, "test_documents": 0},
@@ -52,3 +52,11 @@ def test_training_export_round_trip(tmp_path, vectorizer_params, labels_kept):
     for text, proba, label in zip(probe, expected, pipeline.predict(probe), strict=True):
         assert np.abs(model.classifier.predict_proba(text) - proba).max() <= 1e-9
         assert model.classifier.classify([text], 1)[0].label == label
+
+
+def test_training_writes_exactly_the_featurizer_keys_serving_reads():
+    """One definition per side (serving may not import training, and training runs without serving/app on
+    its path): training.export.featurizer_settings writes the keys, FeaturizerSettings' fields are what
+    serving's loader accepts. Same keys, same order."""
+    pipeline = Pipeline([("tfidf", TfidfVectorizer()), ("clf", LogisticRegression())])
+    assert tuple(featurizer_settings(pipeline)) == FEATURIZER_KEYS
