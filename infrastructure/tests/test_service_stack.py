@@ -211,7 +211,9 @@ def test_key_and_stage_are_throttled_and_the_key_has_a_quota(service: Service):
     assert (method_settings["HttpMethod"], method_settings["ResourcePath"]) == ("*", "/*")
     assert method_settings["ThrottlingRateLimit"] == settings.stage_rate_limit
     assert method_settings["ThrottlingBurstLimit"] == settings.stage_burst_limit
-    assert template.to_json()["Outputs"]["ApiKeyId"]["Value"] == ref(key_id)
+    outputs = template.to_json()["Outputs"]
+    assert outputs["ApiKeyId"]["Value"] == ref(key_id)
+    assert {"ApiUrl", "ClassifyUrl"} <= set(outputs)  # what the deploy workflow's smoke test calls
 
 
 def test_stage_logs_each_request_as_json_never_bodies_and_traces_as_configured(service: Service):
