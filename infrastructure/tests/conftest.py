@@ -1,16 +1,21 @@
 """Shared fixtures: the whole CDK app synthesized once, in process, offline, with cdk-nag on.
 
 Synthesis takes seconds, so one session-wide synthesis of the real app (data stack plus the dev and
-prod stages, built from the real serving directory and request schema) serves most assertions; tests
-about other settings synthesize their own small app.
+prod stages, built from the real serving directory and request schema) serves most assertions. The
+`service` fixture adds a third variant, prod as `-c low_concurrency_quota=true` builds it, so every
+per-stage invariant is checked on dev, prod and an uncapped stage alike.
 """
 
 from __future__ import annotations
 
 import pytest
+from aws_cdk import App
 from aws_cdk.assertions import Template
-from infra_support import Synthesized, app_settings, new_app
-from stacks.app_builder import build_app
+from infra_support import TAGGING, Service, Synthesized, app_settings, cdk_json_context, new_app
+from stacks.app_builder import build_app, register_nag, service_stack_name, settings_from_context
+from stacks.service_stack import ServiceStack
+
+SERVICE_VARIANTS = ("dev", "prod", "prod-low-quota")
 
 
 @pytest.fixture(scope="session")
@@ -24,13 +29,30 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
-def dev(synthesized: Synthesized) -> Template:
-    return synthesized.template("dev")
+def low_quota(tmp_path_factory: pytest.TempPathFactory) -> Service:
+    """prod, with the setting as the CDK CLI passes it; synthesized for real, so cdk-nag runs."""
+    outdir = tmp_path_factory.mktemp("low-quota")
+    app = App(
+        context={**cdk_json_context(), "stage": "prod", "low_concurrency_quota": "true"}, outdir=str(outdir)
+    )
+    (settings,) = settings_from_context(app).services
+    stack = ServiceStack(app, service_stack_name(settings.stage), settings=settings, tagging=TAGGING)
+    register_nag(app)
+    app.synth()
+    return Service("prod-low-quota", settings, Template.from_stack(stack), outdir)
+
+
+@pytest.fixture(scope="session", params=SERVICE_VARIANTS)
+def service(request: pytest.FixtureRequest, synthesized: Synthesized) -> Service:
+    if request.param == "prod-low-quota":
+        return request.getfixturevalue("low_quota")
+    (settings,) = [s for s in synthesized.settings.services if s.stage == request.param]
+    return Service(request.param, settings, synthesized.template(request.param), synthesized.outdir)
 
 
 @pytest.fixture(scope="session")
-def prod(synthesized: Synthesized) -> Template:
-    return synthesized.template("prod")
+def dev(synthesized: Synthesized) -> Template:
+    return synthesized.template("dev")
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,8 @@ if _PINNED_NODE.is_file():
 from aws_cdk import App  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 from stacks.app_builder import AppSettings, BuiltApp  # noqa: E402
-from stacks.settings import DataSettings, GitHubSettings, Tagging  # noqa: E402
-from stacks.stages import DEFAULT_STAGES, service_settings  # noqa: E402
+from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, Tagging  # noqa: E402
+from stacks.stages import DEFAULT_STAGES, STAGES, service_settings  # noqa: E402
 
 REPOSITORY = "acme-ml/text-classifier"
 ALARM_EMAIL = "oncall@example.com"
@@ -72,6 +73,20 @@ class Synthesized:
         return json.loads((self.outdir / "validation-report.json").read_text(encoding="utf-8"))
 
 
+@dataclass(frozen=True)
+class Service:
+    """One synthesized service stack and the settings it was built from (what its template must reflect)."""
+
+    name: str  # the test id: the stage, or the variant
+    settings: ServiceSettings
+    template: Template
+    outdir: Path
+
+    def assets(self) -> dict[str, Any]:
+        path = self.outdir / f"TextClassifier-{self.settings.stage}.assets.json"
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
 def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
     """Logical id -> resource (Type, Properties, ...) for every resource of `resource_type`."""
     return template.find_resources(resource_type)
@@ -87,3 +102,18 @@ def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
 
 def ref(logical_id: str) -> dict[str, str]:
     return {"Ref": logical_id}
+
+
+def as_list(value: Any) -> list[Any]:
+    """An IAM policy's Action or Resource, which is a single value or a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def every_stage(path: str, *, where: Callable[[ServiceSettings], bool] = lambda settings: True) -> set[str]:
+    """Construct `path` in the stack of every default stage whose settings meet `where` (`{stage}` in
+    `path` becomes the stage name): where a finding is acknowledged, derived from the settings."""
+    return {
+        f"TextClassifier-{stage}/{path.format(stage=stage)}"
+        for stage in DEFAULT_STAGES
+        if where(STAGES[stage])
+    }

@@ -10,10 +10,12 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from infra_constructs.api_gateway_logging import PUSH_TO_CLOUDWATCH_POLICY, ApiGatewayLogging
-from infra_support import Synthesized, new_app
+from infra_support import Synthesized, every_stage, new_app
 from stacks.app_builder import register_nag
 
 MANAGED = "Policy::arn:<AWS::Partition>:iam::aws:policy/"
+
+
 # Every finding the app accepts, and where: anything new must be fixed or argued for here too.
 ACKNOWLEDGED = {
     f"AwsSolutions-IAM4[{MANAGED}service-role/AmazonAPIGatewayPushToCloudWatchLogs]": {
@@ -23,21 +25,17 @@ ACKNOWLEDGED = {
         "TextClassifier-Data/GitHub/TrainRole",
         "TextClassifier-Data/GitHub/DeployRole",
     },
-    f"AwsSolutions-IAM4[{MANAGED}service-role/AWSCodeDeployRoleForLambdaLimited]": {
-        "TextClassifier-dev/Deployment/Group/ServiceRole",
-        "TextClassifier-prod/Deployment/Group/ServiceRole",
-    },
-    "AwsSolutions-APIG3": {
-        "TextClassifier-dev/Api/Api/DeploymentStage.dev",
-        "TextClassifier-prod/Api/Api/DeploymentStage.prod",
-    },
-    "AwsSolutions-APIG4": {"TextClassifier-dev/Api/Api", "TextClassifier-prod/Api/Api"},
-    "AwsSolutions-COG4": {"TextClassifier-dev/Api/Api", "TextClassifier-prod/Api/Api"},
+    f"AwsSolutions-IAM4[{MANAGED}service-role/AWSCodeDeployRoleForLambdaLimited]": every_stage(
+        "Deployment/Group/ServiceRole"
+    ),
+    "AwsSolutions-APIG3": every_stage("Api/Api/DeploymentStage.{stage}"),
+    "AwsSolutions-APIG4": every_stage("Api/Api"),
+    "AwsSolutions-COG4": every_stage("Api/Api"),
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]": {
         "TextClassifier-Data/GitHub/DeployRole"
     },
-    # X-Ray, on in prod only.
-    "AwsSolutions-IAM5[Resource::*]": {"TextClassifier-prod/Serving/Role"},
+    # X-Ray, where the stage's settings turn tracing on.
+    "AwsSolutions-IAM5[Resource::*]": every_stage("Serving/Role", where=lambda s: s.tracing),
 }
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from infra_support import Synthesized
+from infra_support import Service, Synthesized
 
-STACKS = ("TextClassifier-Data", "TextClassifier-dev", "TextClassifier-prod")
+STACKS = ("TextClassifier-Data", "TextClassifier-dev", "TextClassifier-prod")  # the shared synthesis
 # W3005: CDK adds DependsOn entries that a Ref/GetAtt already implies; harmless and not ours to change.
 LINT_CONFIG = ManualArgs(ignore_checks=["W3005"], regions=["us-east-1"])
 
@@ -24,6 +24,10 @@ def _template(synthesized: Synthesized, stack: str) -> dict:
 @pytest.mark.parametrize("stack", STACKS)
 def test_synthesized_template_passes_cfn_lint(synthesized: Synthesized, stack: str):
     assert _lint(_template(synthesized, stack)) == []
+
+
+def test_the_uncapped_variant_passes_cfn_lint(low_quota: Service):
+    assert _lint(low_quota.template.to_json()) == []
 
 
 def test_cfn_lint_catches_a_broken_template(synthesized: Synthesized):

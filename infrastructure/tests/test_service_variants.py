@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import Stack
 from aws_cdk.assertions import Template
+from infra_constructs.serving_api import ROUTES
 from infra_constructs.serving_function import MODEL_FILES, ServingFunction
-from infra_support import TAGGING, cdk_json_context, new_app, only, ref, resources
-from stacks.app_builder import register_nag, service_stack_name, settings_from_context
+from infra_support import TAGGING, Service, new_app, only, resources
+from stacks.app_builder import register_nag
 from stacks.service_stack import ServiceStack
 from stacks.settings import OPENAPI_DOCUMENT, ServiceSettings, SettingsError
 from stacks.stages import service_settings
@@ -64,16 +65,17 @@ def open_api(open_api_outdir: Path, image_dir: Path) -> Template:
     return _synth(open_api_outdir, settings)[1]
 
 
-def test_cors_adds_preflight_without_a_key(open_api: Template):
-    options = [
-        m["Properties"]
-        for m in resources(open_api, "AWS::ApiGateway::Method").values()
-        if m["Properties"]["HttpMethod"] == "OPTIONS"
-    ]
-    assert len(options) == 5  # root, three routes, catch-all
+def test_only_cors_preflights_go_without_a_key_and_an_open_api_has_no_key_at_all(open_api: Template):
+    methods = [m["Properties"] for m in resources(open_api, "AWS::ApiGateway::Method").values()]
+    options = [m for m in methods if m["HttpMethod"] == "OPTIONS"]
+    assert len(options) == len(ROUTES) + 2  # every route, the root and the catch-all
     for method in options:
         assert method.get("ApiKeyRequired", False) is False
         assert method["Integration"]["Type"] == "MOCK"
+    assert not [m for m in methods if m.get("ApiKeyRequired", False)]
+    assert not resources(open_api, "AWS::ApiGateway::ApiKey")
+    assert not resources(open_api, "AWS::ApiGateway::UsagePlan")
+    assert "ApiKeyId" not in open_api.to_json()["Outputs"]
 
 
 def test_cors_origin_reaches_gateway_errors_and_the_handler(open_api: Template):
@@ -82,14 +84,6 @@ def test_cors_origin_reaches_gateway_errors_and_the_handler(open_api: Template):
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
     _, function = only(open_api, "AWS::Lambda::Function")
     assert function["Environment"]["Variables"]["CORS_ALLOW_ORIGINS"] == ORIGIN
-
-
-def test_without_api_keys_there_is_no_key_plan_or_key_output(open_api: Template):
-    for method in resources(open_api, "AWS::ApiGateway::Method").values():
-        assert method["Properties"].get("ApiKeyRequired", False) is False
-    assert not resources(open_api, "AWS::ApiGateway::ApiKey")
-    assert not resources(open_api, "AWS::ApiGateway::UsagePlan")
-    assert "ApiKeyId" not in open_api.to_json()["Outputs"]
 
 
 def test_an_open_api_is_acknowledged_as_deliberately_open(open_api: Template, open_api_outdir: Path):
@@ -102,7 +96,7 @@ def test_an_open_api_is_acknowledged_as_deliberately_open(open_api: Template, op
 
 def test_x86_64_function_is_built_for_linux_amd64(open_api: Template, open_api_outdir: Path):
     _, function = only(open_api, "AWS::Lambda::Function")
-    assert function["Architectures"] == ["x86_64"]
+    assert function["Architectures"] == ["x86_64"]  # the stages' invariant holds for the other value too
     assets = json.loads((open_api_outdir / "TextClassifier-demo.assets.json").read_text(encoding="utf-8"))
     (image,) = assets["dockerImages"].values()
     assert image["source"]["platform"] == "linux/amd64"
@@ -150,83 +144,21 @@ def _model_warnings(tmp_path: Path, model_files: tuple[str, ...]) -> list[str]:
     return [str(entry.data) for entry in serving.node.metadata if entry.type == "aws:cdk:warning"]
 
 
-def test_synthesis_warns_when_the_model_is_not_there(tmp_path: Path):
-    (warning,) = _model_warnings(tmp_path, ())
-    assert "data/model.npz, data/model.json not found" in warning
-    assert "dvc pull" in warning
+def test_synthesis_warns_when_the_model_is_not_there_and_only_then(tmp_path: Path):
+    (warning,) = _model_warnings(tmp_path / "without", ())
+    assert "data/model.npz, data/model.json not found" in warning and "dvc pull" in warning
+    assert _model_warnings(tmp_path / "with", MODEL_FILES) == []
 
 
-def test_no_warning_when_the_model_is_there(tmp_path: Path):
-    assert _model_warnings(tmp_path, MODEL_FILES) == []
+# --- low_concurrency_quota (the stack-wide invariants run on it too: see conftest's `service`) ----
 
 
-# --- low_concurrency_quota: no reserved and no provisioned concurrency anywhere --------------------
-
-
-def _services_from_context(outdir: Path, image_dir: Path, **context: str) -> dict[str, Template]:
-    """The service stacks `cdk synth -c key=value ...` builds (cdk.json's context, then `context`).
-
-    Synthesized for real, so cdk-nag runs: an unacknowledged finding raises here.
-    """
-    app = App(context={**cdk_json_context(), **context}, outdir=str(outdir))
-    stacks = {
-        service.stage: ServiceStack(
-            app,
-            service_stack_name(service.stage),
-            settings=_with_image(service, image_dir),
-            tagging=TAGGING,
-        )
-        for service in settings_from_context(app).services
-    }
-    register_nag(app)
-    app.synth()
-    return {stage: Template.from_stack(stack) for stage, stack in stacks.items()}
-
-
-@pytest.fixture(scope="module")
-def low_quota(tmp_path_factory: pytest.TempPathFactory, image_dir: Path) -> dict[str, Template]:
-    """Every default stage, with the setting on as the CDK CLI passes it (`-c low_concurrency_quota=true`)."""
-    return _services_from_context(
-        tmp_path_factory.mktemp("low-quota"), image_dir, low_concurrency_quota="true"
-    )
-
-
-def test_low_concurrency_quota_reserves_no_concurrency_in_any_stage(low_quota: dict[str, Template]):
-    """Lambda refuses both on an account whose quota is 10, so neither may reach the template."""
-    assert set(low_quota) == {"dev", "prod"}
-    for stage, template in low_quota.items():
-        _, function = only(template, "AWS::Lambda::Function")
-        _, alias = only(template, "AWS::Lambda::Alias")
-        assert "ReservedConcurrentExecutions" not in function, stage
-        assert "ProvisionedConcurrencyConfig" not in alias, stage
-
-
-def test_with_low_concurrency_quota_false_prod_keeps_its_cap_and_warm_instance(
-    tmp_path: Path, image_dir: Path
-):
-    prod = _services_from_context(tmp_path, image_dir, low_concurrency_quota="false", stage="prod")["prod"]
-    _, function = only(prod, "AWS::Lambda::Function")
-    _, alias = only(prod, "AWS::Lambda::Alias")
-    assert function["ReservedConcurrentExecutions"] >= 1
-    assert alias["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"] >= 1
-
-
-def test_without_a_cap_throttles_still_page_and_roll_a_deploy_back(low_quota: dict[str, Template]):
-    """Without reserved concurrency the account's unreserved pool is the limit; reaching it throttles too."""
-    for template in low_quota.values():
-        function_id, _ = only(template, "AWS::Lambda::Function")
-        alarms = resources(template, "AWS::CloudWatch::Alarm")
-        (throttles_id,) = [i for i, a in alarms.items() if a["Properties"]["MetricName"] == "Throttles"]
-        assert alarms[throttles_id]["Properties"]["Dimensions"] == [
-            {"Name": "FunctionName", "Value": ref(function_id)}
-        ]
-        _, group = only(template, "AWS::CodeDeploy::DeploymentGroup")
-        assert {"Name": ref(throttles_id)} in group["AlarmConfiguration"]["Alarms"]
-
-
-def test_an_uncapped_function_gives_checkov_its_reason(low_quota: dict[str, Template]):
-    """checkov's CKV_AWS_115 asks for a concurrency limit; `make security` must pass with the setting on."""
-    for template in low_quota.values():
-        (function,) = resources(template, "AWS::Lambda::Function").values()
-        skips = {skip["id"]: skip["comment"] for skip in function["Metadata"]["checkov"]["skip"]}
-        assert "low_concurrency_quota" in skips["CKV_AWS_115"]
+def test_low_concurrency_quota_reserves_nothing_and_tells_checkov_why(low_quota: Service):
+    """Lambda refuses both on an account whose quota is 10, so neither may reach the template; checkov's
+    CKV_AWS_115 asks for a concurrency limit, and `make security` must pass with the setting on."""
+    _, alias = only(low_quota.template, "AWS::Lambda::Alias")
+    assert "ProvisionedConcurrencyConfig" not in alias
+    (function,) = resources(low_quota.template, "AWS::Lambda::Function").values()
+    assert "ReservedConcurrentExecutions" not in function["Properties"]
+    skips = {skip["id"]: skip["comment"] for skip in function["Metadata"]["checkov"]["skip"]}
+    assert "low_concurrency_quota" in skips["CKV_AWS_115"]
