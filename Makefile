@@ -95,7 +95,7 @@ check-params: setup ## Validate params.yaml
 serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through the local Lambda runtime
 	$(RUN) python -m local_runtime --port $(PORT)
 
-test: setup infra-setup ## Run every test (training, serving, infrastructure)
+test: setup infra-setup ## Run every test (training, serving, the tools, infrastructure, workflows)
 	$(RUN) pytest
 
 test-service: setup ## Run the serving tests (unit, contract, faults, fuzz, end to end)

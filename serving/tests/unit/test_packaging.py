@@ -105,6 +105,26 @@ def test_app_modules_import_only_the_standard_library_numpy_metrics_and_each_oth
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
 
 
+def imported_packages(path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_data_flows_one_way_training_to_the_app_and_no_product_code_uses_a_tool():
+    """training writes the artifact, serving/app reads it; the tools beside them (the local runtime, the
+    load test, the demo, the benchmark) use the product, never the other way round."""
+    tools = {"local_runtime", "loadtest", "demo", "bench"}
+    for path in APP_DIR.glob("*.py"):
+        assert not imported_packages(path) & (tools | {"training", "serving"}), path.name
+    for path in (REPO_ROOT / "training").glob("*.py"):
+        assert not imported_packages(path) & (tools | {"serving"}), path.name
+
+
 def uv_executable() -> str:
     """The repository's pinned uv (installed by `make setup`), else one on PATH."""
     pinned = REPO_ROOT / ".tools" / "bin" / "uv"
