@@ -15,7 +15,7 @@ GITHUB_REPOSITORY ?= $(shell git remote get-url origin 2>/dev/null | sed -nE 's#
 CDK := cd infrastructure && ../$(UV) run --locked npx --no-install cdk
 CDK_CONTEXT := $(if $(GITHUB_REPOSITORY),-c github_repository=$(GITHUB_REPOSITORY))
 
-.PHONY: help setup infra-setup demo train check-model check-params serve test test-service test-training \
+.PHONY: help setup infra-setup demo train check-model check-params serve test test-service test-local test-training \
 	test-infra requirements lint format synth deploy destroy bootstrap
 
 help: ## List the targets
@@ -39,7 +39,7 @@ infrastructure/node_modules/.installed: infrastructure/package.json infrastructu
 infra-setup: setup infrastructure/node_modules/.installed ## Install the pinned CDK CLI and its Node.js
 
 demo: setup ## Train if there is no model, serve it locally, send real requests, print the answers
-	$(RUN) python -m serving.demo --port $(PORT)
+	$(RUN) python -m demo --port $(PORT)
 
 train: setup ## Retrain through the DVC pipeline (make train DATA=20newsgroups|bbc-news|path/to/data)
 ifdef DATA
@@ -93,13 +93,16 @@ check-params: setup ## Validate params.yaml
 	$(RUN) python -m training.params check
 
 serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through the local Lambda runtime
-	$(RUN) python -m serving.local --port $(PORT)
+	$(RUN) python -m local_runtime --port $(PORT)
 
-test: setup infra-setup ## Run every test (training, serving, infrastructure)
+test: setup infra-setup ## Run every test (training, serving, the tools, infrastructure, workflows)
 	$(RUN) pytest
 
-test-service: setup ## Run the serving tests (handler, contract, local runtime, end to end)
+test-service: setup ## Run the serving tests (unit, contract, faults, fuzz, end to end)
 	$(RUN) pytest serving/tests
+
+test-local: setup ## Run the tools' tests: the local runtime, the load test, the benchmark
+	$(RUN) pytest local_runtime/tests loadtest/tests bench/tests
 
 test-training: setup ## Run the training tests
 	$(RUN) pytest training/tests
@@ -181,7 +184,7 @@ security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every st
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
 load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 DURATION=60s [WORKERS=4 MODEL_DIR=...]
-	$(RUN) python -m serving.load --users $(or $(USERS),50) --duration $(or $(DURATION),60s) \
+	$(RUN) python -m loadtest --users $(or $(USERS),50) --duration $(or $(DURATION),60s) \
 		$(if $(URL),--url $(URL)) $(if $(WORKERS),--workers $(WORKERS)) \
 		$(if $(MODEL_DIR),--model-dir $(MODEL_DIR)) $(if $(USER_RATE),--user-rate $(USER_RATE))
 

@@ -41,9 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from training import REPO_ROOT
+from local_runtime.paths import APP_DIR, REPO_ROOT
 
-APP_DIR = REPO_ROOT / "serving" / "app"
 BENCH_DIR = REPO_ROOT / "bench"
 PROBE = BENCH_DIR / "probe.py"
 DEFAULT_OUT = BENCH_DIR / "results.json"
@@ -76,21 +75,24 @@ def run_timed(command: list[str], log: Path) -> float:
     return seconds
 
 
-def train_project(workdir: Path, reuse: bool) -> dict[str, Any]:
-    """`python -m training.train` into the scratch folder, with the repository's params.yaml."""
+def train_project(workdir: Path, reuse: bool, data: str | None = None) -> dict[str, Any]:
+    """`python -m training.train` into the scratch folder, with the repository's params.yaml.
+
+    `data` overrides its data source (the benchmark's own test trains on a small CSV).
+    """
     model_dir, reports_dir = workdir / "project" / "model", workdir / "project" / "reports"
     timing = workdir / "project" / "fit_seconds.json"
     if not (reuse and timing.exists()):
         print("training this project (python -m training.train) ...", flush=True)
         command = [sys.executable, "-m", "training.train", "--out-dir", str(model_dir)]
-        command += ["--reports-dir", str(reports_dir)]
+        command += ["--reports-dir", str(reports_dir)] + (["--data", data] if data else [])
         model_dir.parent.mkdir(parents=True, exist_ok=True)
         seconds = run_timed(command, workdir / "project" / "train.log")
         timing.write_text(json.dumps(seconds), encoding="utf-8")
     metrics = json.loads((reports_dir / "metrics.json").read_text(encoding="utf-8"))
     return {
         "accuracy": metrics["accuracy"],
-        "accuracy_stripped": metrics["stripped_accuracy"],
+        "accuracy_stripped": metrics.get("stripped_accuracy"),  # 20 Newsgroups only
         "macro_f1": metrics["macro_f1"],
         "fit_seconds": json.loads(timing.read_text(encoding="utf-8")),
         "artifact_bytes": sum(
@@ -132,12 +134,32 @@ def api_events(test_texts: list[str]) -> dict[str, dict]:
 
 def _classify_event(payload: dict) -> dict:
     """POST /classify as API Gateway hands it to the function: the event the local runtime builds."""
-    from serving.local.apigateway import HttpRequest, build_event
+    from local_runtime.apigateway import HttpRequest, build_event
 
     body = json.dumps(payload).encode("utf-8")
     headers = [("Host", "127.0.0.1"), ("Content-Type", "application/json")]
     request = HttpRequest("POST", "/classify", headers, body, source_ip="127.0.0.1")
     return build_event(request, stage="bench", port=0, request_id="bench", trace_id="Root=1-00000000-bench")
+
+
+def serving_sides(project: dict[str, Any], reference: dict[str, Any]) -> list[dict[str, Any]]:
+    """The two handlers to measure, each with its model; their figures go into `reference`/`project`."""
+    return [
+        {
+            "name": "reference",
+            "app_dir": BENCH_DIR,
+            "module": "reference_handler",
+            "env": probe_environment({"REFERENCE_MODEL": str(reference.pop("model_path"))}),
+            "result": reference,
+        },
+        {
+            "name": "project",
+            "app_dir": APP_DIR,
+            "module": "handler",
+            "env": probe_environment({"MODEL_DIR": str(project.pop("model_dir"))}),
+            "result": project,
+        },
+    ]
 
 
 def probe_environment(extra: dict[str, str]) -> dict[str, str]:
@@ -341,39 +363,29 @@ def main(argv: list[str] | None = None) -> int:
         reference = train_reference(workdir, args.reuse)
         events_path = workdir / "events.json"
         events_path.write_text(json.dumps(api_events(test_texts)), encoding="utf-8")
-        sides = [
-            {
-                "name": "reference",
-                "app_dir": BENCH_DIR,
-                "module": "reference_handler",
-                "env": probe_environment({"REFERENCE_MODEL": str(reference.pop("model_path"))}),
-                "result": reference,
-            },
-            {
-                "name": "project",
-                "app_dir": APP_DIR,
-                "module": "handler",
-                "env": probe_environment({"MODEL_DIR": str(project.pop("model_dir"))}),
-                "result": project,
-            },
-        ]
+        sides = serving_sides(project, reference)
         floor = measure_serving(sides, events_path, args.runs, args.calls, workdir)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    write_results(args.out, project, reference, machine(load_before, floor))
+    return 0
+
+
+def write_results(out: Path, project: dict, reference: dict, info: dict) -> dict[str, dict]:
+    """Adds the installed sizes, writes both sides and the machine to `out` (JSON), prints the table."""
     project["serving_deps_mb"] = installed_mb(serving_requirements())
     reference["serving_deps_mb"] = installed_mb(list(REFERENCE_PACKAGES))
-    results = {"project": project, "reference": reference, "machine": machine(load_before, floor)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    info = results["machine"]
+    results = {"project": project, "reference": reference, "machine": info}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(
         f"\n{info['date']}, {info['cpu']} ({info['cpus']} CPUs), Python {info['python']}, "
         f"load average {info['load_average_before'][0]} -> {info['load_average_after'][0]}\n"
     )
     print(table(results))
-    print(f"\nwritten to {args.out}")
-    return 0
+    print(f"\nwritten to {out}")
+    return results
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from local_runtime.paths import REPO_ROOT
 from training import newsgroups
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "text-classifier-first-deploy"
 NEWSGROUPS_FILE = "20news-bydate_py3.pkz"
 IDENTITY = {

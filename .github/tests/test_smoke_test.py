@@ -209,7 +209,7 @@ def test_cli_fails_on_a_client_error_without_writing_a_summary(stub, tmp_path, m
 def test_against_the_real_local_service(tmp_path, monkeypatch, capsys):
     """The command a user runs against `make serve`: the image's files and a real model, served through
     the local API Gateway stand-in and the real Lambda runtime client, no API key."""
-    from serving.local.gateway import DEFAULT_CONTEXT, LocalGateway, Settings
+    from local_runtime.gateway import DEFAULT_CONTEXT, LocalGateway, Settings
     from serving.tests.artifact_export import bbc_news, export, train
 
     context = tmp_path / "app"  # the build context, with this test's model where the image keeps it

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from local_runtime.paths import REPO_ROOT
+
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 ACTIONS = REPO_ROOT / ".github" / "actions"
 DEPENDABOT = REPO_ROOT / ".github" / "dependabot.yml"

@@ -30,7 +30,7 @@ def handler_error_codes() -> dict[int, set[str]]:
     codes: dict[int, set[str]] = {500: {"internal_error"}}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ClientError":
-            status, code = (argument.value for argument in node.args[:2])  # type: ignore[attr-defined]
+            status, code = (ast.literal_eval(argument) for argument in node.args[:2])
             codes.setdefault(status, set()).add(code)
     return codes
 

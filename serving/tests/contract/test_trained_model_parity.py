@@ -12,14 +12,14 @@ failure instead, so the test can never silently stop running there.
 
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from model_artifact import load_model
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-MODEL_DIR = REPO_ROOT / "serving" / "app" / "data"
+from local_runtime.paths import APP_DIR, REPO_ROOT
+
+MODEL_DIR = APP_DIR / "data"
 PIPELINE = REPO_ROOT / "training" / "model" / "pipeline.joblib"
 TOLERANCE = 1e-6
 

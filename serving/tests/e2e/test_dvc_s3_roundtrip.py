@@ -16,10 +16,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from e2e_service import free_port, http_request, running_service
 from moto.server import ThreadedMotoServer
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from local_runtime.child_service import child_service, free_port
+from local_runtime.client import request_json as http_request
+from local_runtime.paths import REPO_ROOT
+
 BUCKET = "text-classifier-dvc-test"
 MODEL_FILES = ("serving/app/data/model.npz", "serving/app/data/model.json")
 DUMMY_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -91,7 +93,8 @@ def test_push_wipe_pull_returns_the_same_bytes_and_the_service_starts(trained_cl
     assert pull.returncode == 0, pull.stderr
 
     assert {name: _sha256(trained_clone / name) for name in MODEL_FILES} == before
-    with running_service(trained_clone / "serving" / "app" / "data", project=trained_clone) as base_url:
+    served = trained_clone / "serving" / "app" / "data"
+    with child_service(model_dir=served, project=trained_clone) as base_url:
         status, model = http_request(base_url, "GET", "/model")
         assert status == 200 and model["data"]["source"] == "bbc-news"
         status, answer = http_request(base_url, "POST", "/classify", {"text": "The striker scored twice"})

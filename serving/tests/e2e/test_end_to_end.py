@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from e2e_service import http_request, running_service
 
+from local_runtime.child_service import child_service
+from local_runtime.client import request_json as http_request
+from local_runtime.paths import REPO_ROOT
 from training.data_sources import BBC_NEWS, load_dataset
 from training.params import load_params
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 HELD_OUT_SAMPLE = 120
 JSON = {"Content-Type": "application/json"}
 
@@ -38,7 +39,7 @@ def _train(data: str, workdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def bbc_service(tmp_path_factory):
     model_dir = _train(BBC_NEWS, tmp_path_factory.mktemp("bbc"))
-    with running_service(model_dir) as base_url:
+    with child_service(model_dir=model_dir) as base_url:
         yield base_url, json.loads((model_dir / "model.json").read_text())
 
 
@@ -121,7 +122,7 @@ def test_a_users_own_csv_trains_and_serves_its_labels(tmp_path):
         writer.writerow(["text", "label"])
         writer.writerows(rows)
     model_dir = _train(str(csv_path), tmp_path)
-    with running_service(model_dir) as base_url:
+    with child_service(model_dir=model_dir) as base_url:
         status, body = http_request(base_url, "GET", "/model")
         assert (status, body["classes"]) == (200, sorted(desks.values()))
         text = "Shares in the bank fell after profits dropped and investors worried about the economy"

@@ -8,68 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.client import HTTPConnection
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
-from serving.local import LocalGateway, Settings
+from local_runtime import LocalGateway, Settings
+from local_runtime.client import Reply, call
+from local_runtime.logs import ServiceLog
 
-
-class ServiceLog:
-    """Everything the service writes (gateway access lines and each environment's output), in order."""
-
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, line: str) -> None:
-        with self._lock:
-            self._lines.append(line)
-
-    @property
-    def lines(self) -> list[str]:
-        with self._lock:
-            return list(self._lines)
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-    def access_lines(self) -> list[str]:
-        return [line for line in self.lines if line.startswith("[gateway]")]
-
-    def json_records(self) -> list[dict]:
-        """The JSON lines the handler wrote (logs and metrics), without their `[worker-N] ` prefix."""
-        records = []
-        for line in self.lines:
-            _, _, rest = line.partition("] ")
-            if line.startswith("[worker-") and rest.startswith("{"):
-                records.append(json.loads(rest))
-        return records
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
+__all__ = ["Reply", "Service", "post_json", "real_service", "request"]
 
 
 def request(base_url: str, method: str, path: str, body: bytes | None = None) -> Reply:
-    """One HTTP request; the generous timeout turns a hang into a failure instead of a stuck test."""
-    url = urlsplit(base_url)
-    connection = HTTPConnection(url.hostname, url.port, timeout=60)
+    """One HTTP request, with a JSON Content-Type when there is a body."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return Reply(response.status, response.read())
-    finally:
-        connection.close()
+    return call(base_url, method, path, body, headers)
 
 
 def post_json(base_url: str, payload: object) -> Reply:
@@ -84,10 +38,10 @@ class Service:
 
 
 @contextlib.contextmanager
-def real_service(model_dir: Path, **settings: object) -> Iterator[Service]:
+def real_service(model_dir: Path, **settings: Any) -> Iterator[Service]:
     """The real app with `model_dir` as its data/, on a free port, stopped (every process) on exit."""
     log = ServiceLog()
-    gateway = LocalGateway(Settings(port=0, model_dir=model_dir, **settings), log=log)  # type: ignore[arg-type]
+    gateway = LocalGateway(Settings(port=0, model_dir=model_dir, **settings), log=log)
     url = gateway.start()
     try:
         yield Service(gateway, log, url)

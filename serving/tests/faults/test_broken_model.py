@@ -16,7 +16,7 @@ import pytest
 from fault_service import post_json
 from model_artifact import FIX, MANIFEST_FILE, SUPPORTED_FORMAT_VERSIONS
 
-from serving.local.pool import InitFailed
+from local_runtime.pool import InitFailed
 
 INTERNAL_ERROR = {"message": "Internal server error"}
 ARRAYS = broken_models.ARRAYS_FILE

@@ -1,10 +1,10 @@
 """`python -m serving.tests.fuzz.api_fuzz`: schemathesis against the local runtime, from the served document.
 
-It starts the local service (`python -m serving.local`, as `make serve` does) on a free port, points
-schemathesis at it with the committed OpenAPI document (the one GET /openapi.json serves; read from the
-file because schemathesis leaves out the operation a document is loaded from) and runs every check in
-schemathesis.toml against every operation: positive and negative bodies, odd methods, headers and content
-types. The exit code is schemathesis' own (0: no failure).
+It starts the local service (`python -m local_runtime`, as `make serve` does, through `child_service`)
+on a free port, points schemathesis at it with the committed OpenAPI document (the one GET /openapi.json
+serves; read from the file because schemathesis leaves out the operation a document is loaded from)
+and runs every check in schemathesis.toml against every operation: positive and negative bodies, odd
+methods, headers and content types. The exit code is schemathesis' own (0: no failure).
 
 The model is `--model-dir`, else the trained one in serving/app/data, else a small BBC News model made
 here, so a clean clone needs no training first.
@@ -18,11 +18,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from serving.load.local_service import REPO_ROOT, ServiceFailed, local_service
+from local_runtime.child_service import ServiceFailed, child_service
+from local_runtime.logs import ServiceLog
+from local_runtime.paths import APP_DIR, REPO_ROOT
 
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
-DOCUMENT = REPO_ROOT / "serving" / "app" / "openapi.json"
-TRAINED_MODEL = REPO_ROOT / "serving" / "app" / "data"
+DOCUMENT = APP_DIR / "openapi.json"
+TRAINED_MODEL = APP_DIR / "data"
 WORKERS = 2
 
 
@@ -30,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="api-fuzz-") as scratch:
         model_dir = args.model_dir or _default_model_dir(Path(scratch))
-        log_path = Path(scratch) / "service.log"
+        log = ServiceLog()
         try:
-            with local_service(WORKERS, log_path, model_dir) as url:
+            with child_service(workers=WORKERS, provisioned=WORKERS, model_dir=model_dir, log=log) as url:
                 print(
                     f"schemathesis: {DOCUMENT.name} against the local service at {url} ({model_dir})",
                     flush=True,
@@ -42,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         if exit_code != 0:  # the handler's side of any failure, before the scratch folder goes
-            service_log = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-            print("The end of the local service's log:", *service_log[-30:], sep="\n", file=sys.stderr)
+            print("The end of the local service's log:", log.tail(30), sep="\n", file=sys.stderr)
         return exit_code
 
 

@@ -1,6 +1,7 @@
 """The image holds the handler, the model and the locked runtime dependencies: nothing from training.
 
-Docker cannot run in every environment, so the Dockerfile is checked as text: what it copies, what it
+Docker cannot run in every environment, so the Dockerfile is checked as text, read by the local runtime's
+reader (local_runtime/dockerfile.py, which lays the task root out from it): what it copies, what it
 installs and what it runs. A fresh interpreter checks what importing the handler actually loads.
 """
 
@@ -11,26 +12,28 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import PurePosixPath
 
-import api_contract
 import pytest
 
-APP_DIR = Path(api_contract.__file__).resolve().parent
-REPO_ROOT = APP_DIR.parents[1]
-DOCKERFILE = (APP_DIR / "Dockerfile").read_text(encoding="utf-8")
+from local_runtime.dockerfile import TASK_ROOT, instructions, parse_dockerfile
+from local_runtime.paths import APP_DIR, REPO_ROOT
+
+DOCKERFILE = APP_DIR / "Dockerfile"
 RUNTIME_PACKAGES = {"numpy"}
 ARTIFACT_FILES = {"data/model.npz", "data/model.json"}
 
 
-def instructions(name: str) -> list[str]:
-    return [line.split(None, 1)[1] for line in DOCKERFILE.splitlines() if line.split(None, 1)[:1] == [name]]
+def arguments_of(name: str) -> list[str]:
+    """The arguments of every `name` instruction (FROM, RUN, CMD, ...), as written."""
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    return [arguments for _, keyword, arguments in instructions(text) if keyword == name]
 
 
-def copies() -> list[tuple[str, str]]:
-    pairs = [tuple(arguments.split()) for arguments in instructions("COPY")]
-    assert all(len(pair) == 2 for pair in pairs), "one source and one destination per COPY line"
-    return pairs
+def copies() -> list[tuple[str, PurePosixPath]]:
+    image = parse_dockerfile(DOCKERFILE)
+    assert all(len(copy.sources) == 1 for copy in image.copies), "one source and one destination per COPY"
+    return [(copy.sources[0], copy.destination) for copy in image.copies]
 
 
 def app_modules() -> set[str]:
@@ -38,13 +41,14 @@ def app_modules() -> set[str]:
 
 
 def test_base_image_is_aws_python_3_12():
-    (base,) = instructions("FROM")
+    (base,) = arguments_of("FROM")
     assert re.fullmatch(r"public\.ecr\.aws/lambda/python:3\.12(@sha256:[0-9a-f]{64})?", base)
 
 
 def test_cmd_is_the_handler():
-    (cmd,) = instructions("CMD")
-    assert cmd == '["handler.lambda_handler"]'
+    (cmd,) = arguments_of("CMD")
+    assert cmd == '["handler.lambda_handler"]'  # the exec form: no shell between Lambda and the handler
+    assert parse_dockerfile(DOCKERFILE).handler == "handler.lambda_handler"
     tree = ast.parse((APP_DIR / "handler.py").read_text(encoding="utf-8"))
     assert "lambda_handler" in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
@@ -53,7 +57,7 @@ def test_copies_every_module_the_openapi_document_and_the_artifact_into_the_task
     sources = {source for source, _ in copies()}
     assert sources == app_modules() | {"openapi.json", "requirements.txt"} | ARTIFACT_FILES
     for source, destination in copies():
-        assert destination == "${LAMBDA_TASK_ROOT}/" + source
+        assert destination == TASK_ROOT / source
 
 
 def test_copies_nothing_from_training_or_outside_the_app():
@@ -81,7 +85,7 @@ def test_dockerignore_lets_exactly_the_copied_files_through():
 
 
 def test_installs_exactly_the_locked_requirements():
-    (install,) = [run for run in instructions("RUN") if "pip install" in run]
+    (install,) = [run for run in arguments_of("RUN") if "pip install" in run]
     assert "--require-hashes" in install and "--no-cache-dir" in install
     assert "-r requirements.txt" in install
 
@@ -99,6 +103,26 @@ def test_app_modules_import_only_the_standard_library_numpy_metrics_and_each_oth
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+def imported_packages(path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_data_flows_one_way_training_to_the_app_and_no_product_code_uses_a_tool():
+    """training writes the artifact, serving/app reads it; the tools beside them (the local runtime, the
+    load test, the demo, the benchmark) use the product, never the other way round."""
+    tools = {"local_runtime", "loadtest", "demo", "bench"}
+    for path in APP_DIR.glob("*.py"):
+        assert not imported_packages(path) & (tools | {"training", "serving"}), path.name
+    for path in (REPO_ROOT / "training").glob("*.py"):
+        assert not imported_packages(path) & (tools | {"serving"}), path.name
 
 
 def uv_executable() -> str:

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from serving.local.function_config import FunctionConfig
-from serving.local.invocation import Invocation, Outcome, OutcomeKind
-from serving.local.logs import Log
-from serving.local.runtime_api import MAX_RESPONSE_BYTES, RuntimeApiServer
+from local_runtime.function_config import FunctionConfig
+from local_runtime.invocation import Invocation, Outcome, OutcomeKind
+from local_runtime.logs import Log
+from local_runtime.runtime_api import MAX_RESPONSE_BYTES, RuntimeApiServer
 
 # A runtime asks for its next event within milliseconds of answering; past this it counts as busy.
 RETURN_GRACE_S = 2.0

@@ -54,7 +54,7 @@ def parse_dockerfile(path: Path) -> ImageSpec:
     spec = ImageSpec()
     variables = dict(BASE_IMAGE_ENV)
     workdir = TASK_ROOT
-    for number, instruction, arguments in _instructions(path.read_text(encoding="utf-8")):
+    for number, instruction, arguments in instructions(path.read_text(encoding="utf-8")):
         where = f"{path}:{number}"
         if instruction in ("COPY", "ADD"):
             spec.copies.append(_parse_copy(arguments, variables, workdir, where))
@@ -74,8 +74,11 @@ def parse_dockerfile(path: Path) -> ImageSpec:
     return spec
 
 
-def _instructions(text: str) -> list[tuple[int, str, str]]:
-    """Splits the file into (line number, INSTRUCTION, arguments), joining backslash continuations."""
+def instructions(text: str) -> list[tuple[int, str, str]]:
+    """Splits a Dockerfile into (line number, INSTRUCTION, arguments), joining backslash continuations.
+
+    The one Dockerfile reader: `parse_dockerfile` and the image's packaging tests both read through it.
+    """
     instructions = []
     pending, start = "", 0
     for number, raw in enumerate(text.splitlines(), start=1):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from serving.local.dockerfile import TASK_ROOT
+from local_runtime.dockerfile import TASK_ROOT
 
 ACCOUNT_ID = "123456789012"
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from serving.local.dockerfile import parse_dockerfile
-from serving.local.task_root import BuildContextError, build_task_root
+from local_runtime.dockerfile import parse_dockerfile
+from local_runtime.task_root import BuildContextError, build_task_root
 
 
 def _context(tmp_path: Path, dockerfile: str, files: dict[str, str]) -> Path:

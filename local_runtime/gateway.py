@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from serving.local.apigateway import (
+from local_runtime.apigateway import (
     HttpRequest,
     HttpResponse,
     MalformedResult,
@@ -26,16 +26,17 @@ from serving.local.apigateway import (
     gateway_error,
     response_from_result,
 )
-from serving.local.dockerfile import parse_dockerfile
-from serving.local.function_config import FunctionConfig
-from serving.local.http_io import BodyTooLarge, QuietThreadingServer, read_body, send
-from serving.local.invocation import Invocation, OutcomeKind, new_trace_id
-from serving.local.logs import Log, prefixed, stderr_log
-from serving.local.pool import Throttled, WorkerFactory, WorkerPool
-from serving.local.task_root import build_task_root
-from serving.local.worker import Worker
+from local_runtime.dockerfile import parse_dockerfile
+from local_runtime.function_config import FunctionConfig
+from local_runtime.http_io import BodyTooLarge, QuietThreadingServer, read_body, send
+from local_runtime.invocation import Invocation, OutcomeKind, new_trace_id
+from local_runtime.logs import Log, prefixed, stderr_log
+from local_runtime.paths import APP_DIR
+from local_runtime.pool import Throttled, WorkerFactory, WorkerPool
+from local_runtime.task_root import build_task_root
+from local_runtime.worker import Worker
 
-DEFAULT_CONTEXT = Path(__file__).resolve().parents[1] / "app"
+DEFAULT_CONTEXT = APP_DIR
 # API Gateway's request payload limit and Lambda's synchronous invocation payload limit.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 MAX_EVENT_BYTES = 6 * 1024 * 1024
@@ -80,7 +81,7 @@ class LocalGateway:
     def __init__(self, settings: Settings, log: Log = stderr_log) -> None:
         self.settings = settings
         self._log = log
-        self._server: QuietThreadingServer | None = None
+        self._server: _GatewayServer | None = None
         self._serving: threading.Thread | None = None
         self._pool: WorkerPool | None = None
         self._task_root: Path | None = None
@@ -100,8 +101,7 @@ class LocalGateway:
         try:
             function = self._prepare_function()
             self._pool = WorkerPool(self.settings.workers, self._make_worker(function))
-            self._server = QuietThreadingServer((self.settings.host, self.settings.port), _GatewayHandler)
-            self._server.gateway = self  # type: ignore[attr-defined]
+            self._server = _GatewayServer((self.settings.host, self.settings.port), self)
             if self.settings.provisioned:
                 self._pool.provision(self.settings.provisioned)
         except BaseException:
@@ -112,8 +112,8 @@ class LocalGateway:
         return self.url
 
     def stop(self) -> None:
-        if self._serving is not None:
-            self._server.shutdown()  # type: ignore[union-attr]  # waits for serve_forever, so only if it runs
+        if self._serving is not None and self._server is not None:
+            self._server.shutdown()  # waits for serve_forever, so only once it runs
             self._serving = None
         if self._server is not None:
             self._server.server_close()
@@ -226,13 +226,22 @@ class LocalGateway:
         self._log(f"[gateway] {line}" + (f" | {note}" if note else ""))
 
 
+class _GatewayServer(QuietThreadingServer):
+    """The gateway's HTTP server: hands every request to its LocalGateway."""
+
+    def __init__(self, address: tuple[str, int], gateway: LocalGateway) -> None:
+        super().__init__(address, _GatewayHandler)
+        self.gateway = gateway
+
+
 class _GatewayHandler(BaseHTTPRequestHandler):
     """Every method on every path goes to the function, like `ANY /` and `ANY /{proxy+}`."""
 
     protocol_version = "HTTP/1.1"
 
     def _proxy(self) -> None:
-        self.server.gateway.handle(self)  # type: ignore[attr-defined]
+        assert isinstance(self.server, _GatewayServer)
+        self.server.gateway.handle(self)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _proxy
 

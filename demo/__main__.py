@@ -1,4 +1,4 @@
-"""`make demo`: the whole loop on one machine — train if needed, serve locally, ask, print, stop.
+"""`python -m demo` (`make demo`): the whole loop on one machine — train if needed, serve, ask, stop.
 
 It drives the same pieces a user would (the DVC pipeline, the local Lambda runtime, HTTP), so a
 passing demo means the product works end to end here, not that a shortcut does.
@@ -9,20 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 import warnings
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-MODEL_METADATA = REPO_ROOT / "serving" / "app" / "data" / "model.json"
+from local_runtime.child_service import ServiceFailed, child_service
+from local_runtime.client import request_json
+from local_runtime.logs import ServiceLog
+from local_runtime.paths import APP_DIR, REPO_ROOT
+
+MODEL_METADATA = APP_DIR / "data" / "model.json"
 DEMO_REPORTS = REPO_ROOT / ".demo" / "reports"
-READY_TIMEOUT_SECONDS = 60
 
 SINGLE_TEXTS = [
     "The Seattle Seahawks crushed the Cleveland Browns on Thursday 52-7",
@@ -38,11 +35,19 @@ BATCH_TEXTS = [
 def main() -> int:
     args = _parse_args()
     _ensure_model()
-    service = _local_service(args.port)
-    with service as base_url:
-        failures = _ask(base_url)
+    log = ServiceLog()
+    print(f"\nStarting the local API Gateway + Lambda runtime on port {args.port} ...")
+    try:
+        with child_service(port=args.port, log=log) as base_url:
+            print(*(f"  [serve] {line}" for line in log.lines), sep="\n")
+            failures = _ask(base_url)
+    except (ServiceFailed, OSError) as error:  # did not start or stop cleanly, or stopped answering
+        print(f"The local service failed: {error}", file=sys.stderr)
+        print("Last lines of the local service's log:", log.tail(20), sep="\n", file=sys.stderr)
+        return 1
+    print("Local service stopped.")
     if failures:
-        print("Last lines of the local service's log:", *service.log[-20:], sep="\n  ")
+        print("Last lines of the local service's log:", log.tail(20), sep="\n")
         print(f"\nDemo finished with {failures} unexpected answer(s).")
         return 1
     print("\nDemo finished: the service answered every request as expected.")
@@ -50,7 +55,7 @@ def main() -> int:
 
 
 def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--port", type=int, default=3000)
     return parser.parse_args()
 
@@ -97,63 +102,10 @@ def _run(command: list[str]) -> None:
         sys.exit(f"Training failed ({' '.join(command)} exited {result.returncode}).")
 
 
-class _local_service:
-    """Starts `python -m serving.local` as a child process and always stops it, even on errors."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.process: subprocess.Popen[str] | None = None
-        self.log: list[str] = []
-
-    def __enter__(self) -> str:
-        command = [sys.executable, "-m", "serving.local", "--port", str(self.port)]
-        print(f"\nStarting the local API Gateway + Lambda runtime on port {self.port} ...")
-        self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        self._wait_until_listening()
-        return f"http://127.0.0.1:{self.port}"
-
-    def _wait_until_listening(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        for line in self.process.stdout:
-            print(f"  [serve] {line.rstrip()}")
-            if "listening on" in line:
-                # Keep draining the server's output so its pipe never fills and blocks it.
-                threading.Thread(target=self._collect_log, daemon=True).start()
-                return
-            if time.monotonic() > deadline:
-                break
-        self._stop()
-        sys.exit("The local service did not start; see its output above.")
-
-    def _collect_log(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            self.log.append(line.rstrip())
-
-    def __exit__(self, exc_type: object, *exc_info: object) -> None:
-        self._stop()
-        if exc_type is not None and self.log:
-            print("Last lines of the local service's log:", *self.log[-20:], sep="\n  ")
-
-    def _stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        print("Local service stopped.")
-
-
 def _ask(base_url: str) -> int:
     """Sends the demo requests, prints each answer, and counts the answers that were not as expected."""
     failures = 0
-    status, model = _request(base_url, "GET", "/model")
+    status, model = request_json(base_url, "GET", "/model")
     failures += _expect(status, 200)
     print(f"\nGET /model -> {status}")
     print(
@@ -162,15 +114,15 @@ def _ask(base_url: str) -> int:
         f"test accuracy {model.get('metrics', {}).get('accuracy')}"
     )
     for text in SINGLE_TEXTS:
-        status, answer = _request(base_url, "POST", "/classify", {"text": text})
+        status, answer = request_json(base_url, "POST", "/classify", {"text": text})
         failures += _expect(status, 200)
         print(f"\nPOST /classify {json.dumps({'text': text})}\n  -> {status} {_describe(answer)}")
-    status, answer = _request(base_url, "POST", "/classify", {"texts": BATCH_TEXTS})
+    status, answer = request_json(base_url, "POST", "/classify", {"texts": BATCH_TEXTS})
     failures += _expect(status, 200)
     print(f"\nPOST /classify with a batch of {len(BATCH_TEXTS)} texts -> {status}")
     for text, prediction in zip(BATCH_TEXTS, answer.get("predictions", []), strict=False):
         print(f"  {text[:60]!r:64} -> {_describe(prediction)}")
-    status, answer = _request(base_url, "POST", "/classify", raw_body=b"{")
+    status, answer = request_json(base_url, "POST", "/classify", raw_body=b"{")
     failures += _expect(status, 400)
     print(f"\nPOST /classify with a malformed body '{{' -> {status} {json.dumps(answer)}")
     return failures
@@ -186,20 +138,6 @@ def _expect(status: int, expected: int) -> int:
         return 0
     print(f"  UNEXPECTED: status {status}, expected {expected}")
     return 1
-
-
-def _request(
-    base_url: str, method: str, path: str, payload: dict | None = None, raw_body: bytes | None = None
-) -> tuple[int, dict]:
-    body = raw_body if raw_body is not None else (json.dumps(payload).encode() if payload else None)
-    request = urllib.request.Request(base_url + path, data=body, method=method)
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from serving.local.dockerfile import TASK_ROOT, Copy, ImageSpec
+from local_runtime.dockerfile import TASK_ROOT, Copy, ImageSpec
 
 MODEL_DIRECTORY = "data"
 

@@ -4,7 +4,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from serving.local.dockerfile import DockerfileError, parse_dockerfile
+from local_runtime.dockerfile import DockerfileError, parse_dockerfile
 
 
 def _parse(tmp_path: Path, text: str):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from serving.local.apigateway import HttpRequest, MalformedResult, build_event, response_from_result
+from local_runtime.apigateway import HttpRequest, MalformedResult, build_event, response_from_result
 
 
 def _event(method: str = "GET", target: str = "/", headers=None, body: bytes = b"") -> dict:

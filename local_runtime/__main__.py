@@ -1,4 +1,4 @@
-"""`python -m serving.local`: serve the Lambda image's handler on http://127.0.0.1:PORT, no Docker needed.
+"""`python -m local_runtime`: serve the Lambda image's handler on http://127.0.0.1:PORT, no Docker needed.
 
 Prints `listening on http://HOST:PORT` on stdout once requests can be sent; logs go to stderr. Ctrl-C or
 SIGTERM stops the server and every runtime process, then exits 0.
@@ -12,10 +12,10 @@ import sys
 import threading
 from pathlib import Path
 
-from serving.local.dockerfile import DockerfileError
-from serving.local.gateway import DEFAULT_CONTEXT, LocalGateway, Settings
-from serving.local.pool import InitFailed
-from serving.local.task_root import BuildContextError
+from local_runtime.dockerfile import DockerfileError
+from local_runtime.gateway import DEFAULT_CONTEXT, LocalGateway, Settings
+from local_runtime.pool import InitFailed
+from local_runtime.task_root import BuildContextError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     defaults = Settings()
-    parser = argparse.ArgumentParser(prog="python -m serving.local", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m local_runtime", description=__doc__)
     parser.add_argument("--host", default=defaults.host)
     parser.add_argument("--port", type=int, default=defaults.port, help="0 picks a free port")
     parser.add_argument("--workers", type=int, default=defaults.workers, help="concurrency limit")

@@ -12,8 +12,8 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from typing import Protocol
 
-from serving.local.http_io import BodyTooLarge, QuietThreadingServer, read_body, send, send_json
-from serving.local.invocation import Invocation
+from local_runtime.http_io import BodyTooLarge, QuietThreadingServer, read_body, send, send_json
+from local_runtime.invocation import Invocation
 
 API_PREFIX = "/2018-06-01/runtime"
 # Lambda's synchronous response limit, in bytes, as the service enforces it.
@@ -38,13 +38,20 @@ class RuntimeBackend(Protocol):
     def post_init_error(self, payload: bytes, error_type: str) -> None: ...
 
 
+class _RuntimeApiHttpServer(QuietThreadingServer):
+    """The HTTP server of one environment's Runtime API: knows its backend and the function's ARN."""
+
+    def __init__(self, backend: RuntimeBackend, function_arn: str) -> None:
+        super().__init__(("127.0.0.1", 0), _RuntimeApiHandler)
+        self.backend = backend
+        self.function_arn = function_arn
+
+
 class RuntimeApiServer:
     """Serves the Runtime API for one backend on 127.0.0.1 and an ephemeral port."""
 
     def __init__(self, backend: RuntimeBackend, function_arn: str) -> None:
-        self._server = QuietThreadingServer(("127.0.0.1", 0), _RuntimeApiHandler)
-        self._server.backend = backend  # type: ignore[attr-defined]
-        self._server.function_arn = function_arn  # type: ignore[attr-defined]
+        self._server = _RuntimeApiHttpServer(backend, function_arn)
         self._thread = threading.Thread(target=self._server.serve, name="runtime-api", daemon=True)
 
     @property
@@ -65,8 +72,13 @@ class _RuntimeApiHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     @property
+    def api(self) -> _RuntimeApiHttpServer:
+        assert isinstance(self.server, _RuntimeApiHttpServer)
+        return self.server
+
+    @property
     def backend(self) -> RuntimeBackend:
-        return self.server.backend  # type: ignore[attr-defined]
+        return self.api.backend
 
     def log_message(self, format: str, *args: object) -> None:
         """Silent: the worker logs what matters (START/END/REPORT), like Lambda does."""
@@ -83,7 +95,7 @@ class _RuntimeApiHandler(BaseHTTPRequestHandler):
             ("Content-Type", "application/json"),
             ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),
             ("Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms)),
-            ("Lambda-Runtime-Invoked-Function-Arn", self.server.function_arn),  # type: ignore[attr-defined]
+            ("Lambda-Runtime-Invoked-Function-Arn", self.api.function_arn),
             ("Lambda-Runtime-Trace-Id", f"{invocation.trace_id};Sampled=0"),
         ]
         send(self, 200, invocation.event, headers)

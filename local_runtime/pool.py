@@ -13,8 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from serving.local.invocation import Invocation
-from serving.local.worker import RETURN_GRACE_S, Worker
+from local_runtime.invocation import Invocation
+from local_runtime.worker import RETURN_GRACE_S, Worker
 
 WorkerFactory = Callable[[str, Callable[[Worker], None]], Worker]
 

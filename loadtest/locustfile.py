@@ -1,8 +1,8 @@
 """The traffic of a load test: news-like texts to POST /classify, some batches, some GET /model.
 
-Run by `python -m serving.load` (`make load-test`), or directly:
+Run by `python -m loadtest` (`make load-test`), or directly:
 
-    locust -f serving/load/locustfile.py --headless -u 50 -r 10 -t 60s --host http://127.0.0.1:3000
+    locust -f loadtest/locustfile.py --headless -u 50 -r 10 -t 60s --host http://127.0.0.1:3000
 
 Every answer is checked, not only its status: a 200 without a label counts as a failure too. With
 `API_KEY` in the environment (a deployed stage), every request carries it as `x-api-key`; the key is
@@ -17,7 +17,7 @@ import random
 
 from locust import HttpUser, constant, constant_throughput, events, task
 
-from serving.load.texts import news_batch, news_text
+from loadtest.texts import news_batch, news_text
 
 BATCH_SIZES = (2, 8, 32)
 _user_numbers = itertools.count()

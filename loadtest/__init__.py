@@ -1,0 +1,1 @@
+"""Load testing the classifier API: the locust traffic and its runner (`python -m loadtest`)."""

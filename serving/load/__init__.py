@@ -1,1 +1,0 @@
-"""Load testing the classifier API: the locust traffic, a runner for the local service, a summary."""
