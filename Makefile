@@ -15,11 +15,11 @@ GITHUB_REPOSITORY ?= $(shell git remote get-url origin 2>/dev/null | sed -nE 's#
 CDK := cd infrastructure && ../$(UV) run --locked npx --no-install cdk
 CDK_CONTEXT := $(if $(GITHUB_REPOSITORY),-c github_repository=$(GITHUB_REPOSITORY))
 
-.PHONY: help setup infra-setup demo train check-model check-params serve test test-service test-local test-training \
+.PHONY: help setup infra-setup demo train check-model check-params serve test test-unit test-contract test-runtime test-e2e test-workflows test-service test-local test-training \
 	test-infra requirements lint format synth deploy destroy bootstrap
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(UV):
 	@echo "Installing uv $(UV_VERSION) into .tools/"
@@ -98,6 +98,23 @@ serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through t
 test: setup infra-setup ## Run every test (training, serving, the tools, infrastructure, workflows)
 	$(RUN) pytest
 
+# The layers, each runnable alone (together they are `make test`): unit -> contract -> runtime -> e2e,
+# plus the infrastructure and the workflows. `e2e` marks tests that train a real model or run a clone.
+test-unit: setup ## Layer 1, unit: training functions, serving's pure logic, the benchmark's probe
+	$(RUN) pytest training/tests serving/tests/unit bench/tests -m "not e2e"
+
+test-contract: setup ## Layer 2, contract: the handler on API Gateway events, the OpenAPI document, fuzzing
+	$(RUN) pytest serving/tests/contract serving/tests/fuzz
+
+test-runtime: setup ## Layer 3, local runtime: the handler through the real Lambda runtime client, faults, load
+	$(RUN) pytest local_runtime/tests serving/tests/faults loadtest/tests
+
+test-e2e: setup infra-setup ## Layer 4, end to end: train, serve, DVC round trips, reproducibility, a first deploy
+	$(RUN) pytest -m e2e
+
+test-workflows: setup ## The GitHub workflows: every step a Make target, deploy after tests, the smoke test
+	$(RUN) pytest .github/tests -m "not e2e"
+
 test-service: setup ## Run the serving tests (unit, contract, faults, fuzz, end to end)
 	$(RUN) pytest serving/tests
 
@@ -107,7 +124,7 @@ test-local: setup ## Run the tools' tests: the local runtime, the load test, the
 test-training: setup ## Run the training tests
 	$(RUN) pytest training/tests
 
-test-infra: infra-setup ## CDK assertions, cdk-nag and cfn-lint, offline
+test-infra: infra-setup ## Layer: the CDK app's invariants, cdk-nag and cfn-lint, offline
 	$(RUN) pytest infrastructure/tests
 
 requirements: setup ## Regenerate serving/app/requirements.txt (the image's pins) from uv.lock

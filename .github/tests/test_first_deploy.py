@@ -27,6 +27,8 @@ from moto.server import ThreadedMotoServer
 from local_runtime.paths import REPO_ROOT
 from training import newsgroups
 
+pytestmark = pytest.mark.e2e
+
 BUCKET = "text-classifier-first-deploy"
 NEWSGROUPS_FILE = "20news-bydate_py3.pkz"
 IDENTITY = {

@@ -14,6 +14,8 @@ import pytest
 
 from training import REPO_ROOT, newsgroups
 
+pytestmark = pytest.mark.e2e
+
 
 def _run(clone: Path, *command: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **(env or {})}

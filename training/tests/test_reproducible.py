@@ -16,6 +16,8 @@ import yaml
 
 from training import REPO_ROOT, newsgroups
 
+pytestmark = pytest.mark.e2e
+
 # What the `train` stage writes and dvc.lock hashes, relative to each run's folder.
 HASHED_FILES = (
     "model/model.npz",
