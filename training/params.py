@@ -31,6 +31,8 @@ from training import REPO_ROOT
 DEFAULT_PARAMS_PATH = REPO_ROOT / "params.yaml"
 # The precisions the artifact can store the weights at (serving/MODEL_ARTIFACT.md).
 WEIGHTS_DTYPES = ("float16", "float32", "float64")
+# Solvers that fit one softmax model for all classes, matching serving's softmax over scores.
+MULTINOMIAL_SOLVERS = ("lbfgs", "newton-cg", "sag", "saga")
 _REQUIRED = object()
 
 
@@ -107,9 +109,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "max_iter": Rule(lambda v: _is_int(v) and v >= 1, "a positive integer"),
         "tol": Rule(lambda v: _is_number(v) and v > 0, "a positive number"),
         # Only solvers that fit a multinomial (softmax) model: serving computes softmax probabilities.
-        "solver": Rule(
-            lambda v: v in ("lbfgs", "newton-cg", "sag", "saga"), "lbfgs, newton-cg, sag or saga", "lbfgs"
-        ),
+        "solver": Rule(lambda v: v in MULTINOMIAL_SOLVERS, ", ".join(MULTINOMIAL_SOLVERS), "lbfgs"),
         "weights_dtype": Rule(lambda v: v in WEIGHTS_DTYPES, ", ".join(WEIGHTS_DTYPES), "float64"),
     },
     "gate": {

@@ -14,8 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-# Solvers that fit one softmax model for all classes, matching serving's softmax over scores.
-MULTINOMIAL_SOLVERS = ("lbfgs", "newton-cg", "sag", "saga")
+from training.params import MULTINOMIAL_SOLVERS
 
 
 class UnservableModelError(ValueError):

@@ -40,7 +40,7 @@ def test_optional_solver_defaults_to_lbfgs():
         ("train", "C", 0, "train.C must be a positive number"),
         ("train", "max_iter", 1.5, "train.max_iter must be a positive integer"),
         ("train", "tol", "small", "train.tol must be a positive number"),
-        ("train", "solver", "liblinear", "train.solver must be lbfgs, newton-cg, sag or saga"),
+        ("train", "solver", "liblinear", "train.solver must be lbfgs, newton-cg, sag, saga"),
     ],
 )
 def test_invalid_value_is_reported_with_its_key(tmp_path, section, key, value, expected):

@@ -81,9 +81,9 @@ def test_other_step_shapes_are_refused():
         check_servable(pipeline)
 
 
-def test_params_accept_exactly_the_solvers_the_pipeline_serves():
-    """train.solver's rule in params.py and MULTINOMIAL_SOLVERS here must name the same solvers: of every
-    solver scikit-learn offers, params.yaml accepts a solver exactly when check_servable does."""
+def test_params_accept_exactly_the_multinomial_solvers():
+    """Of every solver scikit-learn offers, params.yaml accepts exactly MULTINOMIAL_SOLVERS (one list, in
+    training.params, which check_servable also reads): a new scikit-learn solver is not let in unseen."""
     (options,) = [c for c in LogisticRegression._parameter_constraints["solver"] if hasattr(c, "options")]
     accepted = set()
     for solver in options.options:
