@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from local_runtime.child_service import free_port
 from local_runtime.paths import REPO_ROOT
 from training import newsgroups
 
@@ -39,15 +39,9 @@ IDENTITY = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def bucket_endpoint():
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
