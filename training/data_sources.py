@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import dataclasses
 import importlib.util
 import io
 import json
@@ -47,6 +48,9 @@ class Dataset:
 
     `train_posting_order` ranks the training documents by posting time when the source knows it (20NG's
     article numbers), so that model selection can validate on later documents, as the test split does.
+
+    `dropped` counts the documents left out while loading, by reason (`empty_texts`, `over_max_chars`:
+    longer than serving accepts); training reports them (training.data_checks).
     """
 
     source: str
@@ -57,6 +61,7 @@ class Dataset:
     stripped_test_texts: list[str] | None = None
     stripped_test_labels: list[str] | None = None
     train_posting_order: list[int] | None = None
+    dropped: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:

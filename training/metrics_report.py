@@ -3,9 +3,10 @@
 A reviewer judges a retrained model by how its numbers moved, not by the numbers alone. The tables are
 DVC's own: `dvc metrics diff --md` (the headline metrics, every one, changed or not) and `dvc params diff
 --md` (the parameters that changed). This report adds only what DVC does not say: the quality gate's
-verdict (training/quality_gate.py's own decision) and the classes whose F1 moved most, read from the
-metrics file git recorded at the base, so nothing is retrained and a fresh clone is enough. The markdown
-is made for a pull-request comment and a CI job summary alike.
+verdict (training/quality_gate.py's own decision), the data checks in words with their warnings
+(training/data_checks.py's own sentences), and the classes whose F1 moved most, read from the metrics
+file git recorded at the base, so nothing is retrained and a fresh clone is enough. The markdown is made
+for a pull-request comment and a CI job summary alike.
 
     python -m training.metrics_report [--base REV] [--output FILE] [--top N]
 """
@@ -19,14 +20,17 @@ import sys
 from pathlib import Path
 
 from training import REPO_ROOT
+from training.data_checks import findings
 from training.params import ParamsError, load_params
 from training.quality_gate import METRICS_PATH, GateError, judge, same_data_as
 
 DEFAULT_BASE = "HEAD"
 DEFAULT_TOP = 5
-# dvc flattens metrics.json's per-class figures into per_class.<class>.<stat> rows (80 for 20 Newsgroups):
-# they are left out of the metrics table; the F1 section below lists the ones that matter.
+# dvc flattens metrics.json's per-class figures into per_class.<class>.<stat> rows (80 for 20 Newsgroups),
+# and the training documents of each label likewise: they are left out of the metrics table; the F1
+# section below lists the classes that matter, the data checks section names the labels that matter.
 PER_CLASS = "per_class."
+PER_LABEL = "data_checks.train_documents_per_label."
 
 
 class ReportError(RuntimeError):
@@ -40,7 +44,7 @@ def dvc_table(kind: str, base: str, root: Path = REPO_ROOT) -> list[str]:
     """`dvc metrics diff --md --all` or `dvc params diff --md` against base: the table's lines.
 
     Metrics are all shown, changed or not (the headline figures a reviewer looks for); parameters only
-    when they changed. The per-class rows of the metrics are dropped.
+    when they changed. The per-class and per-label rows of the metrics are dropped.
     """
     command = [sys.executable, "-m", "dvc", kind, "diff", base, "--md", "--no-path"]
     if kind == "metrics":
@@ -50,7 +54,7 @@ def dvc_table(kind: str, base: str, root: Path = REPO_ROOT) -> list[str]:
         message = result.stderr.strip() or result.stdout.strip()
         raise ReportError(f"dvc {kind} diff {base} failed: {message}")
     lines = [line for line in result.stdout.splitlines() if line.startswith("|")]
-    return [line for line in lines if not line.split("|")[1].strip().startswith(PER_CLASS)]
+    return [line for line in lines if not line.split("|")[1].strip().startswith((PER_CLASS, PER_LABEL))]
 
 
 def table_section(title: str, table: list[str], empty: str) -> list[str]:
@@ -88,6 +92,24 @@ def gate_section(base_metrics: dict | None, metrics: dict, base: str, root: Path
     verdict = judge(metrics["accuracy"], base_accuracy, gate, same_data)
     title = "passed" if verdict.passed else "refused"
     return [f"**Quality gate: {title}**", "", *(f"- {line}" for line in verdict.lines)]
+
+
+def data_checks_section(metrics: dict, class_weight: str | None) -> list[str]:
+    """The workspace's data checks, one line per check, warnings marked: what training printed.
+
+    Absent for metrics written before training checked its data.
+    """
+    figures = metrics.get("data_checks")
+    if figures is None:
+        return []
+    found = findings(figures, class_weight)
+    warnings = sum(finding.warning for finding in found)
+    title = "no warning" if warnings == 0 else f"{warnings} warning{'s' if warnings > 1 else ''}"
+    return [
+        f"#### Data checks: {title}",
+        "",
+        *(f"- **warning:** {finding.text}" if finding.warning else f"- {finding.text}" for finding in found),
+    ]
 
 
 def f1_moves(base_metrics: dict, metrics: dict) -> dict[str, tuple[float | None, float | None]]:
@@ -143,9 +165,11 @@ def _figure(value: float | None) -> str:
 
 def build_report(base: str = DEFAULT_BASE, root: Path = REPO_ROOT, top: int = DEFAULT_TOP) -> str:
     base_metrics, metrics = read_metrics(base, root)
+    class_weight = load_params(root / "params.yaml")["train"]["class_weight"]
     sections = [
         [f"### Model report: the workspace against `{base}`"],
         gate_section(base_metrics, metrics, base, root),
+        data_checks_section(metrics, class_weight),
         table_section("Metrics", dvc_table("metrics", base, root), f"No metrics in `{METRICS_PATH}`."),
         table_section(
             "Parameters", dvc_table("params", base, root), f"No parameter changed against `{base}`."

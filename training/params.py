@@ -33,6 +33,10 @@ DEFAULT_PARAMS_PATH = REPO_ROOT / "params.yaml"
 WEIGHTS_DTYPES = ("float16", "float32", "float64")
 # Solvers that fit one softmax model for all classes, matching serving's softmax over scores.
 MULTINOMIAL_SOLVERS = ("lbfgs", "newton-cg", "sag", "saga")
+# LogisticRegression's class_weight: None weighs every document equally; "balanced" weighs each label's
+# documents by the inverse of its share, so small labels count as much as large ones in the fit.
+BALANCED = "balanced"
+CLASS_WEIGHTS = (None, BALANCED)
 _REQUIRED = object()
 
 
@@ -111,6 +115,8 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         # Only solvers that fit a multinomial (softmax) model: serving computes softmax probabilities.
         "solver": Rule(lambda v: v in MULTINOMIAL_SOLVERS, ", ".join(MULTINOMIAL_SOLVERS), "lbfgs"),
         "weights_dtype": Rule(lambda v: v in WEIGHTS_DTYPES, ", ".join(WEIGHTS_DTYPES), "float64"),
+        # Only the fitted weights change, so serving needs nothing new.
+        "class_weight": Rule(lambda v: v in CLASS_WEIGHTS, "null or balanced", None),
     },
     "gate": {
         "min_accuracy": Rule(lambda v: _is_number(v) and 0 <= v <= 1, "a number between 0 and 1"),
@@ -174,9 +180,10 @@ def set_param(assignment: str, path: Path | str = DEFAULT_PARAMS_PATH) -> Any:
     """Apply `section.key=value` to the params file in place; returns the value written.
 
     The value is parsed as YAML (so `train.C=10` is a number, `featurize.ngram_range=[1, 3]` a list)
-    unless the key currently holds a string, in which case the text is taken as is (so a path like
-    `data/2024.csv` stays a string). The result is validated before the file is touched. ruamel.yaml
-    edits the file as a round trip: comments, key order, blank lines and quoting stay as they were.
+    unless the key currently holds a string and accepts the text as a string, in which case the text is
+    taken as is (so a path like `data/2024.csv` stays a string, while `train.class_weight=null` is null).
+    The result is validated before the file is touched. ruamel.yaml edits the file as a round trip:
+    comments, key order, blank lines and quoting stay as they were.
     """
     path = Path(path)
     dotted, sep, raw_value = assignment.partition("=")
@@ -189,6 +196,9 @@ def set_param(assignment: str, path: Path | str = DEFAULT_PARAMS_PATH) -> Any:
     value = (
         raw_value if isinstance(current, str) else _parse_value(raw_value, is_list=isinstance(current, list))
     )
+    if isinstance(current, str) and not SCHEMA[section][key].accepts(value):
+        # A key that holds a string now but also takes a non-string (train.class_weight=null).
+        value = _parse_value(raw_value, is_list=False)
     document = _ROUND_TRIP.load(path.read_text(encoding="utf-8"))
     document[section][key] = _node(value)
     buffer = io.StringIO()

@@ -40,6 +40,7 @@ def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
         max_iter=train["max_iter"],
         tol=train["tol"],
         solver=train["solver"],
+        class_weight=train["class_weight"],
         # sag/saga visit documents in a random order; seeding it makes retraining reproducible.
         random_state=params["data"]["seed"],
     )

@@ -3,6 +3,7 @@
     python -m training.train [--data SOURCE] [--out-dir DIR] [--reports-dir DIR] [--params FILE]
                              [--pipeline-out FILE]
 
+Prints what is wrong or risky with the data right after loading it (training.data_checks), then fits.
 Writes serving/app/data/model.npz + model.json (the artifact serving loads) and, for DVC,
 training/reports/metrics.json and training/reports/confusion_matrix.csv. `--data` overrides data.source
 for this run only, leaving params.yaml (and so the DVC pipeline) untouched. `--pipeline-out` also saves
@@ -22,6 +23,7 @@ from typing import Any
 import joblib
 
 from training import REPO_ROOT
+from training.data_checks import check_dataset, printed_lines
 from training.data_sources import DataError, Dataset, load_dataset
 from training.evaluate import evaluate_model, write_confusion_csv
 from training.export import DEFAULT_OUT_DIR, export_model
@@ -44,6 +46,8 @@ def train(
     data = params["data"]
     dataset = load_dataset(data["source"], data["test_size"], data["seed"])
     _done("loading data", step, _describe_dataset(dataset))
+    checks = check_dataset(dataset)
+    print("\n".join(printed_lines(checks, params["train"]["class_weight"])), flush=True)
 
     step = _start("fitting")
     pipeline = fit_pipeline(params, dataset.train_texts, dataset.train_labels)
@@ -51,7 +55,8 @@ def train(
 
     step = _start("evaluating")
     predictions = [str(label) for label in pipeline.predict(dataset.test_texts)]
-    metrics = evaluate_model(pipeline, dataset, predictions)
+    # The data checks go last in metrics.json: numbers only, for `dvc metrics diff` and the PR report.
+    metrics = evaluate_model(pipeline, dataset, predictions) | {"data_checks": checks.figures}
     _done("evaluating", step, f"accuracy {metrics['accuracy']:.4f} on {metrics['n_test']} test documents")
 
     step = _start("exporting")

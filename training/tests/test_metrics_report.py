@@ -41,11 +41,15 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
-def _write_metrics(root: Path, accuracy: float, f1: dict[str, float]) -> None:
+def _write_metrics(
+    root: Path, accuracy: float, f1: dict[str, float], data_checks: dict | None = None
+) -> None:
     reports = root / "training" / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     per_class = {name: {"f1": value, "support": 100} for name, value in f1.items()}
     metrics = {"accuracy": accuracy, "n_features": 1000, "per_class": per_class}
+    if data_checks is not None:
+        metrics["data_checks"] = data_checks
     (reports / "metrics.json").write_text(json.dumps(metrics))
     (reports / "data.json").write_text(json.dumps({"source": "20newsgroups"}))
 
@@ -141,3 +145,61 @@ def test_no_workspace_metrics_says_train_first(scratch_repo):
     (scratch_repo / METRICS).unlink()
     with pytest.raises(ReportError, match=r"train first \(make train\)"):
         build_report("HEAD", scratch_repo)
+
+
+def _data_checks(duplicates: int, per_label: dict[str, int], dropped_empty: int = 0) -> dict:
+    """A data_checks section as training writes it (training.data_checks.check_dataset's figures)."""
+    return {
+        "train_test_duplicates": duplicates,
+        "train_test_duplicate_share": round(duplicates / 400, 4),
+        "train_test_label_conflicts": 1 if duplicates else 0,
+        "imbalance_ratio": round(max(per_label.values()) / min(per_label.values()), 4),
+        "small_labels": sum(count < 5 for count in per_label.values()),
+        "dropped_empty_texts": dropped_empty,
+        "dropped_over_max_chars": 0,
+        "train_documents_per_label": per_label,
+    }
+
+
+def test_report_shows_the_data_checks_in_words_with_their_warnings(scratch_repo):
+    _write_metrics(scratch_repo, 0.87, BASE_F1, _data_checks(0, {"sci.space": 500, "rec.autos": 450}))
+    _git(scratch_repo, "commit", "-qam", "base with data checks")
+    skewed = {"sci.space": 500, "rec.autos": 450, "comp.graphics": 3}
+    _write_metrics(scratch_repo, 0.87, BASE_F1, _data_checks(8, skewed, dropped_empty=2))
+    report = build_report("HEAD", scratch_repo)
+    section = report[report.index("#### Data checks") : report.index("#### Metrics")].strip().splitlines()
+    assert section[0] == "#### Data checks: 4 warnings"
+    assert section[2].startswith(
+        "- **warning:** 8 test texts (2.00 % of the test split) also appear in training, 1 of them with "
+        "another label there"
+    )
+    assert section[3].startswith(
+        "- **warning:** training documents per label range from 3 (comp.graphics) to 500 (sci.space), "
+        "a ratio of 166.7, above 10"
+    )
+    assert section[4].startswith(
+        "- **warning:** 1 label with fewer than 5 training documents: comp.graphics (3)"
+    )
+    assert section[5].startswith("- **warning:** 2 documents dropped while loading: 2 empty texts, 0 texts")
+    assert len(section) == 6
+    # DVC's table compares the headline figures; the per-label counts stay out of it.
+    rows = _rows(report)
+    assert rows["data_checks.train_test_duplicates"] == ["0", "8", "8"]
+    assert rows["data_checks.small_labels"] == ["0", "1", "1"]
+    assert not any(name.startswith("data_checks.train_documents_per_label") for name in rows)
+
+
+def test_balanced_class_weight_turns_the_imbalance_warning_into_a_note(scratch_repo):
+    write_params(scratch_repo / "params.yaml", train={"class_weight": "balanced"})
+    _write_metrics(scratch_repo, 0.87, BASE_F1, _data_checks(0, {"sci.space": 500, "rec.autos": 20}))
+    report = build_report("HEAD", scratch_repo)
+    assert "#### Data checks: no warning\n" in report
+    assert (
+        "- training documents per label range from 20 (rec.autos) to 500 (sci.space), a ratio of 25.0; "
+        in (report)
+    )
+    assert "- no test text also appears in training (compared ignoring case and whitespace)" in report
+
+
+def test_metrics_without_data_checks_get_no_data_checks_section(scratch_repo):
+    assert "Data checks" not in build_report("HEAD", scratch_repo)

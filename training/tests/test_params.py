@@ -41,6 +41,9 @@ def test_optional_solver_defaults_to_lbfgs():
         ("train", "max_iter", 1.5, "train.max_iter must be a positive integer"),
         ("train", "tol", "small", "train.tol must be a positive number"),
         ("train", "solver", "liblinear", "train.solver must be lbfgs, newton-cg, sag, saga"),
+        ("train", "class_weight", "auto", "train.class_weight must be null or balanced"),
+        ("train", "class_weight", "Balanced", "train.class_weight must be null or balanced"),
+        ("train", "class_weight", {"cooking": 2}, "train.class_weight must be null or balanced"),
     ],
 )
 def test_invalid_value_is_reported_with_its_key(tmp_path, section, key, value, expected):
@@ -49,6 +52,22 @@ def test_invalid_value_is_reported_with_its_key(tmp_path, section, key, value, e
         load_params(path)
     assert str(path) in str(error.value)
     assert expected in str(error.value)
+
+
+def test_optional_class_weight_defaults_to_null_and_accepts_balanced():
+    raw = repo_params()
+    raw["train"].pop("class_weight", None)
+    assert validate_params(raw)["train"]["class_weight"] is None
+    raw["train"]["class_weight"] = "balanced"
+    assert validate_params(raw)["train"]["class_weight"] == "balanced"
+
+
+def test_set_class_weight_writes_balanced_and_back_to_null(params_copy):
+    assert set_param("train.class_weight=balanced", params_copy) == "balanced"
+    assert load_params(params_copy)["train"]["class_weight"] == "balanced"
+    assert "  class_weight: balanced\n" in params_copy.read_text(encoding="utf-8")
+    assert set_param("train.class_weight=null", params_copy) is None
+    assert "  class_weight: null\n" in params_copy.read_text(encoding="utf-8")
 
 
 def test_missing_key_is_named(tmp_path):

@@ -1,5 +1,7 @@
 """The pipeline takes every hyperparameter from params and refuses what serving cannot reproduce."""
 
+import random
+
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -7,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 
 from training.params import ParamsError, validate_params
 from training.pipeline import MULTINOMIAL_SOLVERS, UnservableModelError, build_pipeline, check_servable
-from training.tests.corpus import make_corpus, repo_params
+from training.tests.corpus import SHARED_WORDS, TOPIC_WORDS, make_corpus, repo_params
 
 
 def _params(**sections):
@@ -29,7 +31,7 @@ def test_every_hyperparameter_comes_from_params():
             "strip_accents": "unicode",
             "token_pattern": r"\w\w+",
         },
-        train={"C": 3.5, "max_iter": 77, "tol": 0.01, "solver": "saga"},
+        train={"C": 3.5, "max_iter": 77, "tol": 0.01, "solver": "saga", "class_weight": "balanced"},
     )
     pipeline = build_pipeline(params)
     assert list(pipeline.named_steps) == ["tfidf", "clf"]
@@ -42,12 +44,38 @@ def test_every_hyperparameter_comes_from_params():
     classifier = pipeline.named_steps["clf"].get_params()
     assert (classifier["C"], classifier["max_iter"], classifier["tol"]) == (3.5, 77, 0.01)
     assert (classifier["solver"], classifier["random_state"]) == ("saga", 7)
+    assert classifier["class_weight"] == "balanced"
+    assert build_pipeline(_params()).named_steps["clf"].get_params()["class_weight"] is None
 
 
 def test_built_pipeline_fits_and_predicts():
     texts, labels = make_corpus(per_label=10)
     pipeline = build_pipeline(_params()).fit(texts, labels)
     assert list(pipeline.predict(["the telescope saw a comet and a star"])) == ["astronomy"]
+
+
+def test_balanced_class_weight_moves_predictions_towards_the_small_label():
+    """40 cooking documents and 4 sailing ones; probes mix two sailing words with one cooking word.
+    Weighing both labels equally must raise every probe's sailing probability and win it more probes."""
+    cooking, cooking_labels = make_corpus(per_label=40, labels=["cooking"], seed=1)
+    sailing, sailing_labels = make_corpus(per_label=4, labels=["sailing"], seed=2)
+    texts, labels = cooking + sailing, cooking_labels + sailing_labels
+    rng = random.Random(3)
+    probes = [
+        " ".join(rng.choices(SHARED_WORDS, k=6) + rng.choices(TOPIC_WORDS["sailing"], k=2))
+        + " "
+        + rng.choice(TOPIC_WORDS["cooking"])
+        for _ in range(20)
+    ]
+    outcome = {}
+    for class_weight in (None, "balanced"):
+        pipeline = build_pipeline(_params(train={"class_weight": class_weight})).fit(texts, labels)
+        sailing_column = list(pipeline.classes_).index("sailing")
+        probability = pipeline.predict_proba(probes)[:, sailing_column]
+        outcome[class_weight] = (probability, list(pipeline.predict(probes)).count("sailing"))
+    (unweighted, unweighted_wins), (balanced, balanced_wins) = outcome[None], outcome["balanced"]
+    assert (balanced > unweighted).all()
+    assert balanced_wins > unweighted_wins
 
 
 @pytest.mark.parametrize(

@@ -33,12 +33,21 @@ def test_trains_evaluates_exports_and_reports(workspace, capsys):
     for step in ("loading data:", "fitting:", "evaluating:", "exporting:", "total:", "accuracy "):
         assert step in output
     assert "45 train + 15 test documents, 3 labels" in output
+    assert "data check: every label has at least 5 training documents\n" in output
+    assert "warning:" not in output
 
     metrics = json.loads((reports / "metrics.json").read_text(encoding="utf-8"))
     assert (metrics["n_train"], metrics["n_test"], metrics["n_classes"]) == (45, 15, 3)
     assert sorted(metrics["per_class"]) == ["astronomy", "cooking", "sailing"]
     assert sum(scores["support"] for scores in metrics["per_class"].values()) == 15
     assert metrics["accuracy"] > metrics["baseline_accuracy"]
+    assert list(metrics)[-1] == "data_checks"
+    assert metrics["data_checks"]["train_documents_per_label"] == {
+        "astronomy": 15,
+        "cooking": 15,
+        "sailing": 15,
+    }
+    assert metrics["data_checks"]["imbalance_ratio"] == 1.0
 
     with (reports / "confusion_matrix.csv").open(encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
@@ -52,6 +61,45 @@ def test_trains_evaluates_exports_and_reports(workspace, capsys):
     assert manifest["params"] == load_params(workspace[2])
     with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
         assert arrays["coef"].shape == (metrics["n_features"], 3)
+
+
+def test_data_problems_are_printed_after_loading_and_recorded_without_stopping_training(tmp_path, capsys):
+    """60 cooking, 60 sailing and 4 astronomy texts, one cooking text twice: every warning but dropping."""
+    texts, labels = make_corpus(per_label=60, labels=["cooking", "sailing"], seed=13)
+    few, few_labels = make_corpus(per_label=4, labels=["astronomy"], seed=14)
+    copies = ["Garlic and   butter, roasted today.", "GARLIC and butter, roasted today."]
+    data = write_csv(tmp_path / "skewed.csv", texts + few + copies, labels + few_labels + ["cooking"] * 2)
+    # The split is seeded: seed 0 puts one of the two copies on each side.
+    params = write_params(tmp_path / "params.yaml", data={"source": str(data), "test_size": 0.25, "seed": 0})
+    reports = tmp_path / "reports"
+    argv = ["--params", str(params), "--out-dir", str(tmp_path / "model"), "--reports-dir", str(reports)]
+
+    assert main(argv) == 0
+    output = capsys.readouterr().out
+    checks = output[output.index("loading data: ") : output.index("fitting ...")].splitlines()[1:]
+    assert [line.split(":")[0] for line in checks] == [
+        "warning",
+        "  e.g. cooking",
+        "warning",
+        "warning",
+        "data check",
+    ]
+    assert checks[0].startswith("warning: 1 test text (3.12 % of the test split) also appears in training")
+    assert checks[1].lower() == '  e.g. cooking: "garlic and butter, roasted today."'
+    assert "from 3 (astronomy) to 46 (cooking), a ratio of 15.3, above 10" in checks[2]
+    assert checks[3].startswith("warning: 1 label with fewer than 5 training documents: astronomy (3)")
+
+    metrics = json.loads((reports / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["data_checks"] == {
+        "train_test_duplicates": 1,
+        "train_test_duplicate_share": 0.0312,
+        "train_test_label_conflicts": 0,
+        "imbalance_ratio": 15.3333,
+        "small_labels": 1,
+        "dropped_empty_texts": 0,
+        "dropped_over_max_chars": 0,
+        "train_documents_per_label": {"astronomy": 3, "cooking": 46, "sailing": 45},
+    }
 
 
 def test_data_override_leaves_the_params_file_untouched(workspace, tmp_path):
