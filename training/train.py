@@ -42,7 +42,7 @@ def train(
 
     step = _start("loading data")
     data = params["data"]
-    dataset = load_dataset(data["source"], data["test_size"], data["seed"])
+    dataset = load_dataset(data["source"], data["test_size"], data["seed"], data["test_source"])
     _done("loading data", step, _describe_dataset(dataset))
 
     step = _start("fitting")
