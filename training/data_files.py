@@ -26,8 +26,8 @@ from typing import BinaryIO
 
 from training import REPO_ROOT
 
-# Suffix -> format. .ndjson is another common name for JSONL.
-FILE_FORMATS = {".csv": "CSV", ".tsv": "TSV", ".jsonl": "JSONL", ".ndjson": "JSONL", ".parquet": "Parquet"}
+# The file types read (.ndjson is another common name for JSONL).
+FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet")
 # Serving's request schema: the one place the longest accepted text is written down.
 OPENAPI_DOCUMENT = REPO_ROOT / "serving" / "app" / "openapi.json"
 # The keys of Examples.dropped, always all present.
@@ -66,7 +66,7 @@ class Examples:
 
 def check_file_type(path: Path) -> None:
     """Raise DataError for a file whose suffix names no supported format."""
-    if path.is_file() and path.suffix.lower() not in FILE_FORMATS:
+    if path.is_file() and path.suffix.lower() not in FILE_SUFFIXES:
         raise DataError(
             f"{path}: unsupported file type {path.suffix or '(none)'!r}; use {supported_formats()} with text "
             f"and label fields, or a folder with one sub-folder per label"
@@ -75,21 +75,19 @@ def check_file_type(path: Path) -> None:
 
 def supported_formats() -> str:
     """The accepted suffixes, for messages: ".csv, .tsv, .jsonl, .ndjson or .parquet"."""
-    suffixes = list(FILE_FORMATS)
-    return ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
+    return ", ".join(FILE_SUFFIXES[:-1]) + " or " + FILE_SUFFIXES[-1]
 
 
 def read_examples(path: Path, fallback_encoding: str | None = None) -> Examples:
     """The examples of a file (by its suffix) or of a label-per-sub-folder folder."""
-    collector = _Collector(path, "line")
+    suffix = path.suffix.lower()
+    # Places are a document's relative path in a folder, else "row N" (Parquet) or "line N".
+    collector = _Collector(path, unit="row" if suffix == ".parquet" else "line")
     if path.is_dir():
         _read_folder(path, collector, fallback_encoding)
-        return collector.examples
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
+    elif suffix in (".csv", ".tsv"):
         _read_delimited(path, collector, delimiter="\t" if suffix == ".tsv" else ",")
     elif suffix == ".parquet":
-        collector.unit = "row"
         _read_parquet(path, collector)
     else:
         _read_jsonl(path, collector)
@@ -209,7 +207,7 @@ def _read_delimited(path: Path, collector: _Collector, delimiter: str) -> None:
                 if len(row) <= max(text_at, label_at) and end > start:
                     raise DataError(
                         f"{path}: line {start}: {len(row)} field(s) in a record that runs on to line {end}; "
-                        f"is a quote (\") opened on line {start} and never closed?"
+                        f'is a quote (") opened on line {start} and never closed?'
                     )
                 text = row[text_at] if text_at < len(row) else None
                 label = row[label_at] if label_at < len(row) else None
