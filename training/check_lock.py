@@ -43,7 +43,8 @@ def stale_inputs() -> list[str]:
 
 
 def _fingerprint_changes() -> list[str]:
-    current = fingerprint(load_params(DEFAULT_PARAMS_PATH)["data"]["source"])
+    data = load_params(DEFAULT_PARAMS_PATH)["data"]
+    current = fingerprint(data["source"], data["test_source"])
     recorded = json.loads(DEFAULT_OUT.read_text(encoding="utf-8")) if DEFAULT_OUT.is_file() else {}
     shown = DEFAULT_OUT.relative_to(REPO_ROOT)
     return [

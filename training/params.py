@@ -91,7 +91,12 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "data": {
         "source": Rule(
             lambda v: isinstance(v, str) and v.strip() != "",
-            "20newsgroups, bbc-news, chinese-reviews, or a path to a CSV/JSONL file or a folder",
+            "20newsgroups, bbc-news, chinese-reviews, or a path to a CSV/TSV/JSONL/Parquet file or a folder",
+        ),
+        "test_source": Rule(
+            lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+            "null or a path to a CSV/TSV/JSONL/Parquet file or a folder (a fixed test set)",
+            None,
         ),
         "test_size": Rule(lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1 (exclusive)"),
         "seed": Rule(lambda v: _is_int(v) and v >= 0, "a non-negative integer"),

@@ -44,7 +44,7 @@ def train(
 
     step = _start("loading data")
     data = params["data"]
-    dataset = load_dataset(data["source"], data["test_size"], data["seed"])
+    dataset = load_dataset(data["source"], data["test_size"], data["seed"], data["test_source"])
     _done("loading data", step, _describe_dataset(dataset))
     checks = check_dataset(dataset)
     print("\n".join(printed_lines(checks, params["train"]["class_weight"])), flush=True)

