@@ -36,6 +36,7 @@ from training import REPO_ROOT
 from training.data_sources import DataError, Dataset, load_dataset
 from training.fit import fit_pipeline
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params, set_param, validate_params
+from training.pipeline import n_features as count_features
 
 DEFAULT_REPORT = REPO_ROOT / "training" / "reports" / "tuning.json"
 DEFAULT_MIN_GAIN = 0.002
@@ -93,7 +94,7 @@ def cross_validate(params: dict, dataset: Dataset, folds: list) -> dict[str, Any
         pipeline = fit_pipeline(params, [texts[i] for i in train_index], [labels[i] for i in train_index])
         predicted = pipeline.predict([texts[i] for i in valid_index])
         accuracies.append(float(np.mean(predicted == np.array(labels)[valid_index])))
-        n_features.append(len(pipeline.named_steps["tfidf"].vocabulary_))
+        n_features.append(count_features(pipeline))
     return {
         "cv_accuracy": round(float(np.mean(accuracies)), 4),
         "fold_accuracies": [round(a, 4) for a in accuracies],
