@@ -44,7 +44,10 @@ EMAIL_AND_HOST_TOKENS = r"(?u)\w+(?:[.@]\w+)*"
 
 # The search: changes to params.yaml, each tried on its own. Token patterns: single words (scikit-learn's
 # usual pattern with 1-character tokens) against words that keep e-mail addresses, host names and
-# decimal numbers whole (authors and sites recur between the training and test periods).
+# decimal numbers whole (authors and sites recur between the training and test periods). Feature blocks:
+# words beside character n-grams within words (char_wb), at two ranges and with room for more terms,
+# and char_wb alone (what languages written without spaces need; each costs a fold several times a
+# word model's time).
 CANDIDATES: list[dict[str, Any]] = [
     {"featurize.token_pattern": r"(?u)\b\w+\b", "featurize.select_features": None},
     {"featurize.token_pattern": EMAIL_AND_HOST_TOKENS, "featurize.select_features": None},
@@ -58,6 +61,14 @@ CANDIDATES: list[dict[str, Any]] = [
     {"train.C": 30.0},
     {"train.C": 300.0},
     {"train.tol": 0.002},
+    {"featurize.analyzer": "word+char_wb", "featurize.char_ngram_range": [2, 5]},
+    {"featurize.analyzer": "word+char_wb", "featurize.char_ngram_range": [3, 5]},
+    {
+        "featurize.analyzer": "word+char_wb",
+        "featurize.char_ngram_range": [2, 5],
+        "featurize.select_features": 200_000,
+    },
+    {"featurize.analyzer": "char_wb", "featurize.char_ngram_range": [2, 5]},
 ]
 
 
