@@ -2,7 +2,7 @@
 
     python -m training.tune [--params FILE] [--folds N] [--report FILE] [--apply]
 
-Each candidate is params.yaml with one or two values changed (a search around the current settings, not
+Each candidate is params.yaml with a few values changed (a search around the current settings, not
 a full grid: one fit costs tens of seconds). Every candidate is fitted exactly as `make train` fits
 (term selection, weight rounding included) on N-1 folds and scored on the held-out fold. The test split
 is never read, so the accuracy `make train` reports stays an honest estimate.
