@@ -16,6 +16,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from sklearn.pipeline import Pipeline
 
 from training.data_sources import Dataset
+from training.pipeline import n_features
 
 METRIC_DIGITS = 4
 
@@ -67,7 +68,7 @@ def evaluate_model(pipeline: Pipeline, dataset: Dataset, predictions: list[str])
     metrics |= {
         "n_train": len(dataset.train_texts),
         "n_test": len(dataset.test_texts),
-        "n_features": len(pipeline.named_steps["tfidf"].vocabulary_),
+        "n_features": n_features(pipeline),
         "n_classes": len(labels),
         "per_class": scores["per_class"],
     }

@@ -21,12 +21,16 @@ from typing import Any
 
 import numpy as np
 import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 from training import REPO_ROOT
-from training.pipeline import UnservableModelError, check_servable
+from training.pipeline import check_servable, vectorizers
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Terms are stored as UTF-8; a lone surrogate (JSON text can carry one, e.g. "\ud800", and a character
+# n-gram keeps it) is written as its three-byte form, which serving reads back with the same handler.
+TERM_ENCODING = ("utf-8", "surrogatepass")
 UNCOMPRESSED = {"coef"}
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 DEFAULT_OUT_DIR = REPO_ROOT / "serving" / "app" / "data"
@@ -76,20 +80,30 @@ def export_model(pipeline: Pipeline, out_dir: Path, metadata: dict[str, Any]) ->
 
 
 def model_arrays(pipeline: Pipeline) -> dict[str, np.ndarray]:
-    """The four arrays of model.npz, with the dtypes and shapes the contract fixes."""
-    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
-    terms = vectorizer.get_feature_names_out().tolist()
-    if any("\n" in term for term in terms):
-        raise UnservableModelError("a vocabulary term contains a newline; change featurize.token_pattern")
+    """The five arrays of model.npz, with the dtypes and shapes the contract fixes.
+
+    The terms of every block, in column order, are concatenated without a separator (a character n-gram
+    may be or contain any character, "\n" included) and `term_lengths` gives each one's length in
+    characters (code points), so serving decodes the bytes once and slices the terms out of the text.
+    """
+    blocks = [vectorizer for _, vectorizer in vectorizers(pipeline)]
+    classifier = pipeline.named_steps["clf"]
+    terms = [term for vectorizer in blocks for term in vectorizer.get_feature_names_out().tolist()]
     coef = np.asarray(classifier.coef_, dtype=np.float64)
     intercept = np.asarray(classifier.intercept_, dtype=np.float64)
     if coef.shape[0] == 1:
         # Binary: softmax([0, z]) == [1 - sigmoid(z), sigmoid(z)], so serving keeps one code path.
         coef = np.vstack([np.zeros_like(coef), coef])
         intercept = np.concatenate([np.zeros(1), intercept])
-    idf = vectorizer.idf_ if vectorizer.use_idf else np.ones(len(terms))
+    idf = np.concatenate(
+        [
+            vectorizer.idf_ if vectorizer.use_idf else np.ones(len(vectorizer.vocabulary_))
+            for vectorizer in blocks
+        ]
+    )
     return {
-        "vocabulary": np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8),
+        "vocabulary": np.frombuffer("".join(terms).encode(*TERM_ENCODING), dtype=np.uint8),
+        "term_lengths": np.fromiter(map(len, terms), dtype=np.uint32, count=len(terms)),
         "idf": np.asarray(idf, dtype=np.float64),
         "coef": np.ascontiguousarray(_narrowest_exact(coef).T),
         "intercept": intercept,
@@ -111,17 +125,25 @@ def _narrowest_exact(weights: np.ndarray) -> np.ndarray:
 
 
 def featurizer_settings(pipeline: Pipeline) -> dict[str, Any]:
-    """Exactly the TfidfVectorizer settings serving needs to reproduce transform()."""
-    vectorizer = pipeline.named_steps["tfidf"]
+    """The feature blocks in column order, each with the settings serving needs to reproduce it."""
+    return {"blocks": [block_settings(vectorizer) for _, vectorizer in vectorizers(pipeline)]}
+
+
+def block_settings(vectorizer: TfidfVectorizer) -> dict[str, Any]:
+    """Exactly the TfidfVectorizer settings serving needs to reproduce one block's transform(), and the
+    block's number of features (its columns follow the previous blocks')."""
     return {
+        "analyzer": vectorizer.analyzer,
         "lowercase": bool(vectorizer.lowercase),
         "strip_accents": vectorizer.strip_accents,
-        "token_pattern": vectorizer.token_pattern,
+        # scikit-learn ignores the pattern of a character analyzer; the artifact says so with null.
+        "token_pattern": vectorizer.token_pattern if vectorizer.analyzer == "word" else None,
         "ngram_range": list(vectorizer.ngram_range),
         "binary": bool(vectorizer.binary),
         "sublinear_tf": bool(vectorizer.sublinear_tf),
         "use_idf": bool(vectorizer.use_idf),
         "norm": vectorizer.norm,
+        "n_features": len(vectorizer.vocabulary_),
     }
 
 

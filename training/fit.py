@@ -5,12 +5,16 @@ artifact, memory and load time at every cold start. Scoring every term by chi2 a
 keeping the best `featurize.select_features` shrinks the model several times over at no loss of
 accuracy (the discarded terms are mostly noise the regression would fit).
 
-The kept terms are then featurized exactly as `TfidfVectorizer(vocabulary=kept)` fitted on the same
-texts would: document frequencies, hence idf, do not depend on which other terms are kept, and each
-document is normalised over the kept terms only. The texts are tokenized once: the kept columns of the
-first pass's counts give the refit's counts, and the vectorizer receives their idf through its public
-`idf_` setter (made for transferring idf between transformers). The returned Pipeline is the model that
-is evaluated and exported, so its predictions are what serving must reproduce.
+With several feature blocks (words and character n-grams, training.pipeline) the terms compete over
+all blocks together: chi2 scores the blocks' TF-IDF features side by side, as the union computes them
+(each block normalised over its own terms), and the best N columns are kept, however they fall between
+the blocks. Each block's kept terms are then featurized exactly as `TfidfVectorizer(vocabulary=kept)`
+fitted on the same texts would: document frequencies, hence idf, do not depend on which other terms are
+kept, and each document is normalised over its block's kept terms only. The texts are analysed once per
+block: the kept columns of the first pass's counts give the refit's counts, and each vectorizer receives
+their idf through its public `idf_` setter (made for transferring idf between transformers). The
+returned Pipeline is the model that is evaluated and exported, so its predictions are what serving
+must reproduce.
 
 Finally the weights are rounded to `train.weights_dtype`, the precision the artifact stores them at,
 before any evaluation: the evaluated pipeline and the served model then hold the very same numbers.
@@ -21,37 +25,59 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.feature_selection import chi2
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
+from training.params import ParamsError
 from training.pipeline import build_pipeline
 
 
 def fit_pipeline(params: dict[str, dict[str, Any]], texts: list[str], labels: list[str]) -> Pipeline:
-    """A fitted Pipeline([tfidf, clf]) over the selected terms, its weights at the stored precision."""
+    """A fitted Pipeline([features, clf]) over the selected terms, its weights at the stored precision."""
     pipeline = build_pipeline(params)
-    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
-    features = fit_selected_vectorizer(vectorizer, texts, labels, params["featurize"]["select_features"])
+    union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
+    features = fit_selected_union(union, texts, labels, params["featurize"]["select_features"])
     classifier.fit(features, labels)
     round_weights(classifier, params["train"]["weights_dtype"])
     return pipeline
 
 
-def fit_selected_vectorizer(
-    vectorizer: TfidfVectorizer, texts: list[str], labels: list[str], n_terms: int | None
-) -> Any:
-    """Fit `vectorizer` in place on the `n_terms` best terms (all when None); returns the texts' features.
+def fit_selected_union(union: FeatureUnion, texts: list[str], labels: list[str], n_terms: int | None) -> Any:
+    """Fit every block of `union` in place on the `n_terms` best terms of all blocks (all when None);
+    returns the texts' features.
 
-    The features equal `vectorizer.transform(texts)`: the classifier is trained on what it will see.
+    The features equal `union.transform(texts)`: the classifier is trained on what it will see.
     """
-    counter = CountVectorizer(**_shared_params(vectorizer, CountVectorizer))
-    counts = counter.fit_transform(texts)
-    terms = counter.get_feature_names_out()
-    if n_terms is not None and n_terms < len(terms):
-        tfidf = _tfidf_transformer(vectorizer).fit_transform(counts)
+    blocks = [vectorizer for _, vectorizer in union.transformer_list]
+    counters = [CountVectorizer(**_shared_params(vectorizer, CountVectorizer)) for vectorizer in blocks]
+    counts = [counter.fit_transform(texts) for counter in counters]
+    terms = [counter.get_feature_names_out() for counter in counters]
+    if n_terms is not None and n_terms < sum(map(len, terms)):
+        tfidf = sparse.hstack(
+            [
+                _tfidf_transformer(vectorizer).fit_transform(c)
+                for vectorizer, c in zip(blocks, counts, strict=True)
+            ]
+        ).tocsr()
         kept = top_chi2_columns(tfidf, labels, n_terms)
-        counts, terms = counts[:, kept], terms[kept]
+        starts = np.cumsum([0, *map(len, terms)])
+        for i, (name, _) in enumerate(union.transformer_list):
+            block_kept = kept[(kept >= starts[i]) & (kept < starts[i + 1])] - starts[i]
+            if len(block_kept) == 0:
+                raise ParamsError(
+                    f"featurize.select_features={n_terms} keeps no term of the {name!r} block; "
+                    "raise it or leave the block out of featurize.analyzer"
+                )
+            counts[i], terms[i] = counts[i][:, block_kept], terms[i][block_kept]
+    return sparse.hstack(
+        [_refit(vectorizer, c, t) for vectorizer, c, t in zip(blocks, counts, terms, strict=True)]
+    ).tocsr()
+
+
+def _refit(vectorizer: TfidfVectorizer, counts, terms: np.ndarray):
+    """Fit `vectorizer` in place on `terms`, given the texts' counts of them; returns their features."""
     transformer = _tfidf_transformer(vectorizer).fit(counts)
     vectorizer.set_params(vocabulary=terms.tolist())
     vectorizer.idf_ = transformer.idf_

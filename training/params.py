@@ -12,6 +12,7 @@ the pull request.
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import re
 import sys
@@ -37,6 +38,9 @@ MULTINOMIAL_SOLVERS = ("lbfgs", "newton-cg", "sag", "saga")
 # documents by the inverse of its share, so small labels count as much as large ones in the fit.
 BALANCED = "balanced"
 CLASS_WEIGHTS = (None, BALANCED)
+# Feature blocks: words, character n-grams inside words (char_wb) or across them (char), or a union of
+# words with one of them; training.pipeline builds one TfidfVectorizer per block, in this order.
+ANALYZERS = ("word", "char_wb", "char", "word+char_wb", "word+char")
 _REQUIRED = object()
 
 
@@ -102,7 +106,11 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "seed": Rule(lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
     },
     "featurize": {
+        "analyzer": Rule(lambda v: v in ANALYZERS, ", ".join(ANALYZERS), "word"),
         "ngram_range": Rule(_is_ngram_range, "a list [min_n, max_n] of integers with 1 <= min_n <= max_n"),
+        "char_ngram_range": Rule(
+            _is_ngram_range, "a list [min_n, max_n] of integers with 1 <= min_n <= max_n", [2, 5]
+        ),
         "min_df": Rule(_is_document_frequency, "a document count >= 1 or a share of documents in (0, 1]"),
         "max_df": Rule(_is_document_frequency, "a document count >= 1 or a share of documents in (0, 1]"),
         "sublinear_tf": Rule(lambda v: isinstance(v, bool), "true or false"),
@@ -155,7 +163,7 @@ def _validate_section(raw: dict, section: str, origin: Path | str) -> dict[str, 
         if key not in values:
             if rule.default is _REQUIRED:
                 raise ParamsError(f"{origin}: missing key {section}.{key} ({rule.expected})")
-            checked[key] = rule.default
+            checked[key] = copy.deepcopy(rule.default)  # a list default must not be shared between calls
             continue
         if not rule.accepts(values[key]):
             raise ParamsError(f"{origin}: {section}.{key} must be {rule.expected}, got {values[key]!r}")

@@ -1,4 +1,12 @@
-"""The model: TF-IDF features into a multinomial logistic regression, every setting taken from params.yaml.
+"""The model: TF-IDF feature blocks side by side, into a multinomial logistic regression, from params.yaml.
+
+    Pipeline([("features", FeatureUnion([("word", TfidfVectorizer(...)),
+                                         ("char_wb", TfidfVectorizer(analyzer="char_wb", ...))])),
+              ("clf", LogisticRegression(...))])
+
+`featurize.analyzer` names the blocks (`word+char_wb` is the two above); a single block is a union of one,
+so every model has the same shape and every user of it one code path. Each block is normalised on its
+own and its columns follow the previous block's, which is what FeatureUnion computes.
 
 Serving re-implements this pipeline's prediction in plain numpy (serving/MODEL_ARTIFACT.md), so the
 pipeline is restricted to what that recipe can reproduce; `check_servable` refuses anything else here,
@@ -12,9 +20,11 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from training.params import MULTINOMIAL_SOLVERS
+
+STEPS = ["features", "clf"]
 
 
 class UnservableModelError(ValueError):
@@ -22,19 +32,9 @@ class UnservableModelError(ValueError):
 
 
 def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
-    """An unfitted Pipeline([tfidf, clf]) from validated params (see training.params)."""
+    """An unfitted Pipeline([features, clf]) from validated params (see training.params)."""
     featurize, train = params["featurize"], params["train"]
-    vectorizer = TfidfVectorizer(
-        ngram_range=tuple(featurize["ngram_range"]),
-        min_df=featurize["min_df"],
-        max_df=featurize["max_df"],
-        sublinear_tf=featurize["sublinear_tf"],
-        lowercase=featurize["lowercase"],
-        strip_accents=featurize["strip_accents"],
-        token_pattern=featurize["token_pattern"],
-        # float64 end to end: serving computes in float64 and must match the evaluated model exactly.
-        dtype=np.float64,
-    )
+    blocks = [(analyzer, _vectorizer(analyzer, featurize)) for analyzer in featurize["analyzer"].split("+")]
     classifier = LogisticRegression(
         C=train["C"],
         max_iter=train["max_iter"],
@@ -44,23 +44,61 @@ def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
         # sag/saga visit documents in a random order; seeding it makes retraining reproducible.
         random_state=params["data"]["seed"],
     )
-    pipeline = Pipeline([("tfidf", vectorizer), ("clf", classifier)])
+    pipeline = Pipeline([("features", FeatureUnion(blocks)), ("clf", classifier)])
     check_servable(pipeline)
     return pipeline
 
 
+def _vectorizer(analyzer: str, featurize: dict[str, Any]) -> TfidfVectorizer:
+    """One block; the token pattern and the word n-gram range concern the word block only."""
+    is_word = analyzer == "word"
+    return TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=tuple(featurize["ngram_range" if is_word else "char_ngram_range"]),
+        min_df=featurize["min_df"],
+        max_df=featurize["max_df"],
+        sublinear_tf=featurize["sublinear_tf"],
+        lowercase=featurize["lowercase"],
+        strip_accents=featurize["strip_accents"],
+        token_pattern=featurize["token_pattern"] if is_word else None,
+        # float64 end to end: serving computes in float64 and must match the evaluated model exactly.
+        dtype=np.float64,
+    )
+
+
+def vectorizers(pipeline: Pipeline) -> list[tuple[str, TfidfVectorizer]]:
+    """The feature blocks, (name, vectorizer), in column order."""
+    return pipeline.named_steps["features"].transformer_list
+
+
+def n_features(pipeline: Pipeline) -> int:
+    """The fitted model's number of features, over all blocks."""
+    return sum(len(vectorizer.vocabulary_) for _, vectorizer in vectorizers(pipeline))
+
+
 def check_servable(pipeline: Pipeline) -> None:
     """Raise UnservableModelError unless serving/MODEL_ARTIFACT.md's recipe reproduces this pipeline."""
-    if list(pipeline.named_steps) != ["tfidf", "clf"]:
-        raise UnservableModelError(f"expected steps ['tfidf', 'clf'], got {list(pipeline.named_steps)}")
-    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
-    if not isinstance(vectorizer, TfidfVectorizer) or not isinstance(classifier, LogisticRegression):
-        raise UnservableModelError("expected a TfidfVectorizer followed by a LogisticRegression")
-    problems = [
-        f"{name}={getattr(vectorizer, name)!r} (must be {allowed})"
-        for name, allowed in _VECTORIZER_RULES.items()
-        if getattr(vectorizer, name) not in allowed
-    ]
+    if list(pipeline.named_steps) != STEPS:
+        raise UnservableModelError(f"expected steps {STEPS}, got {list(pipeline.named_steps)}")
+    union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
+    if not isinstance(union, FeatureUnion) or not isinstance(classifier, LogisticRegression):
+        raise UnservableModelError(
+            "expected a FeatureUnion of TfidfVectorizers followed by a LogisticRegression"
+        )
+    if not union.transformer_list:
+        raise UnservableModelError("expected at least one feature block")
+    problems = []
+    if union.transformer_weights is not None:
+        problems.append(f"transformer_weights={union.transformer_weights!r} (must be None)")
+    for name, vectorizer in union.transformer_list:
+        if not isinstance(vectorizer, TfidfVectorizer):
+            problems.append(f"block {name!r} is a {type(vectorizer).__name__} (must be a TfidfVectorizer)")
+            continue
+        problems += [
+            f"block {name!r}: {setting}={getattr(vectorizer, setting)!r} (must be {allowed})"
+            for setting, allowed in _VECTORIZER_RULES.items()
+            if getattr(vectorizer, setting) not in allowed
+        ]
     if classifier.solver not in MULTINOMIAL_SOLVERS:
         problems.append(f"solver={classifier.solver!r} (must be one of {', '.join(MULTINOMIAL_SOLVERS)})")
     if problems:
@@ -69,7 +107,7 @@ def check_servable(pipeline: Pipeline) -> None:
 
 # Settings of TfidfVectorizer and the values serving's recipe implements.
 _VECTORIZER_RULES: dict[str, tuple] = {
-    "analyzer": ("word",),
+    "analyzer": ("word", "char_wb", "char"),
     "preprocessor": (None,),
     "tokenizer": (None,),
     "stop_words": (None,),

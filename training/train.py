@@ -29,7 +29,7 @@ from training.evaluate import evaluate_model, write_confusion_csv
 from training.export import DEFAULT_OUT_DIR, export_model
 from training.fit import fit_pipeline
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params, validate_params
-from training.pipeline import UnservableModelError
+from training.pipeline import UnservableModelError, n_features, vectorizers
 
 DEFAULT_REPORTS_DIR = REPO_ROOT / "training" / "reports"
 METRICS_NAME = "metrics.json"
@@ -76,11 +76,11 @@ def save_pipeline(pipeline, path: Path) -> None:
 
     CountVectorizer remembers `id(stop_words)`, a memory address, to skip a repeated consistency check;
     it is process state, not model, and would make each run's pickle differ. Without it scikit-learn
-    simply checks again.
+    simply checks again. Every feature block has its own.
     """
-    vectorizer = pipeline.named_steps["tfidf"]
-    if hasattr(vectorizer, "_stop_words_id"):
-        del vectorizer._stop_words_id
+    for _, vectorizer in vectorizers(pipeline):
+        if hasattr(vectorizer, "_stop_words_id"):
+            del vectorizer._stop_words_id
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, path)
 
@@ -105,10 +105,10 @@ def _describe_dataset(dataset: Dataset) -> str:
 
 
 def _describe_fit(pipeline) -> str:
-    n_features = len(pipeline.named_steps["tfidf"].vocabulary_)
     classifier = pipeline.named_steps["clf"]
     iterations = int(max(classifier.n_iter_))
-    return f"{n_features:,} features x {len(classifier.classes_)} classes, {iterations} solver iterations"
+    shape = f"{n_features(pipeline):,} features x {len(classifier.classes_)} classes"
+    return f"{shape}, {iterations} solver iterations"
 
 
 def _metadata(params: dict, dataset: Dataset, metrics: dict[str, Any]) -> dict[str, Any]:

@@ -16,9 +16,17 @@ from typing import Any
 
 import numpy as np
 from text_classifier import TextClassifier
-from tfidf_featurizer import NORMS, STRIP_ACCENTS, FeaturizerSettings, TfidfFeaturizer
+from tfidf_featurizer import (
+    ANALYZERS,
+    NORMS,
+    STRIP_ACCENTS,
+    FeatureUnion,
+    FeaturizerSettings,
+    TfidfFeaturizer,
+)
 
-SUPPORTED_FORMAT_VERSIONS = (2,)
+# Version 2 (one word block, terms joined by "\n") is not served: retraining writes version 3.
+SUPPORTED_FORMAT_VERSIONS = (3,)
 MODEL_DIR_ENV = "MODEL_DIR"
 MANIFEST_FILE = "model.json"
 FIX = "Retrain with `make train`, or fetch the versioned model with `dvc pull`."
@@ -28,14 +36,19 @@ FIX = "Retrain with `make train`, or fetch the versioned model with `dvc pull`."
 # so in memory, and each request widens the few rows it reads (see text_classifier).
 ARRAYS = {
     "vocabulary": ((np.dtype(np.uint8),), 1),
+    "term_lengths": ((np.dtype(np.uint32),), 1),
     "idf": ((np.dtype(np.float64),), 1),
     "coef": ((np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)), 2),
     "intercept": ((np.dtype(np.float64),), 1),
 }
-# The featurizer section's keys are FeaturizerSettings' fields: the dataclass is their one definition on
-# the serving side (training's exporter writes them; a contract test holds the two sides together).
-FEATURIZER_KEYS = tuple(setting.name for setting in fields(FeaturizerSettings))
+# The keys of each block of the featurizer section: FeaturizerSettings' fields (the dataclass is their one
+# definition on the serving side) and the block's number of features. Training's exporter writes them; a
+# contract test holds the two sides together.
+BLOCK_KEYS = (*(setting.name for setting in fields(FeaturizerSettings)), "n_features")
 _BOOLEAN_FEATURIZER_KEYS = tuple(key.name for key in fields(FeaturizerSettings) if key.type is bool)
+# How the terms' text is encoded: UTF-8, lone surrogates (which JSON texts can carry) in their three-byte
+# form, as training writes them; a request's lone surrogate then finds its term.
+TERM_ENCODING = ("utf-8", "surrogatepass")
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -66,13 +79,12 @@ def load_model(directory: Path | None = None) -> Model:
     directory = directory if directory is not None else default_model_dir()
     manifest_path = directory / MANIFEST_FILE
     manifest = read_manifest(manifest_path)
-    settings = featurizer_settings(manifest.get("featurizer"), manifest_path)
+    blocks = featurizer_blocks(manifest.get("featurizer"), manifest_path)
     classes = class_names(manifest.get("classes"), manifest_path)
     artifact_path, sha256, size = artifact_entry(manifest, directory, manifest_path)
     arrays = read_arrays(artifact_path, sha256, size)
     check_shapes(arrays, len(classes), artifact_path)
-    vocabulary = vocabulary_index(arrays["vocabulary"], len(arrays["idf"]), artifact_path)
-    featurizer = TfidfFeaturizer(vocabulary, arrays["idf"], settings)
+    featurizer = feature_union(blocks, arrays, artifact_path)
     classifier = TextClassifier(featurizer, arrays["coef"], arrays["intercept"], classes)
     return Model(classifier=classifier, version=manifest["version"], description=describe(manifest))
 
@@ -101,47 +113,69 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def featurizer_settings(section: Any, path: Path) -> FeaturizerSettings:
-    """The ``featurizer`` section, refusing any setting serving could not reproduce exactly."""
-    if not isinstance(section, dict):
-        raise ModelLoadError(path, "'featurizer' must be an object")
-    unknown = sorted(set(section) - set(FEATURIZER_KEYS))
-    missing = [key for key in FEATURIZER_KEYS if key not in section]
+def featurizer_blocks(section: Any, path: Path) -> list[tuple[FeaturizerSettings, int]]:
+    """The ``featurizer`` section: its blocks in column order, each (settings, number of features)."""
+    if not isinstance(section, dict) or set(section) != {"blocks"}:
+        raise ModelLoadError(path, "'featurizer' must be an object with one key, 'blocks'")
+    blocks = section["blocks"]
+    if not isinstance(blocks, list) or not blocks:
+        raise ModelLoadError(path, "featurizer.blocks must be a non-empty list of feature blocks")
+    return [block_settings(block, f"featurizer.blocks[{k}]", path) for k, block in enumerate(blocks)]
+
+
+def block_settings(block: Any, name: str, path: Path) -> tuple[FeaturizerSettings, int]:
+    """One block's settings, refusing any serving could not reproduce exactly, and its feature count."""
+    if not isinstance(block, dict):
+        raise ModelLoadError(path, f"{name} must be an object")
+    unknown = sorted(set(block) - set(BLOCK_KEYS))
+    missing = [key for key in BLOCK_KEYS if key not in block]
     if unknown or missing:
-        raise ModelLoadError(path, f"featurizer settings unknown {unknown} / missing {missing}")
+        raise ModelLoadError(path, f"{name} settings unknown {unknown} / missing {missing}")
     for key in _BOOLEAN_FEATURIZER_KEYS:
-        if not isinstance(section[key], bool):
-            raise ModelLoadError(path, f"featurizer.{key} must be true or false")
-    if section["strip_accents"] not in STRIP_ACCENTS:
-        raise ModelLoadError(path, f"featurizer.strip_accents must be one of {list(STRIP_ACCENTS)}")
-    if section["norm"] not in NORMS:
-        raise ModelLoadError(path, f"featurizer.norm must be one of {list(NORMS)}")
-    return FeaturizerSettings(
-        lowercase=section["lowercase"],
-        strip_accents=section["strip_accents"],
-        token_pattern=token_pattern(section["token_pattern"], path),
-        ngram_range=ngram_range(section["ngram_range"], path),
-        binary=section["binary"],
-        sublinear_tf=section["sublinear_tf"],
-        use_idf=section["use_idf"],
-        norm=section["norm"],
+        if not isinstance(block[key], bool):
+            raise ModelLoadError(path, f"{name}.{key} must be true or false")
+    if block["analyzer"] not in ANALYZERS:
+        raise ModelLoadError(path, f"{name}.analyzer must be one of {list(ANALYZERS)}")
+    if block["strip_accents"] not in STRIP_ACCENTS:
+        raise ModelLoadError(path, f"{name}.strip_accents must be one of {list(STRIP_ACCENTS)}")
+    if block["norm"] not in NORMS:
+        raise ModelLoadError(path, f"{name}.norm must be one of {list(NORMS)}")
+    n_features = block["n_features"]
+    if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+        raise ModelLoadError(path, f"{name}.n_features must be a positive integer")
+    settings = FeaturizerSettings(
+        analyzer=block["analyzer"],
+        lowercase=block["lowercase"],
+        strip_accents=block["strip_accents"],
+        token_pattern=token_pattern(block["token_pattern"], block["analyzer"], name, path),
+        ngram_range=ngram_range(block["ngram_range"], name, path),
+        binary=block["binary"],
+        sublinear_tf=block["sublinear_tf"],
+        use_idf=block["use_idf"],
+        norm=block["norm"],
     )
+    return settings, n_features
 
 
-def token_pattern(pattern: Any, path: Path) -> str:
-    """A regular expression with at most one capturing group, as scikit-learn requires."""
+def token_pattern(pattern: Any, analyzer: str, name: str, path: Path) -> str | None:
+    """The word analyzer's regular expression, with at most one capturing group as scikit-learn requires;
+    null for a character analyzer (scikit-learn ignores the pattern there)."""
+    if analyzer != "word":
+        if pattern is not None:
+            raise ModelLoadError(path, f"{name}.token_pattern must be null for the {analyzer} analyzer")
+        return None
     if not isinstance(pattern, str):
-        raise ModelLoadError(path, "featurizer.token_pattern must be a string")
+        raise ModelLoadError(path, f"{name}.token_pattern must be a string")
     try:
         groups = re.compile(pattern).groups
     except re.error as error:
-        raise ModelLoadError(path, f"featurizer.token_pattern does not compile ({error})") from None
+        raise ModelLoadError(path, f"{name}.token_pattern does not compile ({error})") from None
     if groups > 1:
-        raise ModelLoadError(path, "featurizer.token_pattern has more than one capturing group")
+        raise ModelLoadError(path, f"{name}.token_pattern has more than one capturing group")
     return pattern
 
 
-def ngram_range(value: Any, path: Path) -> tuple[int, int]:
+def ngram_range(value: Any, name: str, path: Path) -> tuple[int, int]:
     """``[low, high]`` with 1 <= low <= high."""
     valid = (
         isinstance(value, list)
@@ -150,7 +184,7 @@ def ngram_range(value: Any, path: Path) -> tuple[int, int]:
         and 1 <= value[0] <= value[1]
     )
     if not valid:
-        raise ModelLoadError(path, "featurizer.ngram_range must be [low, high] with 1 <= low <= high")
+        raise ModelLoadError(path, f"{name}.ngram_range must be [low, high] with 1 <= low <= high")
     return value[0], value[1]
 
 
@@ -219,7 +253,7 @@ def check_shapes(arrays: dict[str, np.ndarray], n_classes: int, path: Path) -> N
             expected = " or ".join(str(dtype) for dtype in dtypes)
             raise ModelLoadError(path, f"array {name!r} is {found}, expected a {ndim}-D {expected} array")
     n_features = arrays["idf"].shape[0]
-    expected = {"coef": (n_features, n_classes), "intercept": (n_classes,)}
+    expected = {"term_lengths": (n_features,), "coef": (n_features, n_classes), "intercept": (n_classes,)}
     for name, shape in expected.items():
         if arrays[name].shape != shape:
             raise ModelLoadError(
@@ -232,18 +266,51 @@ def check_shapes(arrays: dict[str, np.ndarray], n_classes: int, path: Path) -> N
             raise ModelLoadError(path, f"array {name!r} contains NaN or infinite values")
 
 
-def vocabulary_index(vocabulary: np.ndarray, n_features: int, path: Path) -> dict[str, int]:
-    """term -> feature index from the newline-joined UTF-8 terms; one distinct term per feature."""
+def feature_union(
+    blocks: list[tuple[FeaturizerSettings, int]], arrays: dict[str, np.ndarray], path: Path
+) -> FeatureUnion:
+    """The blocks over their columns of the arrays: block k's features follow blocks 0..k-1's."""
+    sizes = [n_features for _, n_features in blocks]
+    if sum(sizes) != len(arrays["idf"]):
+        raise ModelLoadError(
+            path, f"holds {len(arrays['idf'])} features but model.json's blocks add up to {sum(sizes)}"
+        )
+    terms = vocabulary_terms(arrays["vocabulary"], arrays["term_lengths"], path)
+    featurizers, start = [], 0
+    for k, (settings, size) in enumerate(blocks):
+        vocabulary = block_vocabulary(terms[start : start + size], settings, k, path)
+        featurizers.append(TfidfFeaturizer(vocabulary, arrays["idf"][start : start + size], settings))
+        start += size
+    return FeatureUnion(featurizers)
+
+
+def vocabulary_terms(vocabulary: np.ndarray, term_lengths: np.ndarray, path: Path) -> list[str]:
+    """Every term, in column order: the bytes decoded once, then cut at the lengths (in characters)."""
     try:
-        text = vocabulary.tobytes().decode("utf-8")
+        text = vocabulary.tobytes().decode(*TERM_ENCODING)
     except UnicodeDecodeError:
         raise ModelLoadError(path, "array 'vocabulary' is not UTF-8 text") from None
-    terms = text.split("\n") if text else []
-    if len(terms) != n_features:
-        raise ModelLoadError(path, f"array 'vocabulary' has {len(terms)} terms for {n_features} features")
-    index = dict(zip(terms, range(n_features), strict=True))
-    if len(index) != n_features:
-        raise ModelLoadError(path, "array 'vocabulary' contains duplicate terms")
+    ends = np.cumsum(term_lengths, dtype=np.int64)
+    total = int(ends[-1]) if len(ends) else 0
+    if total != len(text):
+        raise ModelLoadError(
+            path, f"array 'term_lengths' adds up to {total} characters but 'vocabulary' holds {len(text)}"
+        )
+    ends = ends.tolist()
+    return list(map(text.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+
+
+def block_vocabulary(terms: list[str], settings: FeaturizerSettings, k: int, path: Path) -> dict[str, int]:
+    """term -> feature index within block ``k``; one distinct term per feature.
+
+    A char_wb term never holds two consecutive spaces (it is cut from one space-padded word): the
+    featurizer relies on it to skip the n-grams that cross words, so a vocabulary breaking it is refused.
+    """
+    index = dict(zip(terms, range(len(terms)), strict=True))
+    if len(index) != len(terms):
+        raise ModelLoadError(path, f"array 'vocabulary' contains duplicate terms in block {k}")
+    if settings.analyzer == "char_wb" and any("  " in term for term in terms):
+        raise ModelLoadError(path, f"array 'vocabulary' has a char_wb term with two spaces in block {k}")
     return index
 
 

@@ -6,7 +6,7 @@ Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``mode
 from dataclasses import dataclass
 
 import numpy as np
-from tfidf_featurizer import TfidfFeaturizer
+from tfidf_featurizer import FeatureUnion
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Prediction:
 
 
 class TextClassifier:
-    """softmax(tfidf(text) · coef + intercept), with ``coef`` stored feature-major (n_features, n_classes).
+    """softmax(features(text) · coef + intercept), with ``coef`` stored feature-major (n_features, n_classes).
 
     Feature-major rows make a request cheap: only the rows of the features present in the text are read.
     ``coef`` may be float16 or float32 (the precision the weights were rounded to in training): the
@@ -26,9 +26,7 @@ class TextClassifier:
     scikit-learn does, without a float64 copy of every weight at load.
     """
 
-    def __init__(
-        self, featurizer: TfidfFeaturizer, coef: np.ndarray, intercept: np.ndarray, classes: list[str]
-    ):
+    def __init__(self, featurizer: FeatureUnion, coef: np.ndarray, intercept: np.ndarray, classes: list[str]):
         self.featurizer = featurizer
         self.classes = classes
         self._coef = coef

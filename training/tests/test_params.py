@@ -22,6 +22,18 @@ def test_optional_solver_defaults_to_lbfgs():
     assert validate_params(raw)["train"]["solver"] == "lbfgs"
 
 
+def test_params_files_without_the_character_settings_mean_words():
+    """A params file written before feature blocks existed keeps training the word model it did."""
+    raw = repo_params()
+    raw["featurize"].pop("analyzer")
+    raw["featurize"].pop("char_ngram_range")
+    first, second = validate_params(raw), validate_params(raw)
+    assert first["featurize"]["analyzer"] == "word"
+    assert first["featurize"]["char_ngram_range"] == [2, 5]
+    first["featurize"]["char_ngram_range"][1] = 9  # the default is a fresh list each time
+    assert second["featurize"]["char_ngram_range"] == [2, 5]
+
+
 @pytest.mark.parametrize(
     ("section", "key", "value", "expected"),
     [
@@ -33,6 +45,15 @@ def test_optional_solver_defaults_to_lbfgs():
         ("data", "seed", -1, "data.seed must be a non-negative integer"),
         ("featurize", "ngram_range", [2, 1], "featurize.ngram_range must be"),
         ("featurize", "ngram_range", 2, "featurize.ngram_range must be"),
+        (
+            "featurize",
+            "analyzer",
+            "char_wb+word",
+            "featurize.analyzer must be word, char_wb, char, word+char_wb, word+char",
+        ),
+        ("featurize", "analyzer", None, "featurize.analyzer must be"),
+        ("featurize", "char_ngram_range", [0, 3], "featurize.char_ngram_range must be a list [min_n, max_n]"),
+        ("featurize", "char_ngram_range", "2-5", "featurize.char_ngram_range must be"),
         ("featurize", "min_df", 0, "featurize.min_df must be"),
         ("featurize", "max_df", 1.5, "featurize.max_df must be"),
         ("featurize", "sublinear_tf", "yes", "featurize.sublinear_tf must be true or false"),

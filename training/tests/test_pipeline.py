@@ -4,8 +4,9 @@ import random
 
 import numpy as np
 import pytest
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 
 from training.params import ParamsError, validate_params
 from training.pipeline import MULTINOMIAL_SOLVERS, UnservableModelError, build_pipeline, check_servable
@@ -34,9 +35,10 @@ def test_every_hyperparameter_comes_from_params():
         train={"C": 3.5, "max_iter": 77, "tol": 0.01, "solver": "saga", "class_weight": "balanced"},
     )
     pipeline = build_pipeline(params)
-    assert list(pipeline.named_steps) == ["tfidf", "clf"]
-    vectorizer = pipeline.named_steps["tfidf"].get_params()
-    assert vectorizer["ngram_range"] == (1, 3)
+    assert list(pipeline.named_steps) == ["features", "clf"]
+    ((name, block),) = pipeline.named_steps["features"].transformer_list
+    vectorizer = block.get_params()
+    assert (name, vectorizer["analyzer"], vectorizer["ngram_range"]) == ("word", "word", (1, 3))
     assert (vectorizer["min_df"], vectorizer["max_df"]) == (3, 0.9)
     assert (vectorizer["sublinear_tf"], vectorizer["lowercase"]) == (False, False)
     assert (vectorizer["strip_accents"], vectorizer["token_pattern"]) == ("unicode", r"\w\w+")
@@ -46,6 +48,28 @@ def test_every_hyperparameter_comes_from_params():
     assert (classifier["solver"], classifier["random_state"]) == ("saga", 7)
     assert classifier["class_weight"] == "balanced"
     assert build_pipeline(_params()).named_steps["clf"].get_params()["class_weight"] is None
+
+
+@pytest.mark.parametrize("analyzer", ["word+char_wb", "word+char"])
+def test_a_union_has_a_word_block_then_a_character_block(analyzer):
+    """Both blocks share the document-frequency, tf and preprocessing settings; the character block has
+    its own n-gram range and no token pattern (scikit-learn ignores it there)."""
+    shared = {"min_df": 3, "max_df": 0.9, "sublinear_tf": False, "lowercase": False, "strip_accents": "ascii"}
+    featurize = {"analyzer": analyzer, "ngram_range": [1, 3], "char_ngram_range": [3, 4], **shared}
+    pipeline = build_pipeline(_params(featurize=featurize))
+    blocks = pipeline.named_steps["features"].transformer_list
+    char = analyzer.split("+")[1]
+    assert [name for name, _ in blocks] == ["word", char]
+    word, chars = (block.get_params() for _, block in blocks)
+    assert (word["analyzer"], word["ngram_range"], word["token_pattern"]) == (
+        "word",
+        (1, 3),
+        r"(?u)\w+(?:[.@]\w+)*",
+    )
+    assert (chars["analyzer"], chars["ngram_range"], chars["token_pattern"]) == (char, (3, 4), None)
+    for block in (word, chars):
+        assert {key: block[key] for key in shared} == shared
+        assert block["dtype"] is np.float64
 
 
 def test_built_pipeline_fits_and_predicts():
@@ -81,11 +105,13 @@ def test_balanced_class_weight_moves_predictions_towards_the_small_label():
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [
-        ("tfidf__analyzer", "char", "analyzer='char'"),
-        ("tfidf__tokenizer", str.split, "tokenizer="),
-        ("tfidf__preprocessor", str.upper, "preprocessor="),
-        ("tfidf__stop_words", "english", "stop_words='english'"),
-        ("tfidf__dtype", np.float32, "dtype="),
+        ("features__word__analyzer", str.split, "block 'word': analyzer="),
+        ("features__word__analyzer", "chars", "analyzer='chars'"),
+        ("features__word__tokenizer", str.split, "tokenizer="),
+        ("features__word__preprocessor", str.upper, "preprocessor="),
+        ("features__word__stop_words", "english", "stop_words='english'"),
+        ("features__word__dtype", np.float32, "dtype="),
+        ("features__transformer_weights", {"word": 2.0}, "transformer_weights={'word': 2.0} (must be None)"),
         ("clf__solver", "liblinear", "solver='liblinear'"),
     ],
 )
@@ -100,12 +126,25 @@ def test_settings_serving_cannot_reproduce_are_refused(setting, value, message):
 def test_other_step_shapes_are_refused():
     pipeline = build_pipeline(_params())
     pipeline.steps[1] = ("clf", TfidfVectorizer())
-    with pytest.raises(
-        UnservableModelError, match="expected a TfidfVectorizer followed by a LogisticRegression"
-    ):
+    with pytest.raises(UnservableModelError, match="expected a FeatureUnion of TfidfVectorizers followed by"):
         check_servable(pipeline)
     pipeline.steps[:] = [("features", TfidfVectorizer()), ("clf", LogisticRegression())]
+    with pytest.raises(UnservableModelError, match="expected a FeatureUnion"):
+        check_servable(pipeline)
+    pipeline.steps[:] = [
+        ("tfidf", FeatureUnion([("word", TfidfVectorizer())])),
+        ("clf", LogisticRegression()),
+    ]
     with pytest.raises(UnservableModelError, match="expected steps"):
+        check_servable(pipeline)
+    pipeline.steps[:] = [
+        ("features", FeatureUnion([("w", CountVectorizer())])),
+        ("clf", LogisticRegression()),
+    ]
+    with pytest.raises(UnservableModelError, match="block 'w' is a CountVectorizer"):
+        check_servable(pipeline)
+    pipeline.steps[:] = [("features", FeatureUnion([])), ("clf", LogisticRegression())]
+    with pytest.raises(UnservableModelError, match="at least one feature block"):
         check_servable(pipeline)
 
 

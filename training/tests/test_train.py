@@ -135,3 +135,25 @@ def test_bad_params_exit_with_the_key(workspace, capsys):
     params = write_params(tmp_path / "bad.yaml", train={"C": -1})
     assert main(["--params", str(params), "--out-dir", str(tmp_path / "m")]) == 2
     assert "train.C must be a positive number" in capsys.readouterr().err
+
+
+def test_the_saved_pipeline_holds_no_process_state_in_any_block(tmp_path):
+    """scikit-learn's word analyzer records `id(stop_words)`, a memory address that would make each run's
+    pickle differ; save_pipeline drops it from every block, and the pickle still predicts the same."""
+    import joblib
+
+    from training.fit import fit_pipeline
+    from training.params import validate_params
+    from training.tests.corpus import repo_params
+    from training.train import save_pipeline
+
+    texts, labels = make_corpus(per_label=15, seed=12)
+    params = repo_params()
+    params["featurize"] |= {"analyzer": "word+char_wb", "select_features": 200}
+    pipeline = fit_pipeline(validate_params(params), texts, labels)
+    expected = pipeline.predict_proba(texts)
+    blocks = [vectorizer for _, vectorizer in pipeline.named_steps["features"].transformer_list]
+    assert hasattr(blocks[0], "_stop_words_id")  # the word block has it after a transform
+    save_pipeline(pipeline, tmp_path / "pipeline.joblib")
+    assert not any(hasattr(vectorizer, "_stop_words_id") for vectorizer in blocks)
+    np.testing.assert_array_equal(joblib.load(tmp_path / "pipeline.joblib").predict_proba(texts), expected)

@@ -6,14 +6,14 @@ training's own exporter, so a drift on either side of serving/MODEL_ARTIFACT.md 
 
 import numpy as np
 import pytest
-from model_artifact import FEATURIZER_KEYS, load_model
+from model_artifact import BLOCK_KEYS, load_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
 from serving.tests.artifact_export import bbc_news
-from training.export import export_model, featurizer_settings
+from training.export import block_settings, export_model
 
 METADATA = {
     "data": {"source": "bbc-news", "train_documents": 150, "test_documents": 0},
@@ -22,22 +22,27 @@ METADATA = {
 }
 
 
+WORDS = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "token_pattern": r"(?u)\b\w+\b"}
+CHAR_WB = {"analyzer": "char_wb", "ngram_range": (2, 4), "min_df": 2, "sublinear_tf": True}
+
+
 @pytest.mark.parametrize(
-    ("vectorizer_params", "labels_kept"),
+    ("blocks", "labels_kept"),
     [
-        ({"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "token_pattern": r"(?u)\b\w+\b"}, None),
-        ({"strip_accents": "unicode", "norm": None}, ("sports", "tech")),
+        ([WORDS], None),
+        ([{"strip_accents": "unicode", "norm": None}], ("sports", "tech")),
+        ([WORDS, CHAR_WB], None),
+        ([{"analyzer": "char", "ngram_range": (1, 3), "lowercase": False}], ("sports", "tech")),
     ],
-    ids=["multiclass", "binary"],
+    ids=["multiclass", "binary", "word+char_wb", "char-binary"],
 )
-def test_training_export_round_trip(tmp_path, vectorizer_params, labels_kept):
+def test_training_export_round_trip(tmp_path, blocks, labels_kept):
     texts, labels = bbc_news(per_class=30)
     if labels_kept:
         keep = [i for i, label in enumerate(labels) if label in labels_kept]
         texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
-    pipeline = Pipeline(
-        [("tfidf", TfidfVectorizer(**vectorizer_params)), ("clf", LogisticRegression(C=10.0))]
-    )
+    union = FeatureUnion([(block.get("analyzer", "word"), TfidfVectorizer(**block)) for block in blocks])
+    pipeline = Pipeline([("features", union), ("clf", LogisticRegression(C=10.0))])
     with threadpool_limits(limits=1):
         pipeline.fit(texts, labels)
     result = export_model(pipeline, tmp_path, METADATA)
@@ -47,16 +52,16 @@ def test_training_export_round_trip(tmp_path, vectorizer_params, labels_kept):
     assert model.classifier.classes == [str(c) for c in pipeline.classes_]
 
     unseen, _ = bbc_news(per_class=33)
-    probe = [*unseen[30::33], "", "Café ÉTÉ naïve", "!!!"]
+    probe = [*unseen[30::33], "", "Café ÉTÉ naïve", "!!!", "a\nb\tc  d", "東京 😀"]
     expected = pipeline.predict_proba(probe)
     for text, proba, label in zip(probe, expected, pipeline.predict(probe), strict=True):
         assert np.abs(model.classifier.predict_proba(text) - proba).max() <= 1e-9
         assert model.classifier.classify([text], 1)[0].label == label
 
 
-def test_training_writes_exactly_the_featurizer_keys_serving_reads():
+def test_training_writes_exactly_the_block_keys_serving_reads():
     """One definition per side (serving may not import training, and training runs without serving/app on
-    its path): training.export.featurizer_settings writes the keys, FeaturizerSettings' fields are what
-    serving's loader accepts. Same keys, same order."""
-    pipeline = Pipeline([("tfidf", TfidfVectorizer()), ("clf", LogisticRegression())])
-    assert tuple(featurizer_settings(pipeline)) == FEATURIZER_KEYS
+    its path): training.export.block_settings writes the keys, serving's BLOCK_KEYS (FeaturizerSettings'
+    fields and n_features) are what its loader accepts. Same keys, same order."""
+    vectorizer = TfidfVectorizer().fit(["one text", "another text"])
+    assert tuple(block_settings(vectorizer)) == BLOCK_KEYS

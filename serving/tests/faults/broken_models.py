@@ -2,17 +2,20 @@
 
 Each function copies a good model directory and damages the copy the way it happens in practice: a file
 left out of the image, a download cut short, a flipped bit on disk, a model written by a newer training
-format, or a manifest that records another model's hash. The good directory is never touched.
+format or by the previous one, a manifest that records another model's hash, or arrays whose vocabulary
+does not add up (a hand-made or half-converted model). The good directory is never touched.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from model_artifact import MANIFEST_FILE, SUPPORTED_FORMAT_VERSIONS
 
 ARRAYS_FILE = "model.npz"
@@ -75,4 +78,39 @@ def hash_of_another_model(good: Path, broken: Path) -> Path:
         manifest["version"] = other[:12]  # consistent, so the check that fires is the hash comparison
 
     _rewrite_manifest(_copy(good, broken), record_other)
+    return broken
+
+
+def previous_format(good: Path, broken: Path) -> Path:
+    """A manifest of format version 2, which held one word block's settings directly under 'featurizer'
+    (an image built before a retraining): not served, the message says to retrain."""
+    older = min(SUPPORTED_FORMAT_VERSIONS) - 1
+
+    def record_older(manifest: dict) -> None:
+        (block,) = manifest["featurizer"]["blocks"]
+        manifest["format_version"] = older
+        manifest["featurizer"] = {k: v for k, v in block.items() if k not in ("analyzer", "n_features")}
+
+    _rewrite_manifest(_copy(good, broken), record_older)
+    return broken
+
+
+def term_lengths_disagree(good: Path, broken: Path) -> Path:
+    """Sealed arrays (size and hash recorded) whose term lengths no longer add up to the vocabulary."""
+    directory = _copy(good, broken)
+    path = directory / ARRAYS_FILE
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["term_lengths"] = arrays["term_lengths"] + 1
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    data = buffer.getvalue()
+    path.write_bytes(data)
+    sha256 = hashlib.sha256(data).hexdigest()
+
+    def seal(manifest: dict) -> None:
+        manifest["artifact"].update(sha256=sha256, bytes=len(data))
+        manifest["version"] = sha256[:12]
+
+    _rewrite_manifest(directory, seal)
     return broken

@@ -35,6 +35,10 @@ def _expected_problem(fault: str, good: Path) -> str:
             f"format_version {max(SUPPORTED_FORMAT_VERSIONS) + 1} is not supported by this serving code"
         ),
         "hash_of_another_model": f"{ARRAYS}: sha256 is {manifest['artifact']['sha256']} but model.json",
+        "previous_format": (
+            f"format_version {min(SUPPORTED_FORMAT_VERSIONS) - 1} is not supported by this serving code"
+        ),
+        "term_lengths_disagree": f"{ARRAYS}: array 'term_lengths' adds up to",
     }[fault]
 
 
@@ -45,6 +49,8 @@ FAULTS = [
     "arrays_bit_flipped",
     "unsupported_format",
     "hash_of_another_model",
+    "previous_format",
+    "term_lengths_disagree",
 ]
 
 

@@ -3,7 +3,9 @@
 Small real pipelines are trained here with scikit-learn, exported in the artifact format, loaded by
 serving and compared on awkward texts: features must match to 1e-12, probabilities to 1e-9, labels
 exactly. The training texts include accented, non-Latin and 1-character tokens so that every setting
-(accents, case, norms, tf variants, n-gram ranges, capturing token patterns) changes the vocabulary.
+(accents, case, norms, tf variants, n-gram ranges, capturing token patterns) changes the vocabulary, and
+scripts written without spaces, emoji sequences, Unicode whitespace, single newlines and tabs and a lone
+surrogate so that the character analyzers (char, char_wb) and the unions of blocks meet them too.
 """
 
 import functools
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_artifact import load_model
 
-from serving.tests.artifact_export import bbc_news, export, train
+from serving.tests.artifact_export import bbc_news, export, train, train_union
 
 UNUSUAL_TRAINING_TEXTS = [
     ("Café résumé naïve façade Ünïcödé Ångström cafe resume naive", "business"),
@@ -24,6 +26,10 @@ UNUSUAL_TRAINING_TEXTS = [
     ("2004 1,000,000 3.14 £5m $10bn 50% 7-1 2-0", "sports"),
     ("a b c d e f I x y z 1 2 3", "entertainment"),
     ("MARKET Shares FELL market shares fell Market", "business"),
+    ("ภาษาไทยไม่มีช่องว่าง ひらがな カタカナ 東京都 北京市", "tech"),
+    ("family 👨\u200d👩\u200d👧 flag 🏳\ufe0f\u200d🌈 thumbs 👍🏽 😀😀", "entertainment"),
+    ("line one\nline two\tcolumn\u00a0nbsp\u2003em\u3000ideo\r\n\x1ca I", "politics"),
+    ("lone \ud800 surrogate \udfff end e\u0301 n\u0303", "sports"),
 ]
 
 CONFIGS = {
@@ -36,8 +42,36 @@ CONFIGS = {
     "no-idf-sublinear": {"use_idf": False, "sublinear_tf": True},
     "bigrams-and-trigrams": {"ngram_range": (2, 3)},
     "capturing-group": {"token_pattern": r"(?u)\b(\w+?)(?:s|ed|ing)?\b", "sublinear_tf": True},
+    "char-1-3": {"analyzer": "char", "ngram_range": (1, 3)},
+    "char-2-4-cased-unicode": {
+        "analyzer": "char",
+        "ngram_range": (2, 4),
+        "lowercase": False,
+        "strip_accents": "unicode",
+        "sublinear_tf": True,
+    },
+    "char_wb-2-5": {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True},
+    "char_wb-1-2-ascii-l1-binary": {
+        "analyzer": "char_wb",
+        "ngram_range": (1, 2),
+        "strip_accents": "ascii",
+        "norm": "l1",
+    },
+    # Padded words of 3 and 4 characters are shorter than 5: each counts once, whole.
+    "char_wb-5-6": {"analyzer": "char_wb", "ngram_range": (5, 6), "norm": None},
 }
-BINARY_CONFIGS = ("sklearn-defaults", "unicode-accents", "case-kept-no-norm")
+# Several blocks side by side (training's word+char_wb and word+char), each normalised on its own.
+UNION_CONFIGS = {
+    "word+char_wb": [
+        {"ngram_range": (1, 2), "sublinear_tf": True},
+        {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True},
+    ],
+    "word+char": [
+        {"token_pattern": r"(?u)\b\w+\b", "strip_accents": "unicode"},
+        {"analyzer": "char", "ngram_range": (1, 3), "strip_accents": "unicode", "norm": "l1"},
+    ],
+}
+BINARY_CONFIGS = ("sklearn-defaults", "unicode-accents", "case-kept-no-norm", "char_wb-2-5", "word+char_wb")
 
 
 @functools.cache
@@ -71,21 +105,39 @@ def awkward_texts() -> list[str]:
         "market " * 500,
         "MaRkEt ShArEs FELL",
         "zero\u200bwidth com\u0301bining e\u0301le\u0300ve",
+        "ภาษาไทยไม่มีช่องว่าง",
+        "ひらがなとカタカナ東京都",
+        "👨\u200d👩\u200d👧 🏳\ufe0f\u200d🌈👍🏽",
+        "\u0301\u0300",  # only combining marks: empty once accents are stripped
+        "日本",  # empty once stripped to ASCII
+        "I",
+        "ab",
+        "a\nb\tc\rd\x0be\x0cf\x1cg\x85h",
+        "a\n\nb\t\tc \t d\u00a0\u00a0e",
+        "\u00a0nbsp\u2000\u2001\u2002\u2003\u2009\u200a\u2028\u2029\u202f\u205f\u1680\u3000end",
+        "   leading and trailing   ",
+        "\n",
+        "\t",
+        "lone \ud800 surrogate \udfff",
         " ".join(train_texts)[:100_000],
+        ("東京都の天気は晴れ。北京市 ภาษาไทย😀\n" * 6000)[:100_000],
         *held_out(),
     ]
 
 
 @functools.cache
 def fitted(config: str, binary: bool, directory_root: str):
-    """(vectorizer, classifier, served model) for one configuration, trained once per test session."""
+    """(vectorizer or union, classifier, served model) for one configuration, trained once per session."""
     texts, labels = corpus()
     if binary:
         pairs = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab in ("sports", "tech")]
         texts, labels = [t for t, _ in pairs], [lab for _, lab in pairs]
-    vectorizer, classifier = train(texts, labels, **CONFIGS[config])
-    directory = export(vectorizer, classifier, Path(directory_root) / f"{config}-{binary}")
-    return vectorizer, classifier, load_model(directory)
+    if config in UNION_CONFIGS:
+        featurizer, classifier = train_union(texts, labels, UNION_CONFIGS[config])
+    else:
+        featurizer, classifier = train(texts, labels, **CONFIGS[config])
+    directory = export(featurizer, classifier, Path(directory_root) / f"{config}-{binary}")
+    return featurizer, classifier, load_model(directory)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +145,9 @@ def models_root(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("parity_models"))
 
 
-CASES = [(config, False) for config in CONFIGS] + [(config, True) for config in BINARY_CONFIGS]
+CASES = [(config, False) for config in [*CONFIGS, *UNION_CONFIGS]] + [
+    (config, True) for config in BINARY_CONFIGS
+]
 
 
 @pytest.mark.parametrize(("config", "binary"), CASES)
@@ -130,6 +184,15 @@ def test_the_awkward_texts_exercise_the_settings(models_root):
     assert "café" in plain.vocabulary_ and "cafe" in unicode_accents.vocabulary_
     assert "café" not in unicode_accents.vocabulary_
     assert "MARKET" in case_kept.vocabulary_ and "MARKET" not in plain.vocabulary_
+    chars, _, _ = fitted("char-1-3", False, models_root)
+    assert {"\n", "e\nl", "\t", "\ud800", "\u200d", "ไทย", "ひら"} <= set(chars.vocabulary_)
+    cased, _, _ = fitted("char-2-4-cased-unicode", False, models_root)
+    assert "MA" in cased.vocabulary_ and "é" not in "".join(cased.vocabulary_)
+    long_wb, _, _ = fitted("char_wb-5-6", False, models_root)
+    assert {" a ", " of "} <= set(long_wb.vocabulary_)  # short words, counted whole
+    union, _, _ = fitted("word+char_wb", False, models_root)
+    word_block, char_block = (vectorizer for _, vectorizer in union.transformer_list)
+    assert "market" in word_block.vocabulary_ and " mar" in char_block.vocabulary_
 
 
 @functools.cache
@@ -138,14 +201,32 @@ def vocabulary_words() -> list[str]:
     return sorted({word for text in texts[:10] for word in text.split()})[:300]
 
 
-random_texts = st.lists(st.one_of(st.sampled_from(vocabulary_words()), st.text(max_size=6)), max_size=40).map(
-    " ".join
-)
+AWKWARD_CHARACTERS = "\n\t\r\x0b\x0c\x1c\x85\u00a0\u2003\u3000\u200b\u200d\u0301 é日本ไทย😀\ud800"
+random_texts = st.lists(
+    st.one_of(
+        st.sampled_from(vocabulary_words()),
+        st.text(max_size=6),
+        st.text(st.sampled_from(AWKWARD_CHARACTERS), max_size=6),
+        st.text(st.characters(exclude_categories=()), max_size=3),  # surrogates included
+    ),
+    max_size=40,
+).map(" ".join)
 
 
 @settings(max_examples=150, deadline=None)
 @given(text=random_texts)
-@pytest.mark.parametrize("config", ["contract-example", "unicode-accents", "ascii-accents"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        "contract-example",
+        "unicode-accents",
+        "ascii-accents",
+        "char-1-3",
+        "char_wb-2-5",
+        "char_wb-5-6",
+        "word+char",
+    ],
+)
 def test_random_texts_match_the_pipeline(config, text, models_root):
     vectorizer, classifier, model = fitted(config, False, models_root)
     expected = classifier.predict_proba(vectorizer.transform([text]))[0]

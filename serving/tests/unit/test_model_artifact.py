@@ -10,13 +10,34 @@ import numpy as np
 import pytest
 from model_artifact import ModelLoadError, load_model
 
-from serving.tests.artifact_export import rewrite_arrays, rewrite_manifest
+from serving.tests.artifact_export import (
+    bbc_news,
+    export,
+    read_terms,
+    rewrite_arrays,
+    rewrite_manifest,
+    rewrite_terms,
+    train_union,
+)
 
 
 @pytest.fixture
 def model_dir(bbc_model_dir, tmp_path) -> Path:
     """A private copy of the BBC model that a test may break."""
     return Path(shutil.copytree(bbc_model_dir, tmp_path / "model"))
+
+
+@pytest.fixture(scope="module")
+def union_model(tmp_path_factory) -> Path:
+    """A small word + char_wb model, exported once; tests copy it before breaking it."""
+    texts, labels = bbc_news(per_class=8)
+    blocks = [{"min_df": 2}, {"analyzer": "char_wb", "ngram_range": (2, 4), "min_df": 2}]
+    return export(*train_union(texts, labels, blocks), tmp_path_factory.mktemp("union_model"))
+
+
+@pytest.fixture
+def union_dir(union_model, tmp_path) -> Path:
+    return Path(shutil.copytree(union_model, tmp_path / "union"))
 
 
 def load_error(directory: Path) -> str:
@@ -59,12 +80,13 @@ def test_manifest_that_is_not_an_object(model_dir):
     assert "must be a JSON object" in load_error(model_dir)
 
 
-@pytest.mark.parametrize("version", [1, 3, 0, "2", None, True, 2.0])
+@pytest.mark.parametrize("version", [1, 2, 4, 0, "3", None, True, 3.0])
 def test_unsupported_format_version(model_dir, version):
+    """Version 2 (one word block, newline-separated terms) included: serving says to retrain."""
     rewrite_manifest(model_dir, format_version=version)
     message = load_error(model_dir)
     assert "model.json" in message and f"format_version {version!r} is not supported" in message
-    assert "(supported: [2])" in message
+    assert "(supported: [3])" in message and "Retrain with `make train`" in message
 
 
 def test_missing_arrays_file(model_dir):
@@ -124,12 +146,15 @@ def test_pickled_arrays_are_refused(model_dir):
         ({"coef": lambda a: a["coef"][:, :4]}, "array 'coef' has shape"),
         ({"coef": lambda a: a["coef"][:-1]}, "array 'coef' has shape"),
         ({"intercept": lambda a: a["intercept"][:3]}, "array 'intercept' has shape"),
-        ({"idf": lambda a: a["idf"][:-1]}, "array 'coef' has shape"),
+        ({"idf": lambda a: a["idf"][:-1]}, "array 'term_lengths' has shape"),
+        ({"term_lengths": lambda a: a["term_lengths"][:-1]}, "array 'term_lengths' has shape"),
+        ({"term_lengths": lambda a: a["term_lengths"].astype(np.int64)}, "array 'term_lengths' is int64"),
+        ({"term_lengths": lambda a: a["term_lengths"] + 1}, "'term_lengths' adds up to"),
+        ({"vocabulary": lambda a: a["vocabulary"][:-40]}, "'term_lengths' adds up to"),
         ({"coef": lambda a: a["coef"].astype(np.int8)}, "array 'coef' is int8"),
         ({"coef": lambda a: a["coef"].ravel()}, "expected a 2-D float16 or float32 or float64 array"),
         ({"idf": lambda a: a["idf"].astype(np.float32)}, "array 'idf' is float32"),
         ({"coef": lambda a: np.full_like(a["coef"], np.inf)}, "NaN or infinite"),
-        ({"vocabulary": lambda a: a["vocabulary"][:-40]}, "terms for"),
         (
             {"vocabulary": lambda a: np.frombuffer(b"\xff\xfe" + a["vocabulary"].tobytes(), np.uint8)},
             "not UTF-8",
@@ -148,11 +173,82 @@ def test_arrays_that_disagree_with_the_contract(model_dir, change, expected):
 
 
 def test_duplicate_vocabulary_terms(model_dir):
-    with np.load(model_dir / "model.npz") as archive:
-        terms = archive["vocabulary"].tobytes().decode("utf-8").split("\n")
+    terms = read_terms(model_dir)
     terms[1] = terms[0]
-    rewrite_arrays(model_dir, vocabulary=np.frombuffer("\n".join(terms).encode(), np.uint8))
-    assert "duplicate terms" in load_error(model_dir)
+    rewrite_terms(model_dir, terms)
+    assert "duplicate terms in block 0" in load_error(model_dir)
+
+
+def test_the_same_term_in_two_blocks_is_two_features(union_dir):
+    """Blocks have their own vocabularies: a word and a character n-gram may be spelled alike ("000")."""
+    manifest = json.loads((union_dir / "model.json").read_text(encoding="utf-8"))
+    n_words = manifest["featurizer"]["blocks"][0]["n_features"]
+    terms = read_terms(union_dir)
+    shared = sorted(set(terms[:n_words]) & set(terms[n_words:]))
+    assert shared, "the union model should have a word that is also a character n-gram"
+    indices, _ = load_model(union_dir).classifier.featurizer.transform(shared[0])
+    word_index, char_index = terms.index(shared[0]), terms.index(shared[0], n_words)
+    assert {word_index, char_index} <= set(indices.tolist()) and word_index < n_words <= char_index
+
+
+def test_a_char_wb_term_with_two_spaces_is_refused(union_dir):
+    """The featurizer skips the n-grams that cross words because no char_wb term has two spaces."""
+    terms = read_terms(union_dir)
+    terms[-1] = "a  b"
+    rewrite_terms(union_dir, terms)
+    assert "a char_wb term with two spaces in block 1" in load_error(union_dir)
+
+
+def test_blocks_must_add_up_to_the_arrays(union_dir):
+    manifest = json.loads((union_dir / "model.json").read_text(encoding="utf-8"))
+    blocks = manifest["featurizer"]["blocks"]
+    blocks[0]["n_features"] += 3
+    rewrite_manifest(union_dir, featurizer={"blocks": blocks})
+    total = blocks[0]["n_features"] + blocks[1]["n_features"]
+    assert f"model.json's blocks add up to {total}" in load_error(union_dir)
+
+
+@pytest.mark.parametrize(
+    ("featurizer", "expected"),
+    [
+        ([], "'featurizer' must be an object with one key, 'blocks'"),
+        ({"blocks": [], "norm": "l2"}, "'featurizer' must be an object with one key, 'blocks'"),
+        ({"blocks": []}, "featurizer.blocks must be a non-empty list"),
+        ({"blocks": {"analyzer": "word"}}, "featurizer.blocks must be a non-empty list"),
+        ({"blocks": ["word"]}, "featurizer.blocks[0] must be an object"),
+    ],
+)
+def test_featurizer_section_shape(model_dir, featurizer, expected):
+    rewrite_manifest(model_dir, featurizer=featurizer)
+    assert expected in load_error(model_dir)
+
+
+@pytest.mark.parametrize(
+    ("block", "change", "expected"),
+    [
+        (
+            1,
+            {"token_pattern": r"\w+"},
+            "featurizer.blocks[1].token_pattern must be null for the char_wb analyzer",
+        ),
+        (0, {"token_pattern": None}, "featurizer.blocks[0].token_pattern must be a string"),
+        (
+            1,
+            {"analyzer": "chars"},
+            "featurizer.blocks[1].analyzer must be one of ['word', 'char_wb', 'char']",
+        ),
+        (1, {"n_features": 0}, "featurizer.blocks[1].n_features must be a positive integer"),
+        (1, {"n_features": True}, "featurizer.blocks[1].n_features must be a positive integer"),
+        (1, {"ngram_range": [3, 2]}, "featurizer.blocks[1].ngram_range must be [low, high]"),
+    ],
+)
+def test_block_settings_serving_cannot_reproduce(union_dir, block, change, expected):
+    manifest = json.loads((union_dir / "model.json").read_text(encoding="utf-8"))
+    blocks = manifest["featurizer"]["blocks"]
+    blocks[block] |= change
+    rewrite_manifest(union_dir, featurizer={"blocks": blocks})
+    message = load_error(union_dir)
+    assert "model.json" in message and expected in message
 
 
 def test_classes_that_do_not_match_the_weights(model_dir, bbc_manifest):
@@ -171,9 +267,9 @@ def test_invalid_classes(model_dir, classes):
     ("change", "expected"),
     [
         ({"stop_words": "english"}, "unknown ['stop_words']"),
-        ({"norm": "max"}, "featurizer.norm must be one of"),
-        ({"strip_accents": "latin"}, "featurizer.strip_accents must be one of"),
-        ({"lowercase": "yes"}, "featurizer.lowercase must be true or false"),
+        ({"norm": "max"}, "featurizer.blocks[0].norm must be one of"),
+        ({"strip_accents": "latin"}, "featurizer.blocks[0].strip_accents must be one of"),
+        ({"lowercase": "yes"}, "featurizer.blocks[0].lowercase must be true or false"),
         ({"token_pattern": r"(\w)(\w)"}, "more than one capturing group"),
         ({"token_pattern": "(unclosed"}, "does not compile"),
         ({"ngram_range": [2, 1]}, "ngram_range must be [low, high]"),
@@ -181,16 +277,17 @@ def test_invalid_classes(model_dir, classes):
     ],
 )
 def test_featurizer_settings_serving_cannot_reproduce(model_dir, bbc_manifest, change, expected):
-    rewrite_manifest(model_dir, featurizer={**bbc_manifest["featurizer"], **change})
+    (block,) = bbc_manifest["featurizer"]["blocks"]
+    rewrite_manifest(model_dir, featurizer={"blocks": [{**block, **change}]})
     message = load_error(model_dir)
     assert "model.json" in message and expected in message
 
 
 def test_missing_featurizer_setting(model_dir, bbc_manifest):
-    featurizer = dict(bbc_manifest["featurizer"])
-    del featurizer["sublinear_tf"]
-    rewrite_manifest(model_dir, featurizer=featurizer)
-    assert "missing ['sublinear_tf']" in load_error(model_dir)
+    block = dict(bbc_manifest["featurizer"]["blocks"][0])  # the manifest fixture is shared: copy
+    del block["sublinear_tf"]
+    rewrite_manifest(model_dir, featurizer={"blocks": [block]})
+    assert "featurizer.blocks[0] settings unknown [] / missing ['sublinear_tf']" in load_error(model_dir)
 
 
 def test_manifest_is_checked_before_the_arrays(model_dir):

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 from text_classifier import TextClassifier, softmax
-from tfidf_featurizer import FeaturizerSettings, TfidfFeaturizer
+from tfidf_featurizer import FeatureUnion, FeaturizerSettings, TfidfFeaturizer
 
 SETTINGS = FeaturizerSettings(
+    analyzer="word",
     lowercase=True,
     strip_accents=None,
     token_pattern=r"(?u)\b\w+\b",
@@ -19,7 +20,7 @@ SETTINGS = FeaturizerSettings(
 
 def classifier(coef, intercept, classes) -> TextClassifier:
     vocabulary = {"goal": 0, "shares": 1}
-    featurizer = TfidfFeaturizer(vocabulary, np.ones(2), SETTINGS)
+    featurizer = FeatureUnion([TfidfFeaturizer(vocabulary, np.ones(2), SETTINGS)])
     return TextClassifier(featurizer, np.array(coef, dtype=float), np.array(intercept, dtype=float), classes)
 
 
