@@ -30,13 +30,17 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.feature_selection import chi2
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from training.analyzer_choice import resolve_analyzer
 from training.params import ParamsError
 from training.pipeline import build_pipeline
 
 
 def fit_pipeline(params: dict[str, dict[str, Any]], texts: list[str], labels: list[str]) -> Pipeline:
-    """A fitted Pipeline([features, clf]) over the selected terms, its weights at the stored precision."""
-    pipeline = build_pipeline(params)
+    """A fitted Pipeline([features, clf]) over the selected terms, its weights at the stored precision.
+
+    `featurize.analyzer: auto` is decided here, from these training texts (training.analyzer_choice).
+    """
+    pipeline = build_pipeline(resolve_analyzer(params, texts))
     union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
     features = fit_selected_union(union, texts, labels, params["featurize"]["select_features"])
     classifier.fit(features, labels)

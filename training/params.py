@@ -40,7 +40,8 @@ BALANCED = "balanced"
 CLASS_WEIGHTS = (None, BALANCED)
 # Feature blocks: words, character n-grams inside words (char_wb) or across them (char), or a union of
 # words with one of them; training.pipeline builds one TfidfVectorizer per block, in this order.
-ANALYZERS = ("word", "char_wb", "char", "word+char_wb", "word+char")
+# `auto` picks one of them from the training texts (training.analyzer_choice).
+ANALYZERS = ("auto", "word", "char_wb", "char", "word+char_wb", "word+char")
 _REQUIRED = object()
 
 

@@ -22,6 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from training.analyzer_choice import AUTO
 from training.params import MULTINOMIAL_SOLVERS
 
 STEPS = ["features", "clf"]
@@ -32,8 +33,14 @@ class UnservableModelError(ValueError):
 
 
 def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
-    """An unfitted Pipeline([features, clf]) from validated params (see training.params)."""
+    """An unfitted Pipeline([features, clf]) from validated params (see training.params).
+
+    `featurize.analyzer: auto` must have been resolved from the training texts first
+    (training.analyzer_choice.resolve_analyzer, which fit_pipeline applies).
+    """
     featurize, train = params["featurize"], params["train"]
+    if featurize["analyzer"] == AUTO:
+        raise ValueError("featurize.analyzer is auto: resolve it from the training texts first")
     blocks = [(analyzer, _vectorizer(analyzer, featurize)) for analyzer in featurize["analyzer"].split("+")]
     classifier = LogisticRegression(
         C=train["C"],

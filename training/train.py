@@ -23,6 +23,7 @@ from typing import Any
 import joblib
 
 from training import REPO_ROOT
+from training.analyzer_choice import AUTO, choose_analyzer
 from training.data_checks import check_dataset, printed_lines
 from training.data_sources import DataError, Dataset, load_dataset
 from training.evaluate import evaluate_model, write_confusion_csv
@@ -50,6 +51,8 @@ def train(
     print("\n".join(printed_lines(checks, params["train"]["class_weight"])), flush=True)
 
     step = _start("fitting")
+    if params["featurize"]["analyzer"] == AUTO:
+        print(_describe_auto_choice(dataset.train_texts), flush=True)
     pipeline = fit_pipeline(params, dataset.train_texts, dataset.train_labels)
     _done("fitting", step, _describe_fit(pipeline))
 
@@ -104,10 +107,17 @@ def _describe_dataset(dataset: Dataset) -> str:
     )
 
 
+def _describe_auto_choice(texts: list[str]) -> str:
+    analyzer, share = choose_analyzer(texts)
+    written_without_spaces = f"{share:.0%} of the letters are in scripts written without spaces"
+    return f"featurize.analyzer auto: {analyzer} ({written_without_spaces})"
+
+
 def _describe_fit(pipeline) -> str:
     classifier = pipeline.named_steps["clf"]
     iterations = int(max(classifier.n_iter_))
-    shape = f"{n_features(pipeline):,} features x {len(classifier.classes_)} classes"
+    blocks = ", ".join(f"{name} {len(block.vocabulary_):,}" for name, block in vectorizers(pipeline))
+    shape = f"{n_features(pipeline):,} features ({blocks}) x {len(classifier.classes_)} classes"
     return f"{shape}, {iterations} solver iterations"
 
 

@@ -4,6 +4,7 @@ import csv
 
 import pytest
 
+from training.analyzer_choice import resolve_analyzer
 from training.data_sources import Dataset
 from training.evaluate import (
     baseline_accuracy,
@@ -63,7 +64,8 @@ def test_confusion_csv_has_one_row_per_document(tmp_path):
 
 def test_evaluate_model_reports_headline_sizes_and_the_stripped_accuracy():
     texts, labels = make_corpus(per_label=12, seed=5)
-    pipeline = build_pipeline(validate_params(repo_params())).fit(texts, labels)
+    params = resolve_analyzer(validate_params(repo_params()), texts)
+    pipeline = build_pipeline(params).fit(texts, labels)
     test_texts = ["comet orbit star", "anchor keel tide", "garlic flour oven"]
     test_labels = ["astronomy", "sailing", "cooking"]
     stripped = ["the very new", "anchor keel tide", "the great day"]

@@ -126,6 +126,7 @@ def clone_fitted(pipeline: Pipeline) -> Pipeline:
 
 def _pipeline_from_params(**train):
     raw = repo_params()
+    raw["featurize"]["analyzer"] = "word"
     raw["train"] |= train
     return build_pipeline(validate_params(raw))
 

@@ -49,7 +49,7 @@ def test_params_files_without_the_character_settings_mean_words():
             "featurize",
             "analyzer",
             "char_wb+word",
-            "featurize.analyzer must be word, char_wb, char, word+char_wb, word+char",
+            "featurize.analyzer must be auto, word, char_wb, char, word+char_wb, word+char",
         ),
         ("featurize", "analyzer", None, "featurize.analyzer must be"),
         ("featurize", "char_ngram_range", [0, 3], "featurize.char_ngram_range must be a list [min_n, max_n]"),

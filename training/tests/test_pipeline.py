@@ -14,7 +14,9 @@ from training.tests.corpus import SHARED_WORDS, TOPIC_WORDS, make_corpus, repo_p
 
 
 def _params(**sections):
+    """The repository's params for English texts (`auto` resolved to words, as for the corpus used here)."""
     raw = repo_params()
+    raw["featurize"]["analyzer"] = "word"
     for section, values in sections.items():
         raw[section] |= values
     return validate_params(raw)
@@ -161,3 +163,8 @@ def test_params_accept_exactly_the_multinomial_solvers():
         accepted.add(solver)
     assert accepted == set(MULTINOMIAL_SOLVERS)
     assert set(MULTINOMIAL_SOLVERS) < set(options.options)
+
+
+def test_auto_must_be_resolved_from_training_texts_before_building():
+    with pytest.raises(ValueError, match="resolve it from the training texts"):
+        build_pipeline(_params(featurize={"analyzer": "auto"}))
