@@ -195,7 +195,8 @@ def set_param(assignment: str, path: Path | str = DEFAULT_PARAMS_PATH) -> Any:
 
     The value is parsed as YAML (so `train.C=10` is a number, `featurize.ngram_range=[1, 3]` a list)
     unless the key currently holds a string and accepts the text as a string, in which case the text is
-    taken as is (so a path like `data/2024.csv` stays a string, while `train.class_weight=null` is null).
+    taken as is (so a path like `data/2024.csv` stays a string, while `train.class_weight=null` and
+    `data.test_source=null` are null).
     The result is validated before the file is touched. ruamel.yaml edits the file as a round trip:
     comments, key order, blank lines and quoting stay as they were.
     """
@@ -210,8 +211,10 @@ def set_param(assignment: str, path: Path | str = DEFAULT_PARAMS_PATH) -> Any:
     value = (
         raw_value if isinstance(current, str) else _parse_value(raw_value, is_list=isinstance(current, list))
     )
-    if isinstance(current, str) and not SCHEMA[section][key].accepts(value):
-        # A key that holds a string now but also takes a non-string (train.class_weight=null).
+    rule = SCHEMA[section][key]
+    if isinstance(current, str) and (not rule.accepts(value) or (raw_value == "null" and rule.accepts(None))):
+        # A key that holds a string now but also takes a non-string: train.class_weight=null, and
+        # data.test_source=null (a path literally named null is still reachable as ./null).
         value = _parse_value(raw_value, is_list=False)
     document = _ROUND_TRIP.load(path.read_text(encoding="utf-8"))
     document[section][key] = _node(value)

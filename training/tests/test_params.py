@@ -178,6 +178,8 @@ def test_test_source_defaults_to_null_and_is_set_in_place(params_copy):
     after = params_copy.read_text(encoding="utf-8")
     assert _changed_lines(before, after) == [("  test_source: null", "  test_source: data/held out.csv")]
     assert load_params(params_copy)["data"]["test_source"] == "data/held out.csv"
+    assert set_param("data.test_source=null", params_copy) is None
+    assert params_copy.read_text(encoding="utf-8") == before
 
 
 def test_set_writes_a_list_in_flow_style(params_copy):
