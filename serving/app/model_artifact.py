@@ -5,6 +5,7 @@ start with a message that says which file is wrong and how to fix it, never serv
 Nothing is unpickled: ``model.npz`` is plain arrays, read with ``allow_pickle=False``.
 """
 
+import functools
 import hashlib
 import io
 import json
@@ -85,7 +86,9 @@ def load_model(directory: Path | None = None) -> Model:
     arrays = read_arrays(artifact_path, sha256, size)
     check_shapes(arrays, len(classes), artifact_path)
     featurizer = feature_union(blocks, arrays, artifact_path)
-    classifier = TextClassifier(featurizer, arrays["coef"], arrays["intercept"], classes)
+    # The terms are decoded again only when a request first asks for an explanation, not at cold start.
+    terms = functools.partial(vocabulary_terms, arrays["vocabulary"], arrays["term_lengths"], artifact_path)
+    classifier = TextClassifier(featurizer, arrays["coef"], arrays["intercept"], classes, terms)
     return Model(classifier=classifier, version=manifest["version"], description=describe(manifest))
 
 

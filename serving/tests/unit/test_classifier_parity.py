@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from explanations import explain
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_artifact import load_model
@@ -174,6 +175,67 @@ def test_probabilities_and_labels_equal_the_pipeline(config, binary, models_root
         actual = np.array([dict(prediction.scores)[c] for c in model.classifier.classes])
         assert np.abs(actual - proba).max() <= 1e-9, repr(text[:60])
         assert prediction.label == label, repr(text[:60])
+
+
+def sklearn_contributions(featurizer, classifier, text: str, class_index: int) -> tuple[list, float]:
+    """scikit-learn's own account of a label's score: every non-zero (feature index, term, contribution)
+    of the text, and the intercept. A binary model has one row of weights, for the second class; the
+    first class's log-odds are its negation."""
+    blocks = (
+        [block for _, block in featurizer.transformer_list]
+        if hasattr(featurizer, "transformer_list")
+        else [featurizer]
+    )
+    names, offset = {}, 0
+    for block in blocks:
+        names |= {offset + index: term for term, index in block.vocabulary_.items()}
+        offset += len(block.vocabulary_)
+    row = featurizer.transform([text]).tocsr()
+    if classifier.coef_.shape[0] == 1:
+        sign = 1.0 if class_index == 1 else -1.0
+        weights, intercept = sign * classifier.coef_[0], sign * classifier.intercept_[0]
+    else:
+        weights, intercept = classifier.coef_[class_index], classifier.intercept_[class_index]
+    contributions = row.data * weights[row.indices]
+    found = [(int(i), names[int(i)], float(c)) for i, c in zip(row.indices, contributions, strict=True) if c]
+    return found, float(intercept)
+
+
+EXPLAINED_TERMS = 10
+
+
+@pytest.mark.parametrize(("config", "binary"), CASES)
+def test_explanations_add_up_to_the_decision_function_and_list_the_largest_terms(config, binary, models_root):
+    """Every class of every awkward text: intercept + all contributions == scikit-learn's decision score
+    (for a binary model, the second class's score and its negation), and the listed terms are the
+    text's top EXPLAINED_TERMS by |contribution|, largest first, with scikit-learn's names and values."""
+    vectorizer, classifier, model = fitted(config, binary, models_root)
+    served = model.classifier
+    with np.load(Path(models_root) / f"{config}-{binary}" / "model.npz") as arrays:
+        coef, intercept = arrays["coef"], arrays["intercept"]
+    texts = awkward_texts()
+    decision = classifier.decision_function(vectorizer.transform(texts))
+    if binary:
+        decision = np.column_stack([-decision, decision])
+    explained = served.classify_explained(texts, top_k=1, n_terms=EXPLAINED_TERMS)
+    for text, scores, (prediction, by_label) in zip(texts, decision, explained, strict=True):
+        features = served.featurizer.transform(text)
+        for class_index, label in enumerate(served.classes):
+            explanation = explain(
+                features, coef, intercept, class_index, EXPLAINED_TERMS, served.terms, served.classes
+            )
+            found, expected_intercept = sklearn_contributions(vectorizer, classifier, text, class_index)
+            largest = sorted(found, key=lambda item: (-abs(item[2]), item[0]))[:EXPLAINED_TERMS]
+            assert explanation.label == label
+            assert abs(explanation.score - scores[class_index]) <= 1e-9, repr(text[:60])
+            assert abs(explanation.intercept - expected_intercept) <= 1e-12
+            assert [term for term, _ in explanation.terms] == [term for _, term, _ in largest], repr(
+                text[:60]
+            )
+            listed = np.array([contribution for _, contribution in explanation.terms])
+            np.testing.assert_allclose(listed, [c for _, _, c in largest], rtol=0, atol=1e-12)
+            if label == prediction.label:
+                assert by_label == explanation
 
 
 def test_the_awkward_texts_exercise_the_settings(models_root):
