@@ -13,8 +13,8 @@ Error codes:
     404 not_found          405 method_not_allowed (with an ``Allow`` header)
     413 body_too_large, text_too_long, too_many_texts
     415 unsupported_media_type
-    422 invalid_type, invalid_top_k, unknown_field (unknown fields are refused so that a typo such as
-        ``topk`` fails loudly instead of being silently ignored)
+    422 invalid_type, invalid_top_k, invalid_explain, unknown_field (unknown fields are refused so that a
+        typo such as ``topk`` fails loudly instead of being silently ignored)
     500 internal_error     (no details: the trace goes to the log only)
 """
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from explanations import Explanation
 from text_classifier import Prediction
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
@@ -56,20 +57,27 @@ _REQUEST_PROPERTIES = OPENAPI["components"]["schemas"]["ClassifyRequest"]["prope
 # Limits. The body limit bounds the work per request; text and batch limits bound the response:
 # MAX_TEXTS x MAX_TOP_K scores of ~64 bytes is ~1.6 MB, far below Lambda's 6 MB synchronous payload
 # limit (beyond it API Gateway answers 502 after the handler succeeded). Those the request schema states
-# are read from it; the body size and top_k's default, which a draft-04 model cannot state, are only here
-# (the document's prose repeats them; a test holds the two together).
+# are read from it; the body size and the defaults of top_k and of explain: true, which a draft-04 model
+# cannot state, are only here (the document's prose repeats them; a test holds the two together).
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TOP_K = 3
+DEFAULT_EXPLAIN_TERMS = 10
 MAX_TEXT_CHARS: int = _REQUEST_PROPERTIES["text"]["maxLength"]
 MAX_TEXTS: int = _REQUEST_PROPERTIES["texts"]["maxItems"]
 MIN_TOP_K: int = _REQUEST_PROPERTIES["top_k"]["minimum"]
 MAX_TOP_K: int = _REQUEST_PROPERTIES["top_k"]["maximum"]
+# explain is true, false or a number of terms: the schema's integer alternative holds the range.
+_EXPLAIN_TERMS = next(
+    option for option in _REQUEST_PROPERTIES["explain"]["oneOf"] if option.get("type") == "integer"
+)
+MIN_EXPLAIN_TERMS: int = _EXPLAIN_TERMS["minimum"]
+MAX_EXPLAIN_TERMS: int = _EXPLAIN_TERMS["maximum"]
 
 # What "only whitespace" means: ASCII spacing only. It is the one whitespace set that Python, API
 # Gateway's (Java) and JSON Schema's (ECMAScript) regular expressions agree on, so the request schema's
 # pattern (at least one character outside it) refuses exactly the texts this module refuses.
 BLANK_CHARACTERS = " \t\n\v\f\r"
-FIELDS = tuple(_REQUEST_PROPERTIES)  # text, texts, top_k
+FIELDS = tuple(_REQUEST_PROPERTIES)  # text, texts, top_k, explain
 ROUTES = {"/classify": ("POST",), "/model": ("GET",), "/openapi.json": ("GET",)}
 JSON_HEADERS = {"Content-Type": "application/json"}
 _MAX_BASE64_CHARS = 4 * -(-MAX_BODY_BYTES // 3)
@@ -89,11 +97,13 @@ class ClientError(Exception):
 
 @dataclass(frozen=True)
 class ClassifyRequest:
-    """A validated POST /classify body; ``batch`` is true for the ``texts`` form."""
+    """A validated POST /classify body; ``batch`` is true for the ``texts`` form; ``explain`` is the number
+    of terms each explanation lists, 0 for no explanation."""
 
     texts: list[str]
     top_k: int
     batch: bool
+    explain: int = 0
 
 
 def match_route(event: Any) -> str:
@@ -189,7 +199,8 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_classify_request(document: Any) -> ClassifyRequest:
-    """Validates a parsed POST /classify body: exactly one of ``text``/``texts``, optional ``top_k``."""
+    """Validates a parsed POST /classify body: exactly one of ``text``/``texts``, optional ``top_k`` and
+    ``explain``."""
     if not isinstance(document, dict):
         raise ClientError(422, "invalid_type", "the body must be a JSON object")
     unknown = [key for key in document if key not in FIELDS]
@@ -200,10 +211,12 @@ def parse_classify_request(document: Any) -> ClassifyRequest:
     if "text" in document and "texts" in document:
         raise ClientError(400, "conflicting_fields", "send either 'text' or 'texts', not both")
     top_k = parse_top_k(document.get("top_k", DEFAULT_TOP_K))
+    explain = parse_explain(document.get("explain", False))
     if "text" in document:
-        return ClassifyRequest(texts=[parse_text(document["text"], "text")], top_k=top_k, batch=False)
+        texts = [parse_text(document["text"], "text")]
+        return ClassifyRequest(texts=texts, top_k=top_k, batch=False, explain=explain)
     if "texts" in document:
-        return ClassifyRequest(texts=parse_texts(document["texts"]), top_k=top_k, batch=True)
+        return ClassifyRequest(texts=parse_texts(document["texts"]), top_k=top_k, batch=True, explain=explain)
     raise ClientError(400, "missing_field", "the body needs a 'text' string or a 'texts' list")
 
 
@@ -211,6 +224,20 @@ def parse_top_k(value: Any) -> int:
     """An integer in MIN_TOP_K..MAX_TOP_K (JSON ``3.0`` and booleans are not integers)."""
     if not isinstance(value, int) or isinstance(value, bool) or not MIN_TOP_K <= value <= MAX_TOP_K:
         raise ClientError(422, "invalid_top_k", f"top_k must be an integer from {MIN_TOP_K} to {MAX_TOP_K}")
+    return value
+
+
+def parse_explain(value: Any) -> int:
+    """The number of terms to explain with: true means DEFAULT_EXPLAIN_TERMS, false 0 (no explanation),
+    else an integer in MIN_EXPLAIN_TERMS..MAX_EXPLAIN_TERMS (JSON ``5.0`` is not an integer)."""
+    if isinstance(value, bool):
+        return DEFAULT_EXPLAIN_TERMS if value else 0
+    if not isinstance(value, int) or not MIN_EXPLAIN_TERMS <= value <= MAX_EXPLAIN_TERMS:
+        raise ClientError(
+            422,
+            "invalid_explain",
+            f"explain must be true, false or an integer from {MIN_EXPLAIN_TERMS} to {MAX_EXPLAIN_TERMS}",
+        )
     return value
 
 
@@ -238,16 +265,35 @@ def parse_texts(value: Any) -> list[str]:
     return [parse_text(item, f"texts[{index}]") for index, item in enumerate(value)]
 
 
-def classify_response(request: ClassifyRequest, predictions: list[Prediction], version: str) -> dict:
-    """200 with one prediction (``text``) or the list of predictions in input order (``texts``)."""
+def classify_response(
+    request: ClassifyRequest,
+    predictions: list[Prediction],
+    version: str,
+    explanations: list[Explanation] | None = None,
+) -> dict:
+    """200 with one prediction (``text``) or the list of predictions in input order (``texts``), each with
+    its explanation when ``explanations`` (in the same order) are given."""
     model = {"version": version}
+    items = [_prediction(prediction) for prediction in predictions]
+    for item, explanation in zip(items, explanations or (), strict=False):
+        item["explanation"] = _explanation(explanation)
     if request.batch:
-        return json_response(200, {"predictions": [_prediction(p) for p in predictions], "model": model})
-    return json_response(200, {**_prediction(predictions[0]), "model": model})
+        return json_response(200, {"predictions": items, "model": model})
+    return json_response(200, {**items[0], "model": model})
 
 
 def _prediction(prediction: Prediction) -> dict[str, Any]:
     return {"label": prediction.label, "scores": dict(prediction.scores)}
+
+
+def _explanation(explanation: Explanation) -> dict[str, Any]:
+    terms = [{"term": term, "contribution": contribution} for term, contribution in explanation.terms]
+    return {
+        "label": explanation.label,
+        "score": explanation.score,
+        "intercept": explanation.intercept,
+        "terms": terms,
+    }
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -256,8 +302,17 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
 
 
 def to_json(payload: Any) -> str:
-    """Compact JSON, UTF-8 as is, and never NaN or Infinity (not JSON; clients would choke)."""
-    return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    """Compact JSON, UTF-8 as is, and never NaN or Infinity (not JSON; clients would choke).
+
+    A lone surrogate (a character n-gram explaining a text that held one) has no UTF-8 form, and a body
+    holding it would fail in the runtime: such a payload is written with ASCII escapes (``\\ud800``).
+    """
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return text
 
 
 def json_text_response(status: int, body: str, headers: dict[str, str] | None = None) -> dict[str, Any]:

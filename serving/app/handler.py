@@ -5,7 +5,8 @@ artifact fails the deployment loudly at start instead of failing requests one by
 parsed and validated (``api_contract``), predicted (``text_classifier``) and formatted; each step is in
 its own module so this one only wires them and measures (``telemetry``).
 
-    POST /classify      {"text": "..."} or {"texts": [...]}, optional "top_k"  -> label and top-k scores
+    POST /classify      {"text": "..."} or {"texts": [...]}, optional "top_k" and "explain"
+                        -> label, top-k scores and, if asked, the label's explanation
     GET  /model         what is deployed: version, classes, metrics, training data and settings
     GET  /openapi.json  the OpenAPI document of this API (``openapi.json`` beside the code)
 
@@ -102,9 +103,14 @@ def _classify(event: dict, record: telemetry.RequestRecord) -> dict:
     request = api_contract.parse_classify_request(api_contract.read_json_body(event))
     record.batch_size = len(request.texts)
     record.input_characters = sum(len(text) for text in request.texts)
-    predictions = MODEL.classifier.classify(request.texts, request.top_k)
+    explanations = None
+    if request.explain:
+        explained = MODEL.classifier.classify_explained(request.texts, request.top_k, request.explain)
+        predictions, explanations = [p for p, _ in explained], [e for _, e in explained]
+    else:
+        predictions = MODEL.classifier.classify(request.texts, request.top_k)
     record.labels = [prediction.label for prediction in predictions]
-    return api_contract.classify_response(request, predictions, MODEL.version)
+    return api_contract.classify_response(request, predictions, MODEL.version, explanations)
 
 
 def _api_request_id(event: object) -> str | None:

@@ -92,6 +92,11 @@ ERROR_CASES = {
     "top_k string": (post('{"text": "a", "top_k": "3"}'), 422, "invalid_top_k"),
     "top_k boolean": (post('{"text": "a", "top_k": true}'), 422, "invalid_top_k"),
     "top_k null": (post('{"text": "a", "top_k": null}'), 422, "invalid_top_k"),
+    "explain zero": (post('{"text": "a", "explain": 0}'), 422, "invalid_explain"),
+    "explain too large": (post('{"text": "a", "explain": 51}'), 422, "invalid_explain"),
+    "explain a string": (post('{"text": "a", "explain": "yes"}'), 422, "invalid_explain"),
+    "explain a fraction": (post('{"text": "a", "explain": 1.5}'), 422, "invalid_explain"),
+    "explain null": (post('{"texts": ["a"], "explain": null}'), 422, "invalid_explain"),
     "unknown field": (post('{"text": "a", "topk": 2}'), 422, "unknown_field"),
     # 404 / 405: routing
     "unknown path": (rest_event("GET", "/predict"), 404, "not_found"),

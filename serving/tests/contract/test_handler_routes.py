@@ -183,3 +183,46 @@ def test_cors_origins_come_from_the_environment(handler, monkeypatch):
     assert handler._allowed_origins() == ("https://a.example", "https://b.example")
     monkeypatch.delenv("CORS_ALLOW_ORIGINS")
     assert handler._allowed_origins() == ()
+
+
+def assert_explains(body: dict, n_terms: int) -> None:
+    """The label's explanation: at most n_terms terms, largest |contribution| first, none zero."""
+    explanation = body["explanation"]
+    assert set(explanation) == {"label", "score", "intercept", "terms"}
+    assert explanation["label"] == body["label"]
+    contributions = [term["contribution"] for term in explanation["terms"]]
+    assert 0 < len(contributions) <= n_terms
+    assert [abs(c) for c in contributions] == sorted((abs(c) for c in contributions), reverse=True)
+    assert all(contributions) and all(isinstance(term["term"], str) for term in explanation["terms"])
+
+
+def test_explain_adds_the_labels_explanation_to_one_text(handler, sklearn_pipeline, unseen_articles):
+    vectorizer, classifier = sklearn_pipeline
+    text = unseen_articles[0][0]
+    response, body = classify(handler, {"text": text, "explain": 5})
+    assert response["statusCode"] == 200
+    assert list(body) == ["label", "scores", "explanation", "model"]
+    assert_explains(body, 5)
+    label_index = list(classifier.classes_).index(body["label"])
+    expected_score = classifier.decision_function(vectorizer.transform([text]))[0, label_index]
+    assert abs(body["explanation"]["score"] - expected_score) <= 1e-9
+    analyzed = set(vectorizer.build_analyzer()(text))
+    assert {term["term"] for term in body["explanation"]["terms"]} <= analyzed & set(vectorizer.vocabulary_)
+
+
+def test_explain_true_lists_ten_terms_in_every_batch_item(handler, unseen_articles):
+    texts = unseen_articles[0][:3]
+    response, body = classify(handler, {"texts": texts, "explain": True, "top_k": 1})
+    assert response["statusCode"] == 200
+    for prediction in body["predictions"]:
+        assert_explains(prediction, 10)
+        assert len(prediction["explanation"]["terms"]) == 10  # a news article has more than ten terms
+    _, plain = classify(handler, {"texts": texts, "top_k": 1})
+    assert [p["label"] for p in body["predictions"]] == [p["label"] for p in plain["predictions"]]
+    assert [p["scores"] for p in body["predictions"]] == [p["scores"] for p in plain["predictions"]]
+
+
+@pytest.mark.parametrize("payload", [{"text": "Shares rose"}, {"text": "Shares rose", "explain": False}])
+def test_without_explain_there_is_no_explanation(handler, payload):
+    _, body = classify(handler, payload)
+    assert "explanation" not in body

@@ -88,6 +88,16 @@ def test_the_stated_limits_are_the_handlers():
     assert f"{api_contract.MAX_TEXT_CHARS:,} characters" in description
     assert f"{api_contract.MAX_TEXTS} texts" in description
     assert f"top_k from {api_contract.MIN_TOP_K} to {api_contract.MAX_TOP_K}" in description
+    default, low, high = (
+        api_contract.DEFAULT_EXPLAIN_TERMS,
+        api_contract.MIN_EXPLAIN_TERMS,
+        api_contract.MAX_EXPLAIN_TERMS,
+    )
+    assert f"explain true ({default} terms), false or from {low} to {high} terms" in description
+    explain = DOCUMENT["components"]["schemas"]["ClassifyRequest"]["properties"]["explain"]
+    assert f"true (the {api_contract.DEFAULT_EXPLAIN_TERMS} largest terms)" in explain["description"]
+    explanation = DOCUMENT["components"]["schemas"]["Explanation"]["properties"]["terms"]
+    assert explanation["maxItems"] == api_contract.MAX_EXPLAIN_TERMS
     classify = DOCUMENT["paths"]["/classify"]["post"]
     top_k = DOCUMENT["components"]["schemas"]["ClassifyRequest"]["properties"]["top_k"]
     assert f"(default {api_contract.DEFAULT_TOP_K}," in classify["description"]
@@ -117,6 +127,9 @@ def test_answers_of_every_route_match_the_document(handler):
         rest_event("POST", "/classify", json.dumps({"texts": ["a"] * (api_contract.MAX_TEXTS + 1)})),
         rest_event("POST", "/classify", '{"text": "a"}', headers={"Content-Type": "text/plain"}),
         rest_event("POST", "/classify", '{"text": "a", "top_k": 0}'),
+        rest_event("POST", "/classify", '{"text": "Shares rose after the bank results", "explain": true}'),
+        rest_event("POST", "/classify", '{"texts": ["Shares rose", "A late goal"], "explain": 3}'),
+        rest_event("POST", "/classify", '{"text": "a", "explain": 51}'),
     ]
     statuses = set()
     for event in cases:

@@ -57,6 +57,20 @@ EXAMPLES = [
     {"text": "a", "top_k": True},
     {"text": "a", "top_k": None},
     {"texts": ["a"], "top_k": 2},
+    {"text": "a", "explain": True},
+    {"text": "a", "explain": False},
+    {"text": "a", "explain": 1},
+    {"text": "a", "explain": api_contract.MAX_EXPLAIN_TERMS},
+    {"texts": ["a", "b c"], "explain": 5, "top_k": 1},
+    {"text": "a", "explain": 0},
+    {"text": "a", "explain": api_contract.MAX_EXPLAIN_TERMS + 1},
+    {"text": "a", "explain": -1},
+    {"text": "a", "explain": "yes"},
+    {"text": "a", "explain": 1.5},
+    {"text": "a", "explain": 5.0},
+    {"text": "a", "explain": None},
+    {"text": "a", "explain": [5]},
+    {"texts": ["a"], "explain": 0},
     {"text": "a", "texts": ["b"]},
     {},
     {"top_k": 2},
@@ -110,6 +124,10 @@ def test_schema_limits_are_the_handler_limits():
     assert properties["texts"]["maxItems"] == MAX_TEXTS
     assert properties["top_k"]["minimum"] == api_contract.MIN_TOP_K
     assert properties["top_k"]["maximum"] == api_contract.MAX_TOP_K
+    explain_types = {option["type"]: option for option in properties["explain"]["oneOf"]}
+    assert set(explain_types) == {"boolean", "integer"}
+    assert explain_types["integer"]["minimum"] == api_contract.MIN_EXPLAIN_TERMS == 1
+    assert explain_types["integer"]["maximum"] == api_contract.MAX_EXPLAIN_TERMS
     assert set(properties) == set(api_contract.FIELDS)
 
 

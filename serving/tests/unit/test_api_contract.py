@@ -5,7 +5,9 @@ import json
 
 import pytest
 from api_contract import (
+    DEFAULT_EXPLAIN_TERMS,
     MAX_BODY_BYTES,
+    MAX_EXPLAIN_TERMS,
     ClassifyRequest,
     ClientError,
     check_content_type,
@@ -17,7 +19,9 @@ from api_contract import (
     match_route,
     parse_classify_request,
     read_json_body,
+    to_json,
 )
+from explanations import Explanation
 from text_classifier import Prediction
 
 
@@ -100,6 +104,23 @@ def test_parse_single_and_batch():
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "terms"),
+    [(True, DEFAULT_EXPLAIN_TERMS), (False, 0), (1, 1), (7, 7), (MAX_EXPLAIN_TERMS, MAX_EXPLAIN_TERMS)],
+)
+def test_explain_is_a_number_of_terms(value, terms):
+    request = parse_classify_request({"texts": ["a"], "explain": value})
+    assert request == ClassifyRequest(texts=["a"], top_k=3, batch=True, explain=terms)
+    assert parse_classify_request({"text": "a"}).explain == 0
+
+
+@pytest.mark.parametrize("value", [0, -1, MAX_EXPLAIN_TERMS + 1, 1.5, 5.0, "yes", "true", None, [5], {}])
+def test_explain_out_of_range_or_of_another_type_is_refused_with_its_range(value):
+    error = client_error(parse_classify_request, {"text": "a", "explain": value})
+    assert (error.status, error.code) == (422, "invalid_explain")
+    assert error.message == f"explain must be true, false or an integer from 1 to {MAX_EXPLAIN_TERMS}"
+
+
 def test_batch_errors_name_the_item():
     error = client_error(parse_classify_request, {"texts": ["fine", "fine", 7]})
     assert (error.status, error.code) == (422, "invalid_type")
@@ -130,6 +151,36 @@ def test_batch_response_shape():
         "predictions": [{"label": "a", "scores": {"a": 0.9}}, {"label": "b", "scores": {"b": 0.6}}],
         "model": {"version": "v"},
     }
+
+
+def test_explanations_go_with_their_predictions():
+    predictions = [Prediction("a", [("a", 0.9)]), Prediction("b", [("b", 0.6)])]
+    explanations = [
+        Explanation(label="a", score=1.5, intercept=-0.25, terms=[("nasa", 1.0), ("the sun", 0.75)]),
+        Explanation(label="b", score=-0.5, intercept=0.5, terms=[]),
+    ]
+    batch = ClassifyRequest(texts=["x", "y"], top_k=1, batch=True, explain=2)
+    body = json.loads(classify_response(batch, predictions, "v", explanations)["body"])
+    assert body["predictions"][0]["explanation"] == {
+        "label": "a",
+        "score": 1.5,
+        "intercept": -0.25,
+        "terms": [{"term": "nasa", "contribution": 1.0}, {"term": "the sun", "contribution": 0.75}],
+    }
+    second = {"label": "b", "score": -0.5, "intercept": 0.5, "terms": []}
+    assert body["predictions"][1]["explanation"] == second
+    single = ClassifyRequest(texts=["x"], top_k=1, batch=False, explain=2)
+    body = json.loads(classify_response(single, predictions[:1], "v", explanations[:1])["body"])
+    assert list(body) == ["label", "scores", "explanation", "model"]
+
+
+def test_a_lone_surrogate_in_an_answer_is_escaped_so_the_body_stays_utf_8():
+    """A character n-gram of a text holding a lone surrogate can be an explanation's term."""
+    payload = {"terms": [{"term": "a\ud800", "contribution": 1.0}], "label": "é"}
+    text = to_json(payload)
+    text.encode("utf-8")
+    assert "\\ud800" in text and json.loads(text) == payload
+    assert to_json({"label": "é"}) == '{"label":"é"}'  # UTF-8 as is otherwise
 
 
 def test_error_response_shape():
