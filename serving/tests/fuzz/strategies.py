@@ -101,18 +101,20 @@ near_miss_requests = st.fixed_dictionaries(
         "text": st.one_of(st.text(max_size=40), json_values),
         "texts": st.one_of(st.lists(st.one_of(st.text(max_size=20), json_values), max_size=6), json_values),
         "top_k": st.one_of(st.integers(min_value=-5, max_value=105), json_values),
+        "explain": st.one_of(st.booleans(), st.integers(min_value=-5, max_value=55), json_values),
         "topk": json_values,
     },
 )
 
 # Valid requests, as the document's ClassifyRequest schema describes them.
 texts = st.text(min_size=1, max_size=400).filter(lambda text: text.strip(api_contract.BLANK_CHARACTERS))
+options = {
+    "top_k": st.integers(1, api_contract.MAX_TOP_K),
+    "explain": st.one_of(st.booleans(), st.integers(1, api_contract.MAX_EXPLAIN_TERMS)),
+}
 valid_requests = st.one_of(
-    st.fixed_dictionaries({"text": texts}, optional={"top_k": st.integers(1, api_contract.MAX_TOP_K)}),
-    st.fixed_dictionaries(
-        {"texts": st.lists(texts, min_size=1, max_size=40)},
-        optional={"top_k": st.integers(1, api_contract.MAX_TOP_K)},
-    ),
+    st.fixed_dictionaries({"text": texts}, optional=options),
+    st.fixed_dictionaries({"texts": st.lists(texts, min_size=1, max_size=40)}, optional=options),
 )
 
 

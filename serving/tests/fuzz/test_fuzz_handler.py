@@ -68,7 +68,8 @@ def _assert_routing(event: Any, response: dict, payload: Any) -> None:
 
 
 def assert_predictions(handler, request: dict, payload: dict) -> None:
-    """Labels among the model's classes; top_k scores, most probable first, summing to at most 1."""
+    """Labels among the model's classes; top_k scores, most probable first, summing to at most 1; with
+    explain, each label's explanation (assert_explanation)."""
     classes = set(handler.MODEL.classifier.classes)
     expected_scores = min(request.get("top_k", api_contract.DEFAULT_TOP_K), len(classes))
     predictions = payload["predictions"] if "texts" in request else [payload]
@@ -82,6 +83,24 @@ def assert_predictions(handler, request: dict, payload: dict) -> None:
         assert all(0.0 <= p <= 1.0 and math.isfinite(p) for p in probabilities)
         assert probabilities == sorted(probabilities, reverse=True)
         assert sum(probabilities) <= 1.0 + 1e-9
+        assert_explanation(handler, request, prediction)
+
+
+def assert_explanation(handler, request: dict, prediction: dict) -> None:
+    """As many terms as asked at most, vocabulary terms, largest |contribution| first, the label's."""
+    n_terms = request.get("explain", False)
+    if n_terms is False:
+        assert "explanation" not in prediction
+        return
+    n_terms = api_contract.DEFAULT_EXPLAIN_TERMS if n_terms is True else n_terms
+    explanation = prediction["explanation"]
+    assert explanation["label"] == prediction["label"]
+    assert all(math.isfinite(explanation[key]) for key in ("score", "intercept"))
+    terms = explanation["terms"]
+    assert len(terms) <= n_terms
+    magnitudes = [abs(term["contribution"]) for term in terms]
+    assert magnitudes == sorted(magnitudes, reverse=True) and all(magnitudes)
+    assert {term["term"] for term in terms} <= set(handler.MODEL.classifier.terms)
 
 
 @fuzz_settings()
