@@ -1,14 +1,16 @@
 """One fresh Lambda execution environment, simulated: run as a script in a new interpreter by bench/run.py.
 
     python bench/probe.py cold APP_DIR MODULE EVENTS_JSON RESULT_JSON
-    python bench/probe.py warm APP_DIR MODULE EVENTS_JSON RESULT_JSON CALLS BATCHES
+    python bench/probe.py warm APP_DIR MODULE EVENTS_JSON RESULT_JSON CALLS BATCHES [explained]
 
 `cold`: what a cold start costs, as Lambda's init phase and first invocation do it: import the handler
 module (which loads its model) and answer one API Gateway event. The parent times the whole process,
 interpreter start-up included; the probe writes its peak memory to RESULT_JSON.
 `warm`: then answer the single-text event CALLS times and the batch event BATCHES times, timing each
-call, and write the timings to RESULT_JSON. The handler's log lines go to /dev/null, as they would go to
-Lambda's log pipe.
+call, and write the timings to RESULT_JSON; with `explained`, also answer the explained event (the
+single text with "explain") CALLS times, after one first call timed on its own (it names the features,
+once per execution environment). The handler's log lines go to /dev/null, as they would go to Lambda's
+log pipe.
 
 Only the standard library is imported here, so the measurement adds nothing to the cold start.
 """
@@ -68,12 +70,16 @@ def main(mode: str, app_dir: str, module: str, events_path: str, result_path: st
             json.dump({"peak_rss_mb": peak_rss_mb()}, stream)
         return
     calls, batches = int(rest[0]), int(rest[1])
+    explained = rest[2:] == ("explained",)
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (lives as long as the process)
     results = {
         "single_seconds": timed_calls(handler, events["single"], calls),
         "batch_seconds": timed_calls(handler, events["batch"], batches),
         "batch_size": len(json.loads(events["batch"]["body"])["texts"]),
     }
+    if explained:
+        results["explained_first_seconds"] = timed_calls(handler, events["explained"], 1)[0]
+        results["explained_seconds"] = timed_calls(handler, events["explained"], calls)
     with open(result_path, "w", encoding="utf-8") as stream:
         json.dump(results, stream)
 

@@ -15,6 +15,9 @@ Needs 20 Newsgroups (SCIKIT_LEARN_DATA). Both sides are trained from scratch int
   (interpreter start-up and exit included, as a new execution environment pays them).
   The two sides alternate, so background load hits both alike;
 - warm_p50_ms / warm_p99_ms: `--calls` handler calls with one ~2 KB text, in one process;
+- warm_p50_ms_explained / warm_p99_ms_explained (this project only; the reference cannot explain): the
+  same text with `"explain": 10`, in the same process, after one first explained call (which names the
+  features, once per process: explained_first_call_ms);
 - batch_docs_per_second: a `texts` batch of 256 test documents through the handler;
 - serving_deps_mb: installed size of the Python packages the serving image installs.
 
@@ -47,6 +50,7 @@ BENCH_DIR = REPO_ROOT / "bench"
 PROBE = BENCH_DIR / "probe.py"
 DEFAULT_OUT = BENCH_DIR / "results.json"
 SINGLE_TEXT_CHARS = 2048
+EXPLAIN_TERMS = 10
 BATCH_SIZE = 256
 BATCH_DOC_MAX_CHARS = 3000
 BATCHES = 5
@@ -62,6 +66,8 @@ TARGETS = {
     "fit_seconds": ("<=", 60.0),
 }
 COLD_START_SHARE_OF_REFERENCE = 0.25
+# An explained answer may cost at most this many times an unexplained one (p50, same text).
+EXPLAINED_P50_SHARE = 1.5
 
 
 def run_timed(command: list[str], log: Path) -> float:
@@ -125,11 +131,16 @@ def train_reference(workdir: Path, reuse: bool) -> dict[str, Any]:
 
 
 def api_events(test_texts: list[str]) -> dict[str, dict]:
-    """The single-text event (a ~2 KB test document) and the batch event (256 test documents)."""
+    """The single-text event (a ~2 KB test document), the same text asking for an explanation, and the
+    batch event (256 test documents)."""
     long_enough = next(text for text in test_texts if len(text) >= SINGLE_TEXT_CHARS)
     single = long_enough[:SINGLE_TEXT_CHARS].rsplit(None, 1)[0]
     batch = [text for text in test_texts if len(text) <= BATCH_DOC_MAX_CHARS][:BATCH_SIZE]
-    return {"single": _classify_event({"text": single}), "batch": _classify_event({"texts": batch})}
+    return {
+        "single": _classify_event({"text": single}),
+        "explained": _classify_event({"text": single, "explain": EXPLAIN_TERMS}),
+        "batch": _classify_event({"texts": batch}),
+    }
 
 
 def _classify_event(payload: dict) -> dict:
@@ -151,6 +162,7 @@ def serving_sides(project: dict[str, Any], reference: dict[str, Any]) -> list[di
             "module": "reference_handler",
             "env": probe_environment({"REFERENCE_MODEL": str(reference.pop("model_path"))}),
             "result": reference,
+            "explains": False,
         },
         {
             "name": "project",
@@ -158,6 +170,7 @@ def serving_sides(project: dict[str, Any], reference: dict[str, Any]) -> list[di
             "module": "handler",
             "env": probe_environment({"MODEL_DIR": str(project.pop("model_dir"))}),
             "result": project,
+            "explains": True,
         },
     ]
 
@@ -195,18 +208,25 @@ def cold_start(side: dict[str, Any], events_path: Path, workdir: Path) -> tuple[
 
 
 def warm(side: dict[str, Any], events_path: Path, calls: int, workdir: Path) -> dict[str, float]:
-    """Latency percentiles of single-text calls and the batch throughput, in one warm process."""
+    """Latency percentiles of single-text calls (and explained ones, if the side explains) and the batch
+    throughput, in one warm process."""
     result_path = workdir / f"{side['name']}-warm.json"
     command = [sys.executable, str(PROBE), "warm", str(side["app_dir"]), side["module"], str(events_path)]
-    command += [str(result_path), str(calls), str(BATCHES)]
+    command += [str(result_path), str(calls), str(BATCHES)] + (["explained"] if side["explains"] else [])
     subprocess.run(command, env=side["env"], check=True, stdout=subprocess.DEVNULL)
     timings = json.loads(result_path.read_text(encoding="utf-8"))
     single_ms = np.array(timings["single_seconds"]) * 1000.0
-    return {
+    figures = {
         "warm_p50_ms": float(np.percentile(single_ms, 50)),
         "warm_p99_ms": float(np.percentile(single_ms, 99)),
         "batch_docs_per_second": timings["batch_size"] * BATCHES / sum(timings["batch_seconds"]),
     }
+    if side["explains"]:
+        explained_ms = np.array(timings["explained_seconds"]) * 1000.0
+        figures["warm_p50_ms_explained"] = float(np.percentile(explained_ms, 50))
+        figures["warm_p99_ms_explained"] = float(np.percentile(explained_ms, 99))
+        figures["explained_first_call_ms"] = timings["explained_first_seconds"] * 1000.0
+    return figures
 
 
 def installed_mb(names: list[str]) -> float:
@@ -301,6 +321,8 @@ ROWS = [
     ("cold_start_peak_rss_mb", "cold start peak RSS (MB)", "{:.0f}"),
     ("warm_p50_ms", "warm latency p50 (ms)", "{:.3f}"),
     ("warm_p99_ms", "warm latency p99 (ms)", "{:.3f}"),
+    ("warm_p50_ms_explained", f'warm latency p50, "explain": {EXPLAIN_TERMS} (ms)', "{:.3f}"),
+    ("warm_p99_ms_explained", f'warm latency p99, "explain": {EXPLAIN_TERMS} (ms)', "{:.3f}"),
     ("batch_docs_per_second", "batch throughput (docs/s)", "{:,.0f}"),
     ("serving_deps_mb", "serving dependencies installed (MB)", "{:.1f}"),
 ]
@@ -308,6 +330,10 @@ ROWS = [
 
 def target_verdict(key: str, project: dict, reference: dict) -> str:
     """The project's target for this row and whether this run met it ('' when there is none)."""
+    if key == "warm_p50_ms_explained":
+        share = project[key] / project["warm_p50_ms"]
+        met = "met" if share <= EXPLAINED_P50_SHARE else "MISSED"
+        return f"<= {EXPLAINED_P50_SHARE:g}x unexplained p50: {met} ({share:.2f}x)"
     if key not in TARGETS:
         return ""
     operator, limit = TARGETS[key]

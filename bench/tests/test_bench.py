@@ -63,6 +63,8 @@ def test_the_events_are_a_2_kb_text_and_a_batch_as_api_gateway_sends_them():
     single = json.loads(events["single"]["body"])["text"]
     assert 1500 < len(single) <= run.SINGLE_TEXT_CHARS
     assert events["single"]["httpMethod"] == "POST" and events["single"]["path"] == "/classify"
+    explained = json.loads(events["explained"]["body"])
+    assert explained == {"text": single, "explain": run.EXPLAIN_TERMS}
     assert len(json.loads(events["batch"]["body"])["texts"]) == len(texts)
 
 
@@ -77,6 +79,10 @@ def test_both_sides_get_every_figure_with_sane_values(results):
         assert side["artifact_bytes"] > 0 and side["fit_seconds"] > 0 and side["serving_deps_mb"] > 0
         assert not {"model_dir", "model_path"} & side.keys()  # paths are not results
     assert results["project"]["accuracy_stripped"] is None  # 20 Newsgroups only
+    project = results["project"]
+    assert 0 < project["warm_p50_ms_explained"] <= project["warm_p99_ms_explained"] < 1000
+    assert 0 < project["explained_first_call_ms"] < 10_000
+    assert "warm_p50_ms_explained" not in results["reference"]  # the reference cannot explain
     assert results["project"]["n_features"] > 0
 
 
@@ -92,3 +98,5 @@ def test_the_table_shows_every_row_and_each_targets_verdict(results):
     assert len(table.splitlines()) == 2 + len(run.ROWS)
     assert "cold start: import+load+1st answer (s)" in table and "<= 25% of the reference:" in table
     assert "| accuracy (headers/footers/quotes removed) | - | - |" in table
+    explained = next(line for line in table.splitlines() if line.startswith('| warm latency p50, "explain"'))
+    assert explained.split(" | ")[1] == "-" and "x unexplained p50: " in explained
