@@ -3,7 +3,8 @@
 `make train` saves that pipeline (training/model/pipeline.joblib, a DVC output; a pickle, loaded here
 only because the test trusts its own training run) beside the artifact serving loads. Over the model's
 whole held-out split (20 Newsgroups' official test split by default, or the hold-out of the data it was
-trained on), the artifact must give the pipeline's labels and its probabilities within 1e-6.
+trained on), the artifact must give the pipeline's labels and its probabilities within 1e-6, and each
+label's explanation must add up to the pipeline's decision score within 1e-9.
 
 It needs the trained model (`make train`, or `dvc pull`) and its data. Without them the test is skipped
 with the reason; in CI (CI=true), which trains or pulls the model before testing, a missing piece is a
@@ -28,6 +29,7 @@ from local_runtime.paths import APP_DIR, REPO_ROOT
 MODEL_DIR = APP_DIR / "data"
 PIPELINE = REPO_ROOT / "training" / "model" / "pipeline.joblib"
 TOLERANCE = 1e-6
+EXPLAINED_TERMS = 10
 
 
 def unavailable(reason: str) -> None:
@@ -61,6 +63,11 @@ def test_served_model_equals_the_pipeline_on_the_whole_held_out_split(trained_mo
     assert len(texts) > 0
 
 
+def test_explanations_add_up_to_the_pipelines_decision_scores_on_the_whole_held_out_split(trained_model):
+    model, pipeline, texts = trained_model
+    assert_explains_like(model, pipeline, texts)
+
+
 def assert_serves_like(model, pipeline, texts: list[str]) -> None:
     """The served model gives the pipeline's labels, and its probabilities within TOLERANCE, on `texts`."""
     expected_proba = pipeline.predict_proba(texts)
@@ -72,6 +79,30 @@ def assert_serves_like(model, pipeline, texts: list[str]) -> None:
             served_proba[row, order[label]] = probability
     assert [prediction.label for prediction in served] == [str(label) for label in pipeline.predict(texts)]
     assert np.abs(served_proba - expected_proba).max() <= TOLERANCE
+
+
+def assert_explains_like(model, pipeline, texts: list[str]) -> None:
+    """Each predicted label's intercept + contributions is the pipeline's decision score for it (for two
+    classes, the second class's score or its negation) within 1e-9, and its terms are the text's
+    EXPLAINED_TERMS largest contributions by the pipeline's own features and weights, largest first."""
+    features = pipeline[:-1].transform(texts).tocsr()
+    coef, intercept = pipeline[-1].coef_, pipeline[-1].intercept_
+    if coef.shape[0] == 1:  # binary: one row, for the second class; the first class's is its negation
+        coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
+    decision = features @ coef.T + intercept
+    explained = model.classifier.classify_explained(texts, top_k=1, n_terms=EXPLAINED_TERMS)
+    names = model.classifier.terms
+    for row, (prediction, explanation) in enumerate(explained):
+        label_index = model.classifier.classes.index(prediction.label)
+        assert abs(explanation.score - decision[row, label_index]) <= 1e-9, texts[row][:60]
+        start, end = features.indptr[row], features.indptr[row + 1]
+        indices = features.indices[start:end]
+        contributions = features.data[start:end] * coef[label_index, indices]
+        largest = sorted((-abs(c), i, c) for i, c in zip(indices, contributions, strict=True) if c)
+        expected = [(names[i], c) for _, i, c in largest[:EXPLAINED_TERMS]]
+        assert [term for term, _ in explanation.terms] == [term for term, _ in expected], texts[row][:60]
+        listed = [contribution for _, contribution in explanation.terms]
+        assert np.allclose(listed, [c for _, c in expected], rtol=0, atol=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +140,4 @@ def test_a_words_and_char_wb_model_equals_its_pipeline_on_the_whole_newsgroups_t
     assert blocks == ["word", "char_wb"]
     assert len(texts) == 7532
     assert_serves_like(model, pipeline, texts)
+    assert_explains_like(model, pipeline, texts)
