@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _browser_or_reason() -> tuple[str, str] | str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     driver = shutil.which("chromedriver")
     if chromium and driver:
         return chromium, driver
