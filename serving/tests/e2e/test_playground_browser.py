@@ -122,13 +122,11 @@ def test_the_page_classifies_a_text_and_shows_label_bars_and_explanation(browser
     else:
         assert explanation.is_displayed()
         assert browser.find_element(By.ID, "highlighted").text == TEXT
-        contributions = {
-            term["term"].lower(): term["contribution"] for term in answer["explanation"]["terms"]
-        }
+        contributions = {term["term"]: term["contribution"] for term in answer["explanation"]["terms"]}
         assert marks, "no explaining word of the text was highlighted"
-        for mark in marks:
-            term = re.sub(r"\W+", " ", mark.text.lower())
-            assert term in contributions, mark.text
+        for mark in marks:  # each names its term in its title, "term: contribution"
+            term = mark.get_attribute("title").rsplit(": ", 1)[0]
+            assert term in contributions and re.sub(r"\W+", " ", mark.text.lower()).strip() in term, mark.text
             assert mark.get_attribute("class") == ("pos" if contributions[term] >= 0 else "neg")
         listed = browser.find_elements(By.CSS_SELECTOR, "#terms li")
         assert len(listed) == len(answer["explanation"]["terms"])
@@ -179,6 +177,12 @@ def test_explaining_words_are_highlighted_on_word_boundaries(browser, service_ur
         ("the  Sun", "neg"),
         ("as", "pos"),
         ("nasa", "pos"),
+    ]
+    assert [mark.get_attribute("title") for mark in marks] == [
+        "nasa: 0.840",
+        "the sun: -0.120",
+        "as: 0.020",
+        "nasa: 0.840",
     ]
     assert browser.find_element(By.ID, "highlighted").text == text
     listed = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#terms li")]
