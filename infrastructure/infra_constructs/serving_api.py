@@ -21,6 +21,9 @@ from infra_constructs.nag import acknowledge
 # gets an ANY catch-all to the same alias, so a wrong method or path reaches the handler and is
 # answered 405/404 in its JSON shape instead of API Gateway's 403 "Missing Authentication Token".
 ROUTES: tuple[tuple[str, str], ...] = (("classify", "POST"), ("model", "GET"), ("openapi.json", "GET"))
+# GET / is the playground page: a static HTML page holding no data, served without an API key so that a
+# browser can open it; the POST /classify it sends (with the key typed into it) still needs one.
+PAGE_METHOD = "GET"
 VALIDATED_ROUTE = "classify"
 # The name of the body schema in the OpenAPI document, and of the API Gateway model made from it.
 REQUEST_MODEL_NAME = "ClassifyRequest"
@@ -197,8 +200,24 @@ class ServingApi(Construct):
             else:
                 resource.add_method(method, integration)
             resource.add_method("ANY", integration)
+        self._add_page(integration, settings.api_key_required)
         self.api.root.add_method("ANY", integration)
         self.api.root.add_resource("{proxy+}").add_method("ANY", integration)
+
+    def _add_page(self, integration: apigw.LambdaIntegration, api_key_required: bool) -> None:
+        """GET / without a key, every other method on / behind one (the ANY catch-all). On a stage that is
+        open as a whole, the API's own acknowledgement covers the page too."""
+        page = self.api.root.add_method(PAGE_METHOD, integration, api_key_required=False)
+        if not api_key_required:
+            return
+        reason = (
+            "GET / serves the playground page only: a static HTML page that holds no data and costs one "
+            "short invocation, under the stage throttle and the function's concurrency cap. Classifying "
+            "still takes POST /classify, which needs an API key."
+        )
+        acknowledge(page, "AwsSolutions-APIG4", reason)
+        acknowledge(page, "AwsSolutions-COG4", reason)
+        skip_check(page, "CKV_AWS_59", reason)
 
     def _request_model(self, openapi_path: Path) -> apigw.IModel:
         """A model holding the OpenAPI document's request schema (draft-04, as API Gateway expects)."""

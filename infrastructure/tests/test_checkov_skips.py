@@ -27,6 +27,8 @@ ACKNOWLEDGED = {
     # The API stage: no cache; no X-Ray where the stage's settings turn tracing off.
     "CKV_AWS_120": every_stage("Api/Api/DeploymentStage.{stage}/Resource"),
     "CKV_AWS_73": every_stage("Api/Api/DeploymentStage.{stage}/Resource", where=lambda s: not s.tracing),
+    # GET /, the playground page, is the one method open without an API key.
+    "CKV_AWS_59": every_stage("Api/Api/Default/GET/Resource"),
     # The alarm topic: alarm states only, TLS enforced.
     "CKV_AWS_26": every_stage("Alarms/Topic/Resource"),
     # The access-log bucket does not log into itself.

@@ -14,7 +14,7 @@ import pytest
 from aws_cdk.assertions import Template
 from infra_constructs.gateway_errors import GATEWAY_ERRORS
 from infra_constructs.gradual_deployment import deployment_config
-from infra_constructs.serving_api import ROUTES
+from infra_constructs.serving_api import PAGE_METHOD, ROUTES
 from infra_support import TAGGING, Service, Synthesized, as_list, only, ref, resources
 from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
 
@@ -137,15 +137,17 @@ def _routes(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
     return routes
 
 
-def test_every_method_requires_an_api_key_and_proxies_to_the_live_alias(service: Service):
-    """Only CORS preflights (OPTIONS, when CORS is on) may go without a key; none exist here."""
+def test_every_method_but_the_page_requires_an_api_key_and_proxies_to_the_live_alias(service: Service):
+    """GET / (the playground page) and CORS preflights (OPTIONS, when CORS is on; none here) go without a
+    key; everything else, POST /classify and every other method on / included, needs one."""
     routes = _routes(service.template)
     alias_id, _ = _alias(service.template)
-    served = {(f"/{path}", method) for path, method in ROUTES}
+    served = {(f"/{path}", method) for path, method in ROUTES} | {("/", PAGE_METHOD)}
     catch_alls = {(f"/{path}", "ANY") for path, _ in ROUTES} | {("/", "ANY"), ("/{proxy+}", "ANY")}
     assert set(routes) == served | catch_alls
     for route, method in routes.items():
-        assert method["ApiKeyRequired"] is True, route
+        assert method["ApiKeyRequired"] is (route != ("/", "GET")), route
+        assert method["AuthorizationType"] == "NONE", route
         assert method["Integration"]["Type"] == "AWS_PROXY", route
         assert ref(alias_id) in method["Integration"]["Uri"]["Fn::Join"][1], route
     for permission in resources(service.template, "AWS::Lambda::Permission").values():

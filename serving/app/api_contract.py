@@ -78,7 +78,7 @@ MAX_EXPLAIN_TERMS: int = _EXPLAIN_TERMS["maximum"]
 # pattern (at least one character outside it) refuses exactly the texts this module refuses.
 BLANK_CHARACTERS = " \t\n\v\f\r"
 FIELDS = tuple(_REQUEST_PROPERTIES)  # text, texts, top_k, explain
-ROUTES = {"/classify": ("POST",), "/model": ("GET",), "/openapi.json": ("GET",)}
+ROUTES = {"/": ("GET",), "/classify": ("POST",), "/model": ("GET",), "/openapi.json": ("GET",)}
 JSON_HEADERS = {"Content-Type": "application/json"}
 _MAX_BASE64_CHARS = 4 * -(-MAX_BODY_BYTES // 3)
 _MAX_ECHO_CHARS = 40

@@ -7,6 +7,7 @@ its own module so this one only wires them and measures (``telemetry``).
 
     POST /classify      {"text": "..."} or {"texts": [...]}, optional "top_k" and "explain"
                         -> label, top-k scores and, if asked, the label's explanation
+    GET  /              the playground page: paste a text, see its label, probabilities and explanation
     GET  /model         what is deployed: version, classes, metrics, training data and settings
     GET  /openapi.json  the OpenAPI document of this API (``openapi.json`` beside the code)
 
@@ -21,6 +22,7 @@ import time
 _imports_started = time.perf_counter()
 
 import model_artifact  # noqa: E402  (timed: imports are part of the cold start)
+import playground  # noqa: E402
 import telemetry  # noqa: E402
 
 try:
@@ -63,6 +65,21 @@ OPENAPI_DOCUMENT = api_contract.to_json(api_contract.OPENAPI)
 CORS_ALLOW_ORIGINS = _allowed_origins()
 
 
+def _load_page() -> str:
+    """The playground page, asking for every class (within the API's top_k limit) and the API's default
+    explanation; a missing page stops the init like a missing document does."""
+    top_k = min(len(MODEL.classifier.classes), api_contract.MAX_TOP_K)
+    try:
+        return playground.load_page(top_k, api_contract.DEFAULT_EXPLAIN_TERMS)
+    except playground.PageError as error:
+        telemetry.log("ERROR", "playground page failed to load", error=str(error))
+        raise
+
+
+PAGE = _load_page()
+PAGE_POLICY = playground.content_security_policy(PAGE)
+
+
 def lambda_handler(event: dict, context: object) -> dict:
     """Answers one API Gateway proxy event; never raises (a bug becomes a logged 500)."""
     started = time.perf_counter()
@@ -92,6 +109,8 @@ def lambda_handler(event: dict, context: object) -> dict:
 
 def _route(event: dict, record: telemetry.RequestRecord) -> dict:
     record.route = api_contract.match_route(event)
+    if record.route == "GET /":
+        return playground.html_response(PAGE, PAGE_POLICY)
     if record.route == "GET /model":
         return api_contract.json_response(200, MODEL.description)
     if record.route == "GET /openapi.json":

@@ -4,7 +4,7 @@ import base64
 import uuid
 from dataclasses import dataclass, field
 
-KNOWN_RESOURCES = ("/classify", "/model")
+KNOWN_RESOURCES = ("/", "/classify", "/model")
 
 
 def rest_event(

@@ -100,7 +100,8 @@ ERROR_CASES = {
     "unknown field": (post('{"text": "a", "topk": 2}'), 422, "unknown_field"),
     # 404 / 405: routing
     "unknown path": (rest_event("GET", "/predict"), 404, "not_found"),
-    "root path": (rest_event("GET", "/"), 404, "not_found"),
+    "POST to the page": (rest_event("POST", "/", "{}"), 405, "method_not_allowed"),
+    "double slash": (rest_event("GET", "//"), 404, "not_found"),
     "path with trailing slash": (rest_event("POST", "/classify/", '{"text": "a"}'), 404, "not_found"),
     "GET classify": (rest_event("GET", "/classify"), 405, "method_not_allowed"),
     "PUT classify": (rest_event("PUT", "/classify", '{"text": "a"}'), 405, "method_not_allowed"),

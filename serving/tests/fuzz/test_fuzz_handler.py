@@ -1,8 +1,9 @@
 """Fuzzing ``lambda_handler`` with hypothesis: whatever arrives, a well-formed, documented answer.
 
 For any event: no exception escapes, no 5xx (nothing here is the service's fault), the answer is a valid
-proxy response whose body is JSON that encodes as UTF-8, every 4xx is ``{"error": {"code", "message"}}``
-and every answer on a documented route is one the OpenAPI document lists, with its schema. Valid
+proxy response whose body is JSON that encodes as UTF-8 (but GET /, the HTML playground page), every 4xx
+is ``{"error": {"code", "message"}}`` and every answer on a documented route is one the OpenAPI document
+lists, with its schema. Valid
 requests get 200 with labels among the model's classes and probabilities that sum to at most 1.
 
 `make fuzz` runs these with FUZZ_EXAMPLES per property and prints the number of cases (conftest.py).
@@ -37,6 +38,10 @@ def invoke(handler, property_name: str, event: Any, context: object = None) -> t
     status = response["statusCode"]
     assert type(status) is int and 200 <= status < 500, response
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in response["headers"].items())
+    if response["headers"]["Content-Type"].startswith("text/html"):  # the playground page, and only it
+        assert isinstance(event, dict) and (status, event["httpMethod"], event["path"]) == (200, "GET", "/")
+        assert response["body"] == handler.PAGE
+        return response, None
     assert response["headers"]["Content-Type"] == "application/json"
     assert response["isBase64Encoded"] is False
     response["body"].encode("utf-8")  # a lone surrogate here would make the runtime fail with a 502

@@ -11,5 +11,5 @@ def test_schemathesis_finds_no_failure_against_the_local_service(capfd):
     exit_code = api_fuzz.main(["--max-examples", "25", "--seed", "20261129"])
     output = capfd.readouterr().out
     assert exit_code == 0, output[-4000:]
-    assert "Operations:       3 selected / 3 total" in output
+    assert "Operations:       4 selected / 4 total" in output
     assert "No issues found" in output

@@ -34,6 +34,9 @@ def client_error(function, *args) -> ClientError:
 def test_routes():
     assert match_route({"httpMethod": "POST", "path": "/classify"}) == "POST /classify"
     assert match_route({"httpMethod": "GET", "path": "/model"}) == "GET /model"
+    assert match_route({"httpMethod": "GET", "path": "/"}) == "GET /"
+    only_get = client_error(match_route, {"httpMethod": "POST", "path": "/"})
+    assert (only_get.status, only_get.headers) == (405, {"Allow": "GET"})
     assert client_error(match_route, {"httpMethod": "GET", "path": "/nope"}).status == 404
     wrong_method = client_error(match_route, {"httpMethod": "PATCH", "path": "/model"})
     assert (wrong_method.status, wrong_method.headers) == (405, {"Allow": "GET"})
@@ -41,7 +44,8 @@ def test_routes():
 
 def test_echoed_client_values_are_shortened():
     error = client_error(match_route, {"httpMethod": "GET", "path": "/" + "x" * 10_000})
-    assert len(error.message) < 120
+    echoed = error.message.split(";")[0]
+    assert len(echoed) < 60 and echoed.endswith("...")
 
 
 def test_headers_are_case_insensitive_and_may_be_missing():

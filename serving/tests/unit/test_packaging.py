@@ -55,7 +55,7 @@ def test_cmd_is_the_handler():
 
 def test_copies_every_module_the_openapi_document_and_the_artifact_into_the_task_root():
     sources = {source for source, _ in copies()}
-    assert sources == app_modules() | {"openapi.json", "requirements.txt"} | ARTIFACT_FILES
+    assert sources == app_modules() | {"openapi.json", "playground.html", "requirements.txt"} | ARTIFACT_FILES
     for source, destination in copies():
         assert destination == TASK_ROOT / source
 
