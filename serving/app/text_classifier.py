@@ -6,7 +6,7 @@ Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``mode
 from dataclasses import dataclass
 
 import numpy as np
-from tfidf_featurizer import FeatureUnion
+from tfidf_featurizer import FeatureUnion, SparseRows
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,11 @@ class Prediction:
 class TextClassifier:
     """softmax(features(text) · coef + intercept), with ``coef`` stored feature-major (n_features, n_classes).
 
-    Feature-major rows make a request cheap: only the rows of the features present in the text are read.
-    ``coef`` may be float16 or float32 (the precision the weights were rounded to in training): the
-    product with the float64 features widens those rows exactly to float64 and sums in float64, as
-    scikit-learn does, without a float64 copy of every weight at load.
+    Feature-major rows make a request cheap: only the rows of the features present in its texts are
+    read. ``coef`` may be float16 or float32 (the precision the weights were rounded to in training):
+    those rows are widened exactly to float64 and multiplied and summed in float64, as scikit-learn
+    does, without a float64 copy of every weight at load. A batch is scored in one pass over all its
+    texts' features; one text is a batch of one, so both give the same numbers to the last bit.
     """
 
     def __init__(self, featurizer: FeatureUnion, coef: np.ndarray, intercept: np.ndarray, classes: list[str]):
@@ -34,29 +35,41 @@ class TextClassifier:
 
     def decision_function(self, text: str) -> np.ndarray:
         """The raw per-class scores (logits) of one text."""
-        indices, weights = self.featurizer.transform(text)
-        return weights @ self._coef[indices] + self._intercept
+        return self.scores(self.featurizer.transform_batch([text]))[0]
 
     def predict_proba(self, text: str) -> np.ndarray:
         """Class probabilities of one text, in ``classes`` order."""
         return softmax(self.decision_function(text))
 
+    def scores(self, rows: SparseRows) -> np.ndarray:
+        """The raw scores (n_texts, n_classes) of featurized texts: the sparse rows times ``coef``.
+
+        Each stored feature's weight times its ``coef`` row, summed per text; a text without known
+        features scores the intercepts alone.
+        """
+        if not len(rows.indices):  # no text holds a known term
+            return np.tile(self._intercept, (rows.n_rows, 1))
+        scores = rows.sum_rows(rows.weights[:, np.newaxis] * self._coef[rows.indices])
+        scores += self._intercept
+        return scores
+
     def classify(self, texts: list[str], top_k: int) -> list[Prediction]:
         """Predictions in input order, each with its ``top_k`` classes (capped at the number of classes)."""
         k = min(top_k, len(self.classes))
-        return [self._predict(text, k) for text in texts]
-
-    def _predict(self, text: str, k: int) -> Prediction:
-        scores = self.decision_function(text)
+        scores = self.scores(self.featurizer.transform_batch(texts))
         probabilities = softmax(scores)
         # Ordering by the raw scores equals ordering by probability (softmax is monotonic) and a stable
         # sort keeps the first of equal scores first, which is how scikit-learn's predict breaks ties.
-        order = np.argsort(-scores, kind="stable")[:k]
-        top = [(self.classes[i], float(probabilities[i])) for i in order]
-        return Prediction(label=top[0][0], scores=top)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k].tolist()
+        classes = self.classes
+        return [
+            Prediction(label=classes[ranked[0]], scores=[(classes[i], row[i]) for i in ranked])
+            for ranked, row in zip(order, probabilities.tolist(), strict=True)
+        ]
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
-    """Numerically stable softmax (shifted by the maximum), as scikit-learn computes it."""
-    exp = np.exp(scores - scores.max())
-    return exp / exp.sum()
+    """Numerically stable softmax along the last axis (shifted by the maximum), as scikit-learn computes
+    it: one text's scores, or a batch's rows."""
+    exp = np.exp(scores - np.maximum.reduce(scores, axis=-1, keepdims=True))
+    return exp / np.add.reduce(exp, axis=-1, keepdims=True)
