@@ -49,7 +49,7 @@ class TextClassifier:
         """
         if not len(rows.indices):  # no text holds a known term
             return np.tile(self._intercept, (rows.n_rows, 1))
-        scores = rows.sum_rows(rows.weights[:, np.newaxis] * self._coef[rows.indices])
+        scores = rows.sum_rows(rows.weights[:, np.newaxis] * self._coef.take(rows.indices, axis=0))
         scores += self._intercept
         return scores
 
