@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from explanations import Explanation, explain
-from tfidf_featurizer import FeatureUnion
+from tfidf_featurizer import FeatureUnion, SparseRows
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,11 @@ class Prediction:
 class TextClassifier:
     """softmax(features(text) · coef + intercept), with ``coef`` stored feature-major (n_features, n_classes).
 
-    Feature-major rows make a request cheap: only the rows of the features present in the text are read.
-    ``coef`` may be float16 or float32 (the precision the weights were rounded to in training): the
-    product with the float64 features widens those rows exactly to float64 and sums in float64, as
-    scikit-learn does, without a float64 copy of every weight at load.
+    Feature-major rows make a request cheap: only the rows of the features present in its texts are
+    read. ``coef`` may be float16 or float32 (the precision the weights were rounded to in training):
+    those rows are widened exactly to float64 and multiplied and summed in float64, as scikit-learn
+    does, without a float64 copy of every weight at load. A batch is scored in one pass over all its
+    texts' features; one text is a batch of one, so both give the same numbers to the last bit.
 
     ``terms`` returns every feature's term in column order; it is called on the first explained request
     only, so naming the features costs nothing at cold start.
@@ -48,33 +49,41 @@ class TextClassifier:
 
     def decision_function(self, text: str) -> np.ndarray:
         """The raw per-class scores (logits) of one text."""
-        return self._scores(self.featurizer.transform(text))
-
-    def _scores(self, features: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        indices, weights = features
-        return weights @ self._coef[indices] + self._intercept
+        return self.scores(self.featurizer.transform_batch([text]))[0]
 
     def predict_proba(self, text: str) -> np.ndarray:
         """Class probabilities of one text, in ``classes`` order."""
         return softmax(self.decision_function(text))
 
+    def scores(self, rows: SparseRows) -> np.ndarray:
+        """The raw scores (n_texts, n_classes) of featurized texts: the sparse rows times ``coef``.
+
+        Each stored feature's weight times its ``coef`` row, summed per text; a text without known
+        features scores the intercepts alone.
+        """
+        if not len(rows.indices):  # no text holds a known term
+            return np.tile(self._intercept, (rows.n_rows, 1))
+        scores = rows.sum_rows(rows.weights[:, np.newaxis] * self._coef.take(rows.indices, axis=0))
+        scores += self._intercept
+        return scores
+
     def classify(self, texts: list[str], top_k: int) -> list[Prediction]:
         """Predictions in input order, each with its ``top_k`` classes (capped at the number of classes)."""
-        k = min(top_k, len(self.classes))
-        return [self._predict(text, k) for text in texts]
+        return self._rank(self.scores(self.featurizer.transform_batch(texts)), top_k)
 
     def classify_explained(
         self, texts: list[str], top_k: int, n_terms: int
     ) -> list[tuple[Prediction, Explanation]]:
         """As ``classify``, each prediction with the explanation of its label in at most ``n_terms`` terms.
 
-        Each text is featurized once, for both (see ``explanations`` for what the explanation holds).
+        The batch is featurized once, for both (see ``explanations`` for what the explanation holds).
         """
-        k = min(top_k, len(self.classes))
+        rows = self.featurizer.transform_batch(texts)
+        predictions = self._rank(self.scores(rows), top_k)
         results = []
-        for text in texts:
-            features = self.featurizer.transform(text)
-            prediction = self._rank(self._scores(features), k)
+        for row, prediction in enumerate(predictions):
+            start, end = rows.indptr[row], rows.indptr[row + 1]
+            features = (rows.indices[start:end], rows.weights[start:end])
             label_index = self.classes.index(prediction.label)
             explanation = explain(
                 features, self._coef, self._intercept, label_index, n_terms, self.terms, self.classes
@@ -89,19 +98,22 @@ class TextClassifier:
             raise ValueError("this classifier was built without its feature terms: it cannot explain")
         return self._decode_terms()
 
-    def _predict(self, text: str, k: int) -> Prediction:
-        return self._rank(self.decision_function(text), k)
-
-    def _rank(self, scores: np.ndarray, k: int) -> Prediction:
+    def _rank(self, scores: np.ndarray, top_k: int) -> list[Prediction]:
+        """Each row's label and top classes with probabilities."""
+        k = min(top_k, len(self.classes))
         probabilities = softmax(scores)
         # Ordering by the raw scores equals ordering by probability (softmax is monotonic) and a stable
         # sort keeps the first of equal scores first, which is how scikit-learn's predict breaks ties.
-        order = np.argsort(-scores, kind="stable")[:k]
-        top = [(self.classes[i], float(probabilities[i])) for i in order]
-        return Prediction(label=top[0][0], scores=top)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k].tolist()
+        classes = self.classes
+        return [
+            Prediction(label=classes[ranked[0]], scores=[(classes[i], row[i]) for i in ranked])
+            for ranked, row in zip(order, probabilities.tolist(), strict=True)
+        ]
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
-    """Numerically stable softmax (shifted by the maximum), as scikit-learn computes it."""
-    exp = np.exp(scores - scores.max())
-    return exp / exp.sum()
+    """Numerically stable softmax along the last axis (shifted by the maximum), as scikit-learn computes
+    it: one text's scores, or a batch's rows."""
+    exp = np.exp(scores - np.maximum.reduce(scores, axis=-1, keepdims=True))
+    return exp / np.add.reduce(exp, axis=-1, keepdims=True)

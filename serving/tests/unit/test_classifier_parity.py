@@ -297,3 +297,45 @@ def test_random_texts_match_the_pipeline(config, text, models_root):
     assert (
         model.classifier.classify([text], 1)[0].label == classifier.predict(vectorizer.transform([text]))[0]
     )
+
+
+def batch_texts() -> list[str]:
+    """The awkward texts (empty ones, texts empty once preprocessed, one of 100,000 characters), each
+    twice, the second copies in reverse order, so that a text meets different neighbours in the batch."""
+    texts = awkward_texts()
+    return texts + texts[::-1]
+
+
+@pytest.mark.parametrize(("config", "binary"), CASES)
+def test_batch_features_equal_tfidf_vectorizer_transform(config, binary, models_root):
+    vectorizer, _, model = fitted(config, binary, models_root)
+    texts = batch_texts()
+    expected = vectorizer.transform(texts).tocsr()
+    expected.sort_indices()
+    rows = model.classifier.featurizer.transform_batch(texts)
+    np.testing.assert_array_equal(rows.indptr, expected.indptr)
+    for row in range(len(texts)):
+        start, end = rows.indptr[row], rows.indptr[row + 1]
+        order = np.argsort(rows.indices[start:end])
+        np.testing.assert_array_equal(rows.indices[start:end][order], expected.indices[start:end])
+        np.testing.assert_allclose(
+            rows.weights[start:end][order], expected.data[start:end], rtol=0, atol=1e-12
+        )
+
+
+@pytest.mark.parametrize(("config", "binary"), CASES)
+def test_a_batch_answers_exactly_as_its_texts_one_by_one(config, binary, models_root):
+    _, _, model = fitted(config, binary, models_root)
+    classifier = model.classifier
+    texts = batch_texts()
+    for top_k in (1, 3, len(classifier.classes) + 5):
+        batch = classifier.classify(texts, top_k)
+        one_by_one = [classifier.classify([text], top_k)[0] for text in texts]
+        assert batch == one_by_one  # labels, order and probabilities, to the last bit
+    rows = classifier.featurizer.transform_batch(texts)
+    for row, text in enumerate(texts):
+        indices, weights = classifier.featurizer.transform(text)
+        start, end = rows.indptr[row], rows.indptr[row + 1]
+        assert indices.tolist() == rows.indices[start:end].tolist()
+        assert weights.tolist() == rows.weights[start:end].tolist()
+        assert classifier.decision_function(text).tolist() == classifier.scores(rows)[row].tolist()

@@ -71,3 +71,33 @@ def test_batch_keeps_input_order():
 
 def test_softmax_is_stable_for_large_scores():
     assert softmax(np.array([1000.0, 0.0])).tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["zzz", "goal", "", "shares goal", "zzz"],  # texts without known terms first, between and last
+        ["zzz", "", "nothing known"],  # no known term in the whole batch
+        ["goal shares", "goal shares", "goal"],  # duplicates
+    ],
+)
+def test_a_batch_scores_each_text_as_it_scores_alone(texts):
+    rows = THREE_CLASSES.featurizer.transform_batch(texts)
+    assert rows.n_rows == len(texts)
+    batch_scores = THREE_CLASSES.scores(rows)
+    for row, text in enumerate(texts):
+        assert batch_scores[row].tolist() == THREE_CLASSES.decision_function(text).tolist()
+    assert THREE_CLASSES.classify(texts, 2) == [THREE_CLASSES.classify([text], 2)[0] for text in texts]
+
+
+def test_an_empty_batch_gives_no_predictions():
+    assert THREE_CLASSES.classify([], 3) == []
+    assert THREE_CLASSES.scores(THREE_CLASSES.featurizer.transform_batch([])).shape == (0, 3)
+
+
+def test_batch_features_are_normalised_per_text():
+    rows = THREE_CLASSES.featurizer.transform_batch(["goal goal shares", "", "shares"])
+    assert rows.indptr.tolist() == [0, 2, 2, 3]
+    first = dict(zip(rows.indices[:2].tolist(), rows.weights[:2].tolist(), strict=True))
+    assert first == pytest.approx({0: 2 / np.sqrt(5), 1: 1 / np.sqrt(5)}, abs=1e-15)
+    assert rows.weights[2:].tolist() == [1.0]
