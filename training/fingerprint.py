@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from training import REPO_ROOT, newsgroups
-from training.data_files import folder_documents
+from training.data_files import folder_documents, serving_max_chars
 from training.data_sources import (
     BBC_NEWS,
     CHINESE_REVIEWS,
@@ -45,10 +45,14 @@ def fingerprint(source: str, test_source: str | None = None) -> dict:
     """What identifies the model's inputs besides params and code: the data and the computing libraries.
 
     A fixed test set (data.test_source) adds a `test` entry; without one the fingerprint is as before.
+    `serving_max_text_chars` is the longest text serving accepts (training leaves longer ones out,
+    training.data_files): recorded here, the model depends on that one number of serving's OpenAPI
+    document rather than on every edit of the document.
     """
     libraries = {name: _package_version(name) for name in MODEL_LIBRARIES}
     test = {} if test_source is None else {"test": _path_fingerprint(test_source, "data.test_source")}
-    return {**data_fingerprint(source), **test, "libraries": libraries}
+    limit = {"serving_max_text_chars": serving_max_chars()}
+    return {**data_fingerprint(source), **test, **limit, "libraries": libraries}
 
 
 def data_fingerprint(source: str) -> dict:

@@ -134,3 +134,29 @@ def test_cli_writes_data_json(tmp_path, capsys):
     data.unlink()
     assert main(["--params", str(params), "--out", str(out)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_serving_text_limit_is_part_of_it_and_nothing_else_of_the_openapi_document(tmp_path, monkeypatch):
+    """Training leaves out texts serving refuses: a new limit retrains; other API edits do not."""
+    import training.data_files as data_files
+
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"text,label\nhello,x\n")
+    document = json.loads(data_files.OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
+    limit = document["components"]["schemas"]["ClassifyRequest"]["properties"]["text"]["maxLength"]
+    current = fingerprint(str(path))
+    assert current["serving_max_text_chars"] == limit
+
+    document["info"]["description"] = "edited"
+    edited = tmp_path / "openapi.json"
+    edited.write_text(json.dumps(document), encoding="utf-8")
+    monkeypatch.setattr(data_files, "OPENAPI_DOCUMENT", edited)
+    data_files.serving_max_chars.cache_clear()
+    try:
+        assert fingerprint(str(path)) == current
+        document["components"]["schemas"]["ClassifyRequest"]["properties"]["text"]["maxLength"] = limit // 2
+        edited.write_text(json.dumps(document), encoding="utf-8")
+        data_files.serving_max_chars.cache_clear()
+        assert fingerprint(str(path))["serving_max_text_chars"] == limit // 2
+    finally:
+        data_files.serving_max_chars.cache_clear()
