@@ -16,8 +16,8 @@ Needs 20 Newsgroups (SCIKIT_LEARN_DATA). Both sides are trained from scratch int
   The two sides alternate, so background load hits both alike;
 - warm_p50_ms / warm_p99_ms: `--calls` handler calls with one ~2 KB text, in one process;
 - warm_p50_ms_explained / warm_p99_ms_explained (this project only; the reference cannot explain): the
-  same text with `"explain": 10`, in the same process, after one first explained call (which names the
-  features, once per process: explained_first_call_ms);
+  same text with `"explain": 10`, in the same process, after one first explained call
+  (explained_first_call_ms);
 - batch_docs_per_second: a `texts` batch of 256 test documents through the handler;
 - serving_deps_mb: installed size of the Python packages the serving image installs.
 

@@ -44,18 +44,17 @@ def explain(
 ) -> Explanation:
     """The explanation of ``classes[class_index]`` for one text's ``(indices, weights)`` features.
 
-    ``coef`` is feature-major (n_features, n_classes), of any float type: only the text's rows are read and
-    widened to float64. ``terms[i]`` names feature ``i``.
+    ``coef`` is feature-major (n_features, n_classes), of any float type: only the text's weights for the
+    class (and, with two classes, the other one) are read and widened to float64. ``terms[i]`` names
+    feature ``i``.
     """
     indices, weights = features
-    rows = coef[indices].astype(np.float64)
+    column = coef[indices, class_index].astype(np.float64)
+    bias = float(intercept[class_index])
     if len(classes) == 2:
         other = 1 - class_index
-        column = rows[:, class_index] - rows[:, other]
-        bias = float(intercept[class_index]) - float(intercept[other])
-    else:
-        column = rows[:, class_index]
-        bias = float(intercept[class_index])
+        column -= coef[indices, other]
+        bias -= float(intercept[other])
     contributions = weights * column
     listed = largest(contributions, indices, n_terms)
     return Explanation(

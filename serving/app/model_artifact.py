@@ -5,7 +5,6 @@ start with a message that says which file is wrong and how to fix it, never serv
 Nothing is unpickled: ``model.npz`` is plain arrays, read with ``allow_pickle=False``.
 """
 
-import functools
 import hashlib
 import io
 import json
@@ -85,9 +84,9 @@ def load_model(directory: Path | None = None) -> Model:
     artifact_path, sha256, size = artifact_entry(manifest, directory, manifest_path)
     arrays = read_arrays(artifact_path, sha256, size)
     check_shapes(arrays, len(classes), artifact_path)
-    featurizer = feature_union(blocks, arrays, artifact_path)
-    # The terms are decoded again only when a request first asks for an explanation, not at cold start.
-    terms = functools.partial(vocabulary_terms, arrays["vocabulary"], arrays["term_lengths"], artifact_path)
+    # Decoded once: the featurizer's indexes and the explanations' names share these strings.
+    terms = vocabulary_terms(arrays["vocabulary"], arrays["term_lengths"], artifact_path)
+    featurizer = feature_union(blocks, arrays, terms, artifact_path)
     classifier = TextClassifier(featurizer, arrays["coef"], arrays["intercept"], classes, terms)
     return Model(classifier=classifier, version=manifest["version"], description=describe(manifest))
 
@@ -270,15 +269,15 @@ def check_shapes(arrays: dict[str, np.ndarray], n_classes: int, path: Path) -> N
 
 
 def feature_union(
-    blocks: list[tuple[FeaturizerSettings, int]], arrays: dict[str, np.ndarray], path: Path
+    blocks: list[tuple[FeaturizerSettings, int]], arrays: dict[str, np.ndarray], terms: list[str], path: Path
 ) -> FeatureUnion:
-    """The blocks over their columns of the arrays: block k's features follow blocks 0..k-1's."""
+    """The blocks over their columns of the arrays and of ``terms``: block k's features follow blocks
+    0..k-1's."""
     sizes = [n_features for _, n_features in blocks]
     if sum(sizes) != len(arrays["idf"]):
         raise ModelLoadError(
             path, f"holds {len(arrays['idf'])} features but model.json's blocks add up to {sum(sizes)}"
         )
-    terms = vocabulary_terms(arrays["vocabulary"], arrays["term_lengths"], path)
     featurizers, start = [], 0
     for k, (settings, size) in enumerate(blocks):
         vocabulary = block_vocabulary(terms[start : start + size], settings, k, path)

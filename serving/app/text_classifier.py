@@ -3,8 +3,7 @@
 Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``model_artifact`` builds it.
 """
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +28,8 @@ class TextClassifier:
     does, without a float64 copy of every weight at load. A batch is scored in one pass over all its
     texts' features; one text is a batch of one, so both give the same numbers to the last bit.
 
-    ``terms`` returns every feature's term in column order; it is called on the first explained request
-    only, so naming the features costs nothing at cold start.
+    ``terms`` names every feature in column order (the strings the featurizer's indexes are keyed by, so
+    keeping them costs a list of references); explanations need them.
     """
 
     def __init__(
@@ -39,13 +38,13 @@ class TextClassifier:
         coef: np.ndarray,
         intercept: np.ndarray,
         classes: list[str],
-        terms: Callable[[], Sequence[str]] | None = None,
+        terms: Sequence[str] | None = None,
     ):
         self.featurizer = featurizer
         self.classes = classes
         self._coef = coef
         self._intercept = intercept
-        self._decode_terms = terms
+        self.terms = terms
 
     def decision_function(self, text: str) -> np.ndarray:
         """The raw per-class scores (logits) of one text."""
@@ -78,6 +77,8 @@ class TextClassifier:
 
         The batch is featurized once, for both (see ``explanations`` for what the explanation holds).
         """
+        if self.terms is None:
+            raise ValueError("this classifier was built without its feature terms: it cannot explain")
         rows = self.featurizer.transform_batch(texts)
         predictions = self._rank(self.scores(rows), top_k)
         results = []
@@ -90,13 +91,6 @@ class TextClassifier:
             )
             results.append((prediction, explanation))
         return results
-
-    @functools.cached_property
-    def terms(self) -> Sequence[str]:
-        """Every feature's term, by feature index: decoded once, on first use."""
-        if self._decode_terms is None:
-            raise ValueError("this classifier was built without its feature terms: it cannot explain")
-        return self._decode_terms()
 
     def _rank(self, scores: np.ndarray, top_k: int) -> list[Prediction]:
         """Each row's label and top classes with probabilities."""

@@ -173,11 +173,6 @@ class TfidfFeaturizer:
         """The text's n-grams (words or characters), as the block's scikit-learn analyzer yields them."""
         return self._ngrams(self.preprocess(text))
 
-    def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """One document's non-zero features: feature indices (unordered) and their float64 weights."""
-        rows = self.transform_batch([text])
-        return rows.indices, rows.weights
-
     def transform_batch(self, texts: list[str]) -> SparseRows:
         """The documents' non-zero features, one row per text in input order.
 

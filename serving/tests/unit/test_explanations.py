@@ -100,23 +100,12 @@ SETTINGS = FeaturizerSettings(
 )
 
 
-def test_the_classifier_names_its_features_on_the_first_explained_request_only():
-    decoded = []
-
-    def decode_terms():
-        decoded.append(1)
-        return TERMS
-
+def test_the_classifier_explains_what_it_predicts_with_its_feature_names():
     vocabulary = {term: index for index, term in enumerate(TERMS)}
     featurizer = FeatureUnion([TfidfFeaturizer(vocabulary, np.ones(len(TERMS)), SETTINGS)])
-    classifier = TextClassifier(featurizer, COEF, INTERCEPT, CLASSES, decode_terms)
-    classifier.classify(["goal goal shares"], top_k=3)
-    assert decoded == []
+    classifier = TextClassifier(featurizer, COEF, INTERCEPT, CLASSES, TERMS)
     texts = ["goal goal goal match", "the bank shares"]
     explained = classifier.classify_explained(texts, top_k=2, n_terms=2)
-    assert decoded == [1]
-    classifier.classify_explained(["match"], top_k=1, n_terms=1)
-    assert decoded == [1]
     assert [prediction for prediction, _ in explained] == classifier.classify(texts, top_k=2)
     assert [explanation.label for _, explanation in explained] == ["sport", "business"]
     assert [term for term, _ in explained[1][1].terms] == ["shares", "bank"]  # weights 3 and 2, same tf
@@ -130,8 +119,11 @@ def test_a_classifier_built_without_its_terms_says_it_cannot_explain():
         classifier.classify_explained(["goal"], top_k=1, n_terms=1)
 
 
-def test_loading_a_model_does_not_decode_the_terms_for_explanations(bbc_model_dir):
+def test_a_loaded_model_names_its_features_with_the_strings_its_index_holds(bbc_model_dir):
+    """The terms are decoded once, at load: the explanations' names are the featurizer's own keys."""
     classifier = load_model(bbc_model_dir).classifier
-    assert "terms" not in vars(classifier)  # the cached property is still unset
-    classifier.classify_explained(["Shares rose after the bank results"], top_k=1, n_terms=3)
-    assert "terms" in vars(classifier) and len(classifier.terms) == classifier.featurizer.n_features
+    assert len(classifier.terms) == classifier.featurizer.n_features
+    keys = [term for block in classifier.featurizer.blocks for term in block._vocabulary]
+    assert all(name is key for name, key in zip(classifier.terms, keys, strict=True))
+    explained = classifier.classify_explained(["Shares rose after the bank results"], top_k=1, n_terms=3)
+    assert all(term in classifier.terms for term, _ in explained[0][1].terms)
