@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from training.data_files import EMPTY_TEXTS, OVER_MAX_CHARS
 from training.data_sources import Dataset
 from training.evaluate import rounded
 from training.params import BALANCED
@@ -75,8 +76,8 @@ def check_dataset(dataset: Dataset) -> DataChecks:
         "train_test_label_conflicts": overlap.conflicts,
         "imbalance_ratio": max(present) / min(present),
         "small_labels": sum(count < MIN_LABEL_DOCUMENTS for count in per_label.values()),
-        "dropped_empty_texts": dataset.dropped.get("empty_texts", 0),
-        "dropped_over_max_chars": dataset.dropped.get("over_max_chars", 0),
+        "dropped_empty_texts": dataset.dropped.get(EMPTY_TEXTS, 0),
+        "dropped_over_max_chars": dataset.dropped.get(OVER_MAX_CHARS, 0),
         "train_documents_per_label": per_label,
     }
     return DataChecks(rounded(figures), overlap.examples)
