@@ -8,6 +8,7 @@ not match model.npz, which serving's integrity check reports instead of serving 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -25,9 +26,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 from training import REPO_ROOT
-from training.pipeline import check_servable, vectorizers
+from training.pipeline import UnservableModelError, check_servable, vectorizers
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # Terms are stored as UTF-8; a lone surrogate (JSON text can carry one, e.g. "\ud800", and a character
 # n-gram keeps it) is written as its three-byte form, which serving reads back with the same handler.
 TERM_ENCODING = ("utf-8", "surrogatepass")
@@ -80,15 +81,22 @@ def export_model(pipeline: Pipeline, out_dir: Path, metadata: dict[str, Any]) ->
 
 
 def model_arrays(pipeline: Pipeline) -> dict[str, np.ndarray]:
-    """The five arrays of model.npz, with the dtypes and shapes the contract fixes.
+    """The arrays of model.npz, with the dtypes and shapes the contract fixes.
 
-    The terms of every block, in column order, are concatenated without a separator (a character n-gram
-    may be or contain any character, "\n" included) and `term_lengths` gives each one's length in
-    characters (code points), so serving decodes the bytes once and slices the terms out of the text.
+    The word block's terms are stored as word ids (`word_ngram_arrays`), the character blocks' terms as
+    text: concatenated without a separator (a character n-gram may be or contain any character, "\n"
+    included), with `term_lengths` giving each one's length in characters (code points), so serving
+    decodes the bytes once and slices the terms out of the text.
     """
     blocks = [vectorizer for _, vectorizer in vectorizers(pipeline)]
     classifier = pipeline.named_steps["clf"]
-    terms = [term for vectorizer in blocks for term in vectorizer.get_feature_names_out().tolist()]
+    char_terms = [
+        term
+        for vectorizer in blocks
+        if vectorizer.analyzer != "word"
+        for term in vectorizer.get_feature_names_out().tolist()
+    ]
+    word_blocks = [vectorizer for vectorizer in blocks if vectorizer.analyzer == "word"]
     coef = np.asarray(classifier.coef_, dtype=np.float64)
     intercept = np.asarray(classifier.intercept_, dtype=np.float64)
     if coef.shape[0] == 1:
@@ -102,12 +110,56 @@ def model_arrays(pipeline: Pipeline) -> dict[str, np.ndarray]:
         ]
     )
     return {
-        "vocabulary": np.frombuffer("".join(terms).encode(*TERM_ENCODING), dtype=np.uint8),
-        "term_lengths": np.fromiter(map(len, terms), dtype=np.uint32, count=len(terms)),
+        "vocabulary": _utf8("".join(char_terms)),
+        "term_lengths": _lengths(char_terms),
+        **word_ngram_arrays(word_blocks[0] if word_blocks else None),
         "idf": np.asarray(idf, dtype=np.float64),
         "coef": np.ascontiguousarray(_narrowest_exact(coef).T),
         "intercept": intercept,
     }
+
+
+def word_ngram_arrays(vectorizer: TfidfVectorizer | None) -> dict[str, np.ndarray]:
+    """The word block's terms as numbers (serving/MODEL_ARTIFACT.md, format 4): its distinct words
+    (sorted, as text, one space between words: check_servable ensures no token holds one), each term's
+    word ids in `word_ngrams` (padded with -1 to the longest n-gram), and `word_ngram_order`, the terms
+    sorted by (length, number), where an n-gram's number is id_1 * W**(n-1) + ... + id_n for W words.
+    Serving finds a text's n-grams by these numbers instead of joining and hashing n-gram strings.
+    """
+    if vectorizer is None:
+        words, rows, high = [], [], 1
+    else:
+        low, high = vectorizer.ngram_range
+        rows = [term.split(" ") for term in vectorizer.get_feature_names_out().tolist()]
+        if any(not low <= len(row) <= high for row in rows):
+            raise UnservableModelError("a word n-gram does not split into its words at spaces")
+        words = sorted({word for row in rows for word in row})
+        if max(len(words), 1) ** high >= 2**63:
+            raise UnservableModelError(
+                f"{len(words)} words in n-grams of up to {high} words overflow 64-bit numbers; "
+                "lower featurize.ngram_range or featurize.select_features"
+            )
+    word_id = {word: i for i, word in enumerate(words)}
+    ngrams = np.full((len(rows), high), -1, dtype=np.int32)
+    keys = np.zeros(len(rows), dtype=np.int64)
+    for i, row in enumerate(rows):
+        ids = [word_id[word] for word in row]
+        ngrams[i, : len(ids)] = ids
+        keys[i] = functools.reduce(lambda number, word: number * len(words) + word, ids, 0)
+    lengths = np.array([len(row) for row in rows], dtype=np.int64)
+    return {
+        "words": _utf8(" ".join(words)),
+        "word_ngrams": ngrams,
+        "word_ngram_order": np.lexsort((keys, lengths)).astype(np.int32),
+    }
+
+
+def _utf8(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode(*TERM_ENCODING), dtype=np.uint8)
+
+
+def _lengths(strings: list[str]) -> np.ndarray:
+    return np.fromiter(map(len, strings), dtype=np.uint32, count=len(strings))
 
 
 def _narrowest_exact(weights: np.ndarray) -> np.ndarray:

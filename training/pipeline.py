@@ -15,6 +15,7 @@ at training time, rather than letting serving silently disagree with the evaluat
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -106,10 +107,33 @@ def check_servable(pipeline: Pipeline) -> None:
             for setting, allowed in _VECTORIZER_RULES.items()
             if getattr(vectorizer, setting) not in allowed
         ]
+    word_blocks = [
+        vectorizer
+        for _, vectorizer in union.transformer_list
+        if getattr(vectorizer, "analyzer", None) == "word"
+    ]
+    if len(word_blocks) > 1:
+        problems.append(f"{len(word_blocks)} word blocks (at most one)")
+    problems += [
+        f"token_pattern={vectorizer.token_pattern!r} can match a space (a word n-gram's words are "
+        "separated by spaces)"
+        for vectorizer in word_blocks
+        if _matches_spaces(vectorizer.token_pattern)
+    ]
     if classifier.solver not in MULTINOMIAL_SOLVERS:
         problems.append(f"solver={classifier.solver!r} (must be one of {', '.join(MULTINOMIAL_SOLVERS)})")
     if problems:
         raise UnservableModelError("serving cannot reproduce: " + "; ".join(problems))
+
+
+def _matches_spaces(token_pattern: str) -> bool:
+    """Whether the pattern yields a token holding a space from a few typical texts.
+
+    scikit-learn names a word n-gram by its tokens joined with spaces, and serving's artifact stores it
+    as those words: a token holding a space would make the split ambiguous.
+    """
+    probes = ("a b", "a  b", "1 2", "a. b", "a, b", "x-y z", " ", "a\tb c")
+    return any(" " in token for probe in probes for token in re.findall(token_pattern, probe))
 
 
 # Settings of TfidfVectorizer and the values serving's recipe implements.

@@ -14,14 +14,13 @@ with weights coef[:, c] - coef[:, other] and intercept likewise. For a stored bi
 With three or more classes, the score is the class's own raw decision score (its logit).
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold start
     """One label's score, its intercept and the text's largest contributions, largest |contribution| first.
 
     ``score`` equals ``intercept`` plus the contributions of all the text's features, not only ``terms``.
@@ -39,14 +38,14 @@ def explain(
     intercept: np.ndarray,
     class_index: int,
     n_terms: int,
-    terms: Sequence[str],
+    feature_name: Callable[[int], str],
     classes: Sequence[str],
 ) -> Explanation:
     """The explanation of ``classes[class_index]`` for one text's ``(indices, weights)`` features.
 
     ``coef`` is feature-major (n_features, n_classes), of any float type: only the text's weights for the
-    class (and, with two classes, the other one) are read and widened to float64. ``terms[i]`` names
-    feature ``i``.
+    class (and, with two classes, the other one) are read and widened to float64. ``feature_name(i)``
+    names feature ``i``; only the listed terms are named.
     """
     indices, weights = features
     column = coef[indices, class_index].astype(np.float64)
@@ -61,7 +60,7 @@ def explain(
         label=classes[class_index],
         score=float(contributions.sum()) + bias,
         intercept=bias,
-        terms=[(terms[indices[i]], float(contributions[i])) for i in listed],
+        terms=[(feature_name(int(indices[i])), float(contributions[i])) for i in listed],
     )
 
 

@@ -6,15 +6,13 @@ Nothing is unpickled: ``model.npz`` is plain arrays, read with ``allow_pickle=Fa
 """
 
 import hashlib
-import io
 import json
 import os
 import re
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from npz_archive import read_npz
 from text_classifier import TextClassifier
 from tfidf_featurizer import (
     ANALYZERS,
@@ -22,11 +20,14 @@ from tfidf_featurizer import (
     STRIP_ACCENTS,
     FeatureUnion,
     FeaturizerSettings,
+    TermIndex,
     TfidfFeaturizer,
+    WordNgramIndex,
+    ngram_lengths_and_numbers,
 )
 
-# Version 2 (one word block, terms joined by "\n") is not served: retraining writes version 3.
-SUPPORTED_FORMAT_VERSIONS = (3,)
+# Versions 2 and 3 (every term stored as text) are not served: retraining writes version 4.
+SUPPORTED_FORMAT_VERSIONS = (4,)
 MODEL_DIR_ENV = "MODEL_DIR"
 MANIFEST_FILE = "model.json"
 FIX = "Retrain with `make train`, or fetch the versioned model with `dvc pull`."
@@ -37,30 +38,38 @@ FIX = "Retrain with `make train`, or fetch the versioned model with `dvc pull`."
 ARRAYS = {
     "vocabulary": ((np.dtype(np.uint8),), 1),
     "term_lengths": ((np.dtype(np.uint32),), 1),
+    "words": ((np.dtype(np.uint8),), 1),
+    "word_ngrams": ((np.dtype(np.int32),), 2),
+    "word_ngram_order": ((np.dtype(np.int32),), 1),
     "idf": ((np.dtype(np.float64),), 1),
     "coef": ((np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)), 2),
     "intercept": ((np.dtype(np.float64),), 1),
 }
-# The keys of each block of the featurizer section: FeaturizerSettings' fields (the dataclass is their one
+# The keys of each block of the featurizer section: FeaturizerSettings' fields (the class is their one
 # definition on the serving side) and the block's number of features. Training's exporter writes them; a
 # contract test holds the two sides together.
-BLOCK_KEYS = (*(setting.name for setting in fields(FeaturizerSettings)), "n_features")
-_BOOLEAN_FEATURIZER_KEYS = tuple(key.name for key in fields(FeaturizerSettings) if key.type is bool)
+BLOCK_KEYS = (*FeaturizerSettings._fields, "n_features")
+_BOOLEAN_FEATURIZER_KEYS = tuple(
+    key for key, value_type in FeaturizerSettings.__annotations__.items() if value_type is bool
+)
 # How the terms' text is encoded: UTF-8, lone surrogates (which JSON texts can carry) in their three-byte
 # form, as training writes them; a request's lone surrogate then finds its term.
 TERM_ENCODING = ("utf-8", "surrogatepass")
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
+# Paths are plain strings (os.path), not pathlib: importing pathlib costs milliseconds of cold start.
+FilePath = str | os.PathLike
+
+
 class ModelLoadError(Exception):
     """The model artifact cannot be served; the message names the file, the problem and the fix."""
 
-    def __init__(self, path: Path, problem: str):
+    def __init__(self, path: FilePath, problem: str):
         super().__init__(f"{path}: {problem}. {FIX}")
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold start
     """A verified, ready-to-serve model and what GET /model reports about it."""
 
     classifier: TextClassifier
@@ -68,33 +77,32 @@ class Model:
     description: dict[str, Any]
 
 
-def default_model_dir() -> Path:
+def default_model_dir() -> str:
     """``$MODEL_DIR`` when set (tests, local runs), else ``data/`` next to this module (the image)."""
     configured = os.environ.get(MODEL_DIR_ENV)
-    return Path(configured) if configured else Path(__file__).resolve().parent / "data"
+    return configured or os.path.join(os.path.dirname(os.path.realpath(__file__)), "data")
 
 
-def load_model(directory: Path | None = None) -> Model:
+def load_model(directory: FilePath | None = None) -> Model:
     """Reads, verifies (in the order MODEL_ARTIFACT.md lists) and assembles the model."""
     directory = directory if directory is not None else default_model_dir()
-    manifest_path = directory / MANIFEST_FILE
+    manifest_path = os.path.join(directory, MANIFEST_FILE)
     manifest = read_manifest(manifest_path)
     blocks = featurizer_blocks(manifest.get("featurizer"), manifest_path)
     classes = class_names(manifest.get("classes"), manifest_path)
     artifact_path, sha256, size = artifact_entry(manifest, directory, manifest_path)
     arrays = read_arrays(artifact_path, sha256, size)
-    check_shapes(arrays, len(classes), artifact_path)
-    # Decoded once: the featurizer's indexes and the explanations' names share these strings.
-    terms = vocabulary_terms(arrays["vocabulary"], arrays["term_lengths"], artifact_path)
-    featurizer = feature_union(blocks, arrays, terms, artifact_path)
-    classifier = TextClassifier(featurizer, arrays["coef"], arrays["intercept"], classes, terms)
+    check_shapes(arrays, blocks, len(classes), artifact_path)
+    featurizer = feature_union(blocks, arrays, artifact_path)
+    classifier = TextClassifier(featurizer, arrays["coef"], arrays["intercept"], classes)
     return Model(classifier=classifier, version=manifest["version"], description=describe(manifest))
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(path: FilePath) -> dict[str, Any]:
     """model.json exists, is a JSON object and has a format version this code supports."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
     except FileNotFoundError:
         raise ModelLoadError(path, "the model manifest is missing") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -115,7 +123,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def featurizer_blocks(section: Any, path: Path) -> list[tuple[FeaturizerSettings, int]]:
+def featurizer_blocks(section: Any, path: FilePath) -> list[tuple[FeaturizerSettings, int]]:
     """The ``featurizer`` section: its blocks in column order, each (settings, number of features)."""
     if not isinstance(section, dict) or set(section) != {"blocks"}:
         raise ModelLoadError(path, "'featurizer' must be an object with one key, 'blocks'")
@@ -125,7 +133,7 @@ def featurizer_blocks(section: Any, path: Path) -> list[tuple[FeaturizerSettings
     return [block_settings(block, f"featurizer.blocks[{k}]", path) for k, block in enumerate(blocks)]
 
 
-def block_settings(block: Any, name: str, path: Path) -> tuple[FeaturizerSettings, int]:
+def block_settings(block: Any, name: str, path: FilePath) -> tuple[FeaturizerSettings, int]:
     """One block's settings, refusing any serving could not reproduce exactly, and its feature count."""
     if not isinstance(block, dict):
         raise ModelLoadError(path, f"{name} must be an object")
@@ -159,7 +167,7 @@ def block_settings(block: Any, name: str, path: Path) -> tuple[FeaturizerSetting
     return settings, n_features
 
 
-def token_pattern(pattern: Any, analyzer: str, name: str, path: Path) -> str | None:
+def token_pattern(pattern: Any, analyzer: str, name: str, path: FilePath) -> str | None:
     """The word analyzer's regular expression, with at most one capturing group as scikit-learn requires;
     null for a character analyzer (scikit-learn ignores the pattern there)."""
     if analyzer != "word":
@@ -177,7 +185,7 @@ def token_pattern(pattern: Any, analyzer: str, name: str, path: Path) -> str | N
     return pattern
 
 
-def ngram_range(value: Any, name: str, path: Path) -> tuple[int, int]:
+def ngram_range(value: Any, name: str, path: FilePath) -> tuple[int, int]:
     """``[low, high]`` with 1 <= low <= high."""
     valid = (
         isinstance(value, list)
@@ -190,7 +198,7 @@ def ngram_range(value: Any, name: str, path: Path) -> tuple[int, int]:
     return value[0], value[1]
 
 
-def class_names(classes: Any, path: Path) -> list[str]:
+def class_names(classes: Any, path: FilePath) -> list[str]:
     """At least two distinct string labels, in the model's column order."""
     valid = (
         isinstance(classes, list)
@@ -203,14 +211,14 @@ def class_names(classes: Any, path: Path) -> list[str]:
     return classes
 
 
-def artifact_entry(manifest: dict[str, Any], directory: Path, path: Path) -> tuple[Path, str, int]:
+def artifact_entry(manifest: dict[str, Any], directory: FilePath, path: FilePath) -> tuple[str, str, int]:
     """The arrays file named by ``artifact`` (a plain name inside the model directory), sha256 and size."""
     entry = manifest.get("artifact")
     valid = (
         isinstance(entry, dict)
         and isinstance(entry.get("file"), str)
         and entry["file"] not in ("", ".", "..")
-        and Path(entry["file"]).name == entry["file"]
+        and os.path.basename(entry["file"]) == entry["file"]
         and isinstance(entry.get("sha256"), str)
         and SHA256_HEX.fullmatch(entry["sha256"]) is not None
         and isinstance(entry.get("bytes"), int)
@@ -220,13 +228,14 @@ def artifact_entry(manifest: dict[str, Any], directory: Path, path: Path) -> tup
         raise ModelLoadError(path, "'artifact' must be {file: a name, sha256: 64 hex digits, bytes: int}")
     if manifest.get("version") != entry["sha256"][:12]:
         raise ModelLoadError(path, "'version' must be the first 12 hex digits of artifact.sha256")
-    return directory / entry["file"], entry["sha256"], entry["bytes"]
+    return os.path.join(directory, entry["file"]), entry["sha256"], entry["bytes"]
 
 
-def read_arrays(path: Path, sha256: str, size: int) -> dict[str, np.ndarray]:
+def read_arrays(path: FilePath, sha256: str, size: int) -> dict[str, np.ndarray]:
     """Reads the archive once, checks its size and hash, then loads the arrays without unpickling."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as stream:
+            data = stream.read()
     except FileNotFoundError:
         raise ModelLoadError(path, "the model arrays file is missing") from None
     except OSError as error:
@@ -237,15 +246,19 @@ def read_arrays(path: Path, sha256: str, size: int) -> dict[str, np.ndarray]:
     if actual != sha256:
         raise ModelLoadError(path, f"sha256 is {actual} but model.json expects {sha256} (corrupt?)")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except Exception as error:  # numpy raises several types for a broken archive; all mean the same here
+        return read_npz(data)
+    except Exception as error:  # a broken archive raises several types; all mean the same here
         raise ModelLoadError(path, f"cannot be read as a .npz archive ({error})") from None
-    return arrays
 
 
-def check_shapes(arrays: dict[str, np.ndarray], n_classes: int, path: Path) -> None:
-    """Array names, dtypes and shapes agree with each other and with ``classes``; weights are finite."""
+def check_shapes(
+    arrays: dict[str, np.ndarray],
+    blocks: list[tuple[FeaturizerSettings, int]],
+    n_classes: int,
+    path: FilePath,
+) -> None:
+    """Array names, dtypes and shapes agree with each other, the blocks and ``classes``; weights are
+    finite."""
     if set(arrays) != set(ARRAYS):
         raise ModelLoadError(path, f"holds arrays {sorted(arrays)}, expected {sorted(ARRAYS)}")
     for name, (dtypes, ndim) in ARRAYS.items():
@@ -254,65 +267,142 @@ def check_shapes(arrays: dict[str, np.ndarray], n_classes: int, path: Path) -> N
             found = f"{array.dtype} {array.shape}"
             expected = " or ".join(str(dtype) for dtype in dtypes)
             raise ModelLoadError(path, f"array {name!r} is {found}, expected a {ndim}-D {expected} array")
-    n_features = arrays["idf"].shape[0]
-    expected = {"term_lengths": (n_features,), "coef": (n_features, n_classes), "intercept": (n_classes,)}
+    n_features, blocks_total = arrays["idf"].shape[0], sum(size for _, size in blocks)
+    if blocks_total != n_features:
+        raise ModelLoadError(
+            path, f"holds {n_features} features but model.json's blocks add up to {blocks_total}"
+        )
+    word_features = sum(size for settings, size in blocks if settings.analyzer == "word")
+    if sum(settings.analyzer == "word" for settings, _ in blocks) > 1:
+        raise ModelLoadError(path, "model.json lists more than one word block (format 4 holds one)")
+    expected = {
+        "term_lengths": (n_features - word_features,),
+        "word_ngrams": (word_features, arrays["word_ngrams"].shape[1]),
+        "word_ngram_order": (word_features,),
+        "coef": (n_features, n_classes),
+        "intercept": (n_classes,),
+    }
     for name, shape in expected.items():
         if arrays[name].shape != shape:
             raise ModelLoadError(
                 path,
-                f"array {name!r} has shape {arrays[name].shape}, expected {shape} "
-                f"({n_features} features, {n_classes} classes in model.json)",
+                f"array {name!r} has shape {arrays[name].shape}, expected {shape} ({n_features} features, "
+                f"{word_features} of them word n-grams, {n_classes} classes in model.json)",
             )
     for name in ("idf", "coef", "intercept"):
-        if not np.isfinite(arrays[name]).all():
+        if not all_finite(arrays[name]):
             raise ModelLoadError(path, f"array {name!r} contains NaN or infinite values")
 
 
+# A float is NaN or infinite exactly when its exponent bits are all ones (IEEE 754). Testing them on the
+# raw bits takes a fifteenth of np.isfinite's time on float16 weights, which numpy does not vectorise.
+_EXPONENT_BITS = {
+    np.dtype(np.float16): (np.uint16, 0x7C00),
+    np.dtype(np.float32): (np.uint32, 0x7F80_0000),
+    np.dtype(np.float64): (np.uint64, 0x7FF0_0000_0000_0000),
+}
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """No NaN and no infinity in a float16, float32 or float64 array."""
+    bits, exponent = _EXPONENT_BITS[array.dtype]
+    raw = np.ascontiguousarray(array).reshape(-1).view(bits)
+    return not ((raw & bits(exponent)) == exponent).any()
+
+
 def feature_union(
-    blocks: list[tuple[FeaturizerSettings, int]], arrays: dict[str, np.ndarray], terms: list[str], path: Path
+    blocks: list[tuple[FeaturizerSettings, int]], arrays: dict[str, np.ndarray], path: FilePath
 ) -> FeatureUnion:
-    """The blocks over their columns of the arrays and of ``terms``: block k's features follow blocks
-    0..k-1's."""
-    sizes = [n_features for _, n_features in blocks]
-    if sum(sizes) != len(arrays["idf"]):
-        raise ModelLoadError(
-            path, f"holds {len(arrays['idf'])} features but model.json's blocks add up to {sum(sizes)}"
-        )
-    featurizers, start = [], 0
+    """The blocks over their columns of the arrays: block k's features follow blocks 0..k-1's. The word
+    block's terms are the rows of ``word_ngrams``; the character blocks' terms follow each other in
+    ``vocabulary``."""
+    char_terms = decoded_strings(arrays["vocabulary"], arrays["term_lengths"], "vocabulary", path)
+    featurizers, start, char_start = [], 0, 0
     for k, (settings, size) in enumerate(blocks):
-        vocabulary = block_vocabulary(terms[start : start + size], settings, k, path)
-        featurizers.append(TfidfFeaturizer(vocabulary, arrays["idf"][start : start + size], settings))
+        if settings.analyzer == "word":
+            index = word_ngram_index(arrays, settings.ngram_range, path)
+        else:
+            index = term_index(char_terms[char_start : char_start + size], settings, k, path)
+            char_start += size
+        featurizers.append(TfidfFeaturizer(index, arrays["idf"][start : start + size], settings))
         start += size
     return FeatureUnion(featurizers)
 
 
-def vocabulary_terms(vocabulary: np.ndarray, term_lengths: np.ndarray, path: Path) -> list[str]:
-    """Every term, in column order: the bytes decoded once, then cut at the lengths (in characters)."""
+def decoded_strings(data: np.ndarray, lengths: np.ndarray, name: str, path: FilePath) -> list[str]:
+    """The strings of a text array, in order: the bytes decoded once, then cut at the lengths (in
+    characters)."""
     try:
-        text = vocabulary.tobytes().decode(*TERM_ENCODING)
+        text = data.tobytes().decode(*TERM_ENCODING)
     except UnicodeDecodeError:
-        raise ModelLoadError(path, "array 'vocabulary' is not UTF-8 text") from None
-    ends = np.cumsum(term_lengths, dtype=np.int64)
+        raise ModelLoadError(path, f"array {name!r} is not UTF-8 text") from None
+    ends = np.cumsum(lengths, dtype=np.int64)
     total = int(ends[-1]) if len(ends) else 0
     if total != len(text):
         raise ModelLoadError(
-            path, f"array 'term_lengths' adds up to {total} characters but 'vocabulary' holds {len(text)}"
+            path, f"the lengths of array {name!r} add up to {total} characters but it holds {len(text)}"
         )
     ends = ends.tolist()
     return list(map(text.__getitem__, map(slice, [0, *ends[:-1]], ends)))
 
 
-def block_vocabulary(terms: list[str], settings: FeaturizerSettings, k: int, path: Path) -> dict[str, int]:
-    """term -> feature index within block ``k``; one distinct term per feature.
+def word_list(data: np.ndarray, path: FilePath) -> list[str]:
+    """The words, in id order: UTF-8 text, one space between words (no word holds a space, since
+    spaces are what separate the words of an n-gram)."""
+    try:
+        text = data.tobytes().decode(*TERM_ENCODING)
+    except UnicodeDecodeError:
+        raise ModelLoadError(path, "array 'words' is not UTF-8 text") from None
+    return text.split(" ")
+
+
+def term_index(terms: list[str], settings: FeaturizerSettings, k: int, path: FilePath) -> TermIndex:
+    """A character block's terms -> columns; one distinct term per feature.
 
     A char_wb term never holds two consecutive spaces (it is cut from one space-padded word): the
     featurizer relies on it to skip the n-grams that cross words, so a vocabulary breaking it is refused.
     """
-    index = dict(zip(terms, range(len(terms)), strict=True))
-    if len(index) != len(terms):
+    if len(set(terms)) != len(terms):
         raise ModelLoadError(path, f"array 'vocabulary' contains duplicate terms in block {k}")
     if settings.analyzer == "char_wb" and any("  " in term for term in terms):
         raise ModelLoadError(path, f"array 'vocabulary' has a char_wb term with two spaces in block {k}")
+    return TermIndex(terms)
+
+
+def word_ngram_index(
+    arrays: dict[str, np.ndarray], ngram_range: tuple[int, int], path: FilePath
+) -> WordNgramIndex:
+    """The word block's index, after checking what it relies on: distinct words without spaces; per
+    term, ``ngram_range[1]`` slots of known word ids then -1 padding, at least ``ngram_range[0]`` ids;
+    numbers within int64; and ``word_ngram_order`` sorting the terms strictly by (length, number),
+    which also proves the terms distinct."""
+    words = word_list(arrays["words"], path)
+    ngrams, order = arrays["word_ngrams"], arrays["word_ngram_order"]
+    low, high = ngram_range
+    valid = ngrams.shape[1] == high and ngrams.min(initial=-1) >= -1 and ngrams.max(initial=-1) < len(words)
+    # Padding only at the end: no known id after a -1.
+    valid = valid and len(ngrams) and (ngrams[:, 0] >= 0).all()
+    valid = valid and not any(((ngrams[:, j] >= 0) & (ngrams[:, j - 1] < 0)).any() for j in range(1, high))
+    if not valid:
+        raise ModelLoadError(path, f"array 'word_ngrams' must hold {high} word ids per term, -1 padding last")
+    if len(words) ** high >= 2**63:
+        raise ModelLoadError(path, f"{len(words)} words in n-grams of up to {high} overflow 64-bit numbers")
+    lengths, numbers = ngram_lengths_and_numbers(ngrams, len(words))
+    if lengths.min() < low:
+        raise ModelLoadError(path, f"array 'word_ngrams' has a term of fewer than {low} words")
+    if order.min() < 0 or order.max() >= len(order):
+        raise ModelLoadError(path, "array 'word_ngram_order' must list term positions")
+    sorted_lengths, sorted_numbers = lengths[order], numbers[order]
+    increasing = (sorted_lengths[1:] > sorted_lengths[:-1]) | (
+        (sorted_lengths[1:] == sorted_lengths[:-1]) & (sorted_numbers[1:] > sorted_numbers[:-1])
+    )
+    if not increasing.all():
+        raise ModelLoadError(
+            path, "array 'word_ngram_order' must sort the terms by (length, number); duplicate terms?"
+        )
+    index = WordNgramIndex(words, ngrams, (lengths, numbers), order, ngram_range)
+    if index.n_distinct_words != len(words):
+        raise ModelLoadError(path, "array 'words' holds a word twice")
     return index
 
 

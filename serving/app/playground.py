@@ -8,11 +8,11 @@ code and talk only to its own origin, which keeps a pasted text or an API key fr
 
 import base64
 import hashlib
+import os
 import re
-from pathlib import Path
 from typing import Any
 
-PAGE_PATH = Path(__file__).with_name("playground.html")
+PAGE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playground.html")
 _INLINE = {
     "script-src": re.compile(r"<script>(.*?)</script>", re.S),
     "style-src": re.compile(r"<style>(.*?)</style>", re.S),
@@ -23,10 +23,11 @@ class PageError(RuntimeError):
     """``playground.html`` is missing or unreadable: a packaging mistake, named with its fix."""
 
 
-def load_page(top_k: int, explain_terms: int, path: Path = PAGE_PATH) -> str:
+def load_page(top_k: int, explain_terms: int, path: str | os.PathLike = PAGE_PATH) -> str:
     """The page with its settings filled in; ``explain_terms`` 0 makes it ask for no explanation."""
     try:
-        template = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as stream:
+            template = stream.read()
     except OSError as error:
         raise PageError(
             f"{path} cannot be read ({error}): the image must COPY serving/app/playground.html beside "

@@ -21,8 +21,6 @@ their cost) by the number of classes. CloudWatch Logs Insights can still count l
 import json
 import os
 import sys
-import traceback
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,20 +31,49 @@ NAMESPACE = os.environ.get(names.NAMESPACE_ENV) or names.DEFAULT_NAMESPACE
 SERVICE = os.environ.get(names.SERVICE_NAME_ENV) or names.DEFAULT_SERVICE_NAME
 
 
-@dataclass
 class RequestRecord:
-    """What is measured about one request (never its text)."""
+    """What is measured about one request (never its text), filled in as the request is handled.
 
-    request_id: str | None
-    api_request_id: str | None = None
-    route: str | None = None
-    status: int = 0
-    error_code: str | None = None
-    latency_ms: float = 0.0
-    batch_size: int | None = None
-    input_characters: int | None = None
-    labels: list[str] = field(default_factory=list)
-    model_version: str | None = None
+    A plain class, not a dataclass: importing dataclasses and generating its methods costs milliseconds
+    at every cold start.
+    """
+
+    __slots__ = (
+        "api_request_id",
+        "batch_size",
+        "error_code",
+        "input_characters",
+        "labels",
+        "latency_ms",
+        "model_version",
+        "request_id",
+        "route",
+        "status",
+    )
+
+    def __init__(
+        self,
+        request_id: str | None,
+        api_request_id: str | None = None,
+        route: str | None = None,
+        status: int = 0,
+        error_code: str | None = None,
+        latency_ms: float = 0.0,
+        batch_size: int | None = None,
+        input_characters: int | None = None,
+        labels: list[str] | None = None,
+        model_version: str | None = None,
+    ):
+        self.request_id = request_id
+        self.api_request_id = api_request_id
+        self.route = route
+        self.status = status
+        self.error_code = error_code
+        self.latency_ms = latency_ms
+        self.batch_size = batch_size
+        self.input_characters = input_characters
+        self.labels = labels if labels is not None else []
+        self.model_version = model_version
 
 
 def log(level: str, message: str, request_id: str | None = None, **fields: Any) -> None:
@@ -60,6 +87,8 @@ def log(level: str, message: str, request_id: str | None = None, **fields: Any) 
 
 def log_exception(message: str, error: BaseException, request_id: str | None = None) -> None:
     """An ERROR line with the exception type and its full trace (for the log only, never a response)."""
+    import traceback  # only on this error path: not worth its import time at every cold start
+
     trace = "".join(traceback.format_exception(error))
     log("ERROR", message, request_id, errorType=type(error).__name__, stackTrace=trace)
 

@@ -3,16 +3,14 @@
 Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``model_artifact`` builds it.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from explanations import Explanation, explain
 from tfidf_featurizer import FeatureUnion, SparseRows
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Prediction(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold start
     """One text's predicted label and its top classes with probabilities, most probable first."""
 
     label: str
@@ -27,24 +25,13 @@ class TextClassifier:
     those rows are widened exactly to float64 and multiplied and summed in float64, as scikit-learn
     does, without a float64 copy of every weight at load. A batch is scored in one pass over all its
     texts' features; one text is a batch of one, so both give the same numbers to the last bit.
-
-    ``terms`` names every feature in column order (the strings the featurizer's indexes are keyed by, so
-    keeping them costs a list of references); explanations need them.
     """
 
-    def __init__(
-        self,
-        featurizer: FeatureUnion,
-        coef: np.ndarray,
-        intercept: np.ndarray,
-        classes: list[str],
-        terms: Sequence[str] | None = None,
-    ):
+    def __init__(self, featurizer: FeatureUnion, coef: np.ndarray, intercept: np.ndarray, classes: list[str]):
         self.featurizer = featurizer
         self.classes = classes
         self._coef = coef
         self._intercept = intercept
-        self.terms = terms
 
     def decision_function(self, text: str) -> np.ndarray:
         """The raw per-class scores (logits) of one text."""
@@ -77,8 +64,6 @@ class TextClassifier:
 
         The batch is featurized once, for both (see ``explanations`` for what the explanation holds).
         """
-        if self.terms is None:
-            raise ValueError("this classifier was built without its feature terms: it cannot explain")
         rows = self.featurizer.transform_batch(texts)
         predictions = self._rank(self.scores(rows), top_k)
         results = []
@@ -87,7 +72,13 @@ class TextClassifier:
             features = (rows.indices[start:end], rows.weights[start:end])
             label_index = self.classes.index(prediction.label)
             explanation = explain(
-                features, self._coef, self._intercept, label_index, n_terms, self.terms, self.classes
+                features,
+                self._coef,
+                self._intercept,
+                label_index,
+                n_terms,
+                self.featurizer.feature_name,
+                self.classes,
             )
             results.append((prediction, explanation))
         return results

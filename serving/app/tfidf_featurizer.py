@@ -9,17 +9,19 @@ their weights) because a request touches a few hundred of the model's features, 
 batch as the rows of one sparse matrix (``SparseRows``), weighed and normalised in a handful of numpy
 calls for the whole batch rather than a dozen per text.
 
-The character n-grams are cut and counted by ``map``/``zip``/``Counter`` chains that run in C: a
-100,000-character text yields about half a million of them, far too many for a Python-level loop per
-character.
+Word n-grams are found by number (``WordNgramIndex``): one dict lookup per token, then numpy on the
+whole batch. Character n-grams are cut and counted by ``map``/``zip``/``Counter`` chains that run in C
+(``TermIndex``): a 100,000-character text yields about half a million of them, far too many for a
+Python-level loop per character.
 """
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import accumulate, chain, repeat
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,8 +33,7 @@ NORMS = (None, "l1", "l2")
 _WHITE_SPACES = re.compile(r"\s\s+")
 
 
-@dataclass(frozen=True)
-class FeaturizerSettings:
+class FeaturizerSettings(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold start
     """The ``TfidfVectorizer`` parameters that change what one block's ``transform`` computes."""
 
     analyzer: str
@@ -60,17 +61,6 @@ def strip_accents_unicode(text: str) -> str:
 
 
 _ACCENT_FUNCTIONS = {None: None, "ascii": strip_accents_ascii, "unicode": strip_accents_unicode}
-
-
-def word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
-    """All n-grams for n in [low, high], each the tokens joined by one space (scikit-learn's order)."""
-    grams: list[str] = []
-    for n in range(low, high + 1):
-        if n == 1:
-            grams.extend(tokens)
-        else:
-            grams.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False)))
-    return grams
 
 
 def substrings(text: str, n: int) -> Iterable[str]:
@@ -107,8 +97,7 @@ def char_wb_ngrams(text: str, low: int, high: int) -> Iterable[str]:
     return chain(short, *(substrings(joined, n) for n in range(low, high + 1)))
 
 
-@dataclass(frozen=True)
-class SparseRows:
+class SparseRows(NamedTuple):
     """Documents as the rows of a CSR matrix: row i's features are ``indices[indptr[i]:indptr[i + 1]]``
     (column numbers, unordered within a row) with those ``weights`` (float64); an empty row has none."""
 
@@ -141,25 +130,254 @@ class SparseRows:
         return sums
 
 
-class TfidfFeaturizer:
-    """One block: turns texts into the (indices, weights) of their non-zero TF-IDF features."""
+class TermIndex:
+    """Character n-grams -> columns: each term's text is its key. One dict lookup per n-gram, in C."""
 
-    def __init__(self, vocabulary: dict[str, int], idf: np.ndarray, settings: FeaturizerSettings):
-        self._vocabulary = vocabulary
+    def __init__(self, terms: list[str]):
+        self._terms = terms
+        self._columns = dict(zip(terms, range(len(terms)), strict=True))
+        self.n_terms = len(terms)
+
+    def name(self, column: int) -> str:
+        """The term of ``column``."""
+        return self._terms[column]
+
+    def count(self, texts_ngrams: list[Iterable[str]]) -> SparseRows:
+        """Per text, the columns of its n-grams found here and how often each occurs (as float64).
+
+        The counting stays in C (map, Counter): every n-gram is mapped to its column first, so the
+        Counter hashes small integers.
+        """
+        columns_get = self._columns.get
+        rows_found = []
+        for ngrams in texts_ngrams:
+            found = Counter(map(columns_get, ngrams))
+            found.pop(None, None)  # the n-grams outside the vocabulary
+            rows_found.append(found)
+        indptr = np.fromiter(accumulate(map(len, rows_found), initial=0), np.intp, len(rows_found) + 1)
+        nnz = int(indptr[-1])
+        return SparseRows(
+            indptr=indptr,
+            indices=np.fromiter(chain.from_iterable(rows_found), np.intp, nnz),
+            weights=np.fromiter(chain.from_iterable(map(Counter.values, rows_found)), np.float64, nnz),
+        )
+
+
+class WordNgramIndex:
+    """Word n-grams -> columns, keyed by numbers instead of strings (MODEL_ARTIFACT.md, format 4).
+
+    Each word of the vocabulary has an id, and an n-gram of words is the number
+    ``id_1 * W**(n-1) + ... + id_n`` (W words). A batch then costs one dict lookup per token, after
+    which every n-gram of every text is built, found and counted by a few numpy calls on the whole batch:
+    no n-gram string is ever joined or hashed. Unigrams are found by indexing a table, longer n-grams by
+    binary search in the sorted numbers of the terms of that length.
+    """
+
+    def __init__(
+        self,
+        words: list[str],
+        ngrams: np.ndarray,
+        lengths_and_numbers: tuple[np.ndarray, np.ndarray],
+        order: np.ndarray,
+        ngram_range: tuple[int, int],
+    ):
+        """``ngrams[i]`` holds term i's word ids, padded with -1, ``lengths_and_numbers`` their
+        ``ngram_lengths_and_numbers``; ``order`` lists the terms sorted by (length, number). The loader
+        checks them (model_artifact.word_ngram_index)."""
+        self._words = words
+        self._ngrams = ngrams
+        self._word_ids = dict(zip(words, range(len(words)), strict=True))
+        self.n_words = len(words)
+        self.n_distinct_words = len(self._word_ids)  # fewer than n_words if a word repeats (refused)
+        self.n_terms = len(ngrams)
+        self._range = ngram_range
+        lengths, keys = lengths_and_numbers
+        # Column of each word as a unigram, -1 if it is none; the extra last entry answers the id -1
+        # (a token outside the vocabulary) with -1 too.
+        unigrams = np.flatnonzero(lengths == 1)
+        self._unigram_columns = np.full(self.n_words + 1, -1, np.intp)
+        self._unigram_columns[ngrams[unigrams, 0]] = unigrams
+        sorted_lengths = lengths[order]
+        self._longer: dict[int, NumberTable] = {}
+        for n in range(max(2, ngram_range[0]), ngram_range[1] + 1):
+            start, end = np.searchsorted(sorted_lengths, [n, n + 1])
+            if end > start:
+                columns = order[start:end].astype(np.intp)
+                self._longer[n] = NumberTable(keys[columns], columns)
+
+    def name(self, column: int) -> str:
+        """The term of ``column``: its words joined by one space, as scikit-learn names an n-gram."""
+        return " ".join(self._words[word] for word in self._ngrams[column].tolist() if word >= 0)
+
+    def count(self, texts_tokens: list[list[str]]) -> SparseRows:
+        """Per text, the columns of its n-grams found here and how often each occurs (as float64).
+
+        scikit-learn's n-grams are the runs of n consecutive tokens of one text; a run holding a word
+        outside the vocabulary cannot be a term and is skipped.
+        """
+        low = self._range[0]
+        n_texts = len(texts_tokens)
+        lengths = list(map(len, texts_tokens))
+        n_tokens = sum(lengths)
+        ids = np.fromiter(
+            map(self._word_ids.get, chain.from_iterable(texts_tokens), repeat(-1)), np.intp, n_tokens
+        )
+        rows = np.repeat(np.arange(n_texts), lengths) if n_texts > 1 else None
+        found_rows, found_columns = [], []
+        if low == 1:
+            columns = self._unigram_columns[ids]
+            hit = columns >= 0
+            found_columns.append(columns[hit])
+            found_rows.append(rows[hit] if rows is not None else None)
+        for n, table in self._longer.items():
+            if n_tokens < n:
+                break
+            starts, numbers = self._ngram_numbers(ids, rows, n)
+            hit, columns = table.find(numbers)
+            found_columns.append(columns)
+            found_rows.append(rows[starts[hit]] if rows is not None else None)
+        return _counted(found_rows, found_columns, n_texts, self.n_terms)
+
+    def _ngram_numbers(
+        self, ids: np.ndarray, rows: np.ndarray | None, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The start positions and numbers of the n-grams of ``ids`` that lie within one text and hold
+        known words only."""
+        count = len(ids) - n + 1
+        known = ids[:count] >= 0
+        for j in range(1, n):
+            known &= ids[j : j + count] >= 0
+        if rows is not None:
+            known &= rows[:count] == rows[n - 1 :]
+        starts = np.flatnonzero(known)
+        numbers = ids[starts]
+        for j in range(1, n):
+            numbers = numbers * self.n_words + ids[starts + j]
+        return starts, numbers
+
+
+class NumberTable:
+    """Distinct non-negative numbers -> columns, looked up for a whole array of numbers at once.
+
+    An open-addressing hash table with linear probing, at most a third full, probed in two rounds of
+    numpy gathers: each round settles every pending number whose slot holds it (found) or is empty
+    (absent) and moves the rest one slot on; the few still pending after that are found by binary
+    search in the sorted numbers. For a batch's n-grams this is several times faster than a binary
+    search for every n-gram, whose every step misses the cache.
+    """
+
+    _EMPTY = -1
+    _ROUNDS = 2
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: 2**64 / the golden ratio, odd
+
+    def __init__(self, numbers: np.ndarray, columns: np.ndarray):
+        """``numbers`` ascending, ``columns[i]`` the column of ``numbers[i]``."""
+        self._sorted_numbers, self._sorted_columns = numbers, columns
+        bits = max(1, int(len(numbers) * 3 - 1).bit_length())
+        self._shift, self._mask = np.uint64(64 - bits), (1 << bits) - 1
+        self._numbers = np.full(1 << bits, self._EMPTY, np.int64)
+        self._columns = np.full(1 << bits, self._EMPTY, np.int32)  # int32: half the memory to touch
+        pending, slots = np.arange(len(numbers)), self._slots(numbers)
+        while len(pending):
+            free = self._numbers[slots] == self._EMPTY
+            self._numbers[slots[free]] = numbers[pending[free]]  # of numbers sharing a free slot, one wins
+            placed = free & (self._numbers[slots] == numbers[pending])
+            self._columns[slots[placed]] = columns[pending[placed]]
+            pending, slots = pending[~placed], (slots[~placed] + 1) & self._mask
+
+    def _slots(self, numbers: np.ndarray) -> np.ndarray:
+        return ((numbers.astype(np.uint64) * self._MULTIPLIER) >> self._shift).astype(np.intp)
+
+    def find(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of ``numbers`` are here (a boolean mask) and the columns of those, in order."""
+        columns = np.full(len(numbers), self._EMPTY, np.intp)
+        pending, slots = np.arange(len(numbers)), self._slots(numbers)
+        for _ in range(self._ROUNDS):
+            held = self._numbers[slots]
+            found = held == numbers[pending]
+            columns[pending[found]] = self._columns[slots[found]]
+            going_on = ~found & (held != self._EMPTY)
+            pending, slots = pending[going_on], (slots[going_on] + 1) & self._mask
+        if len(pending):
+            wanted = numbers[pending]
+            position = np.searchsorted(self._sorted_numbers, wanted)
+            position[position == len(self._sorted_numbers)] = 0
+            found = self._sorted_numbers[position] == wanted
+            columns[pending[found]] = self._sorted_columns[position[found]]
+        hit = columns != self._EMPTY
+        return hit, columns[hit]
+
+
+def ngram_lengths_and_numbers(ngrams: np.ndarray, n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each term's number of words (its ids before the -1 padding) and its number ``id_1 * W**(n-1) +
+    ... + id_n`` (int64: the caller ensures W**n does not overflow)."""
+    lengths = np.ones(len(ngrams), np.intp)
+    numbers = ngrams[:, 0].astype(np.int64)
+    for j in range(1, ngrams.shape[1]):
+        more = ngrams[:, j] >= 0
+        lengths += more
+        numbers = np.where(more, numbers * n_words + ngrams[:, j], numbers)
+    return lengths, numbers
+
+
+def _counted(found_rows: list, found_columns: list, n_texts: int, n_columns: int) -> SparseRows:
+    """The found (row, column) pairs counted: one entry per distinct pair, rows in order.
+
+    Each pair is one number, row * n_columns + column, in int32 when it fits (it sorts about twice as
+    fast as int64).
+    """
+    columns = np.concatenate(found_columns) if found_columns else np.zeros(0, np.intp)
+    if n_texts <= 1:
+        indices, counts = _distinct(columns)
+        indptr = np.array([0, len(indices)], np.intp) if n_texts else np.zeros(1, np.intp)
+        return SparseRows(indptr, indices, counts)
+    pair_type = np.int32 if n_texts * n_columns < 2**31 else np.int64
+    pairs = np.concatenate(found_rows).astype(pair_type) * pair_type(n_columns)
+    pairs += columns.astype(pair_type)
+    pairs, counts = _distinct(pairs)
+    rows = pairs // n_columns
+    indptr = np.zeros(n_texts + 1, np.intp)
+    np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
+    return SparseRows(indptr, (pairs - rows * n_columns).astype(np.intp), counts)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values, ascending, and how often each occurs (float64): ``np.unique(values,
+    return_counts=True)`` in a handful of calls, which matters for a single text's few hundred values."""
+    values = np.sort(values)
+    if not len(values):
+        return values, np.zeros(0)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    counts = np.diff(np.append(starts, len(values))).astype(np.float64)
+    return values[starts], counts
+
+
+class TfidfFeaturizer:
+    """One block: turns texts into the (indices, weights) of their non-zero TF-IDF features.
+
+    ``index`` finds the block's terms: a ``WordNgramIndex`` for the word analyzer (it is given each
+    text's tokens), a ``TermIndex`` for the character analyzers (given each text's n-grams).
+    """
+
+    def __init__(self, index: "TermIndex | WordNgramIndex", idf: np.ndarray, settings: FeaturizerSettings):
+        needed = WordNgramIndex if settings.analyzer == "word" else TermIndex
+        if not isinstance(index, needed):
+            raise ValueError(f"the {settings.analyzer} analyzer needs a {needed.__name__}")
+        self.index = index
         self._idf = idf
         self._settings = settings
         self._strip_accents = _ACCENT_FUNCTIONS[settings.strip_accents]
-        self._ngrams: Callable[[str], Iterable[str]] = self._analyzer(settings)
+        self._split: Callable[[str], Iterable[str]] = self._splitter(settings)
         self.n_features = len(idf)
 
-    def _analyzer(self, settings: FeaturizerSettings) -> Callable[[str], Iterable[str]]:
+    def _splitter(self, settings: FeaturizerSettings) -> Callable[[str], Iterable[str]]:
+        """What the index is given per text: the word analyzer's tokens, or the character n-grams."""
         low, high = settings.ngram_range
         if settings.analyzer == "char":
             return lambda text: char_ngrams(text, low, high)
         if settings.analyzer == "char_wb":
             return lambda text: char_wb_ngrams(text, low, high)
-        token_regex = re.compile(settings.token_pattern)
-        return lambda text: word_ngrams(token_regex.findall(text), low, high)
+        return re.compile(settings.token_pattern).findall
 
     def preprocess(self, text: str) -> str:
         """Lowercase first, then strip accents: scikit-learn's order, for every analyzer."""
@@ -169,35 +387,15 @@ class TfidfFeaturizer:
             text = self._strip_accents(text)
         return text
 
-    def analyze(self, text: str) -> Iterable[str]:
-        """The text's n-grams (words or characters), as the block's scikit-learn analyzer yields them."""
-        return self._ngrams(self.preprocess(text))
-
     def transform_batch(self, texts: list[str]) -> SparseRows:
-        """The documents' non-zero features, one row per text in input order.
-
-        Only the counting is per text, and it stays in C (map, Counter): every n-gram is mapped to its
-        index first, so the Counter hashes small integers. The counts of all texts are then read into
-        two arrays and weighed in one pass.
-        """
-        vocabulary_get, analyze = self._vocabulary.get, self.analyze
-        rows_found = []
-        for text in texts:
-            found = Counter(map(vocabulary_get, analyze(text)))
-            found.pop(None, None)  # the n-grams outside the vocabulary
-            rows_found.append(found)
-        row_lengths = list(map(len, rows_found))
-        indptr = np.fromiter(accumulate(row_lengths, initial=0), np.intp, len(texts) + 1)
-        nnz = int(indptr[-1])
-        rows = SparseRows(
-            indptr=indptr,
-            indices=np.fromiter(chain.from_iterable(rows_found), np.intp, nnz),
-            weights=np.fromiter(chain.from_iterable(map(Counter.values, rows_found)), np.float64, nnz),
-        )
-        self._weigh(rows, row_lengths)
+        """The documents' non-zero features, one row per text in input order: counted by the index, then
+        weighed in one pass over the whole batch."""
+        split, preprocess = self._split, self.preprocess
+        rows = self.index.count([split(preprocess(text)) for text in texts])
+        self._weigh(rows, np.diff(rows.indptr))
         return rows
 
-    def _weigh(self, rows: SparseRows, row_lengths: list[int]) -> None:
+    def _weigh(self, rows: SparseRows, row_lengths: np.ndarray) -> None:
         """Counts -> term frequency -> tf-idf -> normalised per row, in scikit-learn's order, in place.
 
         A row's norm is summed from that row's weights alone, so a text weighs the same alone or in any
@@ -228,6 +426,15 @@ class FeatureUnion:
         self.blocks = blocks
         self._offsets = [sum(block.n_features for block in blocks[:k]) for k in range(len(blocks))]
         self.n_features = sum(block.n_features for block in blocks)
+
+    def feature_name(self, column: int) -> str:
+        """The term of feature ``column`` (over all blocks): what an explanation calls it."""
+        block = bisect_right(self._offsets, column) - 1
+        return self.blocks[block].index.name(column - self._offsets[block])
+
+    def feature_names(self) -> list[str]:
+        """Every feature's term, in column order (a list of the whole vocabulary: for tests and tools)."""
+        return [self.feature_name(column) for column in range(self.n_features)]
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """One document's non-zero features over all blocks: indices (block by block, unordered within a

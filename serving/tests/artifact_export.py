@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 _APP_DIR = str(Path(__file__).resolve().parents[1] / "app")
 if _APP_DIR not in sys.path:
     sys.path.append(_APP_DIR)
-from model_artifact import BLOCK_KEYS  # noqa: E402
+from model_artifact import BLOCK_KEYS, word_ngram_index  # noqa: E402
 
 # The vectorizer of the small BBC News model the service tests serve; a test that rebuilds that model's
 # pipeline to compare answers with uses the same settings.
@@ -74,7 +74,6 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
         blocks = [vectorizer for _, vectorizer in featurizer.transformer_list]
     else:
         blocks = [featurizer]
-    terms = [term for v in blocks for term in sorted(v.vocabulary_, key=v.vocabulary_.get)]
     coef, intercept = classifier.coef_.T, classifier.intercept_
     if len(classifier.classes_) == 2:  # two columns: softmax([0, z]) == [1 - sigmoid(z), sigmoid(z)]
         coef = np.hstack([np.zeros_like(coef), coef])
@@ -82,11 +81,14 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     idf = np.concatenate([v.idf_ if v.use_idf else np.ones(len(v.vocabulary_)) for v in blocks])
     # Weights that float16 holds exactly are stored as float16, others as float64.
     exact_in_half = np.array_equal(coef.astype(np.float16).astype(np.float64), coef)
+    char_terms = [term for v in blocks if v.analyzer != "word" for term in _terms(v)]
+    word_blocks = [v for v in blocks if v.analyzer == "word"]
     npz_path = directory / "model.npz"
     np.savez_compressed(
         npz_path,
-        vocabulary=np.frombuffer("".join(terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),
-        term_lengths=np.array([len(term) for term in terms], dtype=np.uint32),
+        vocabulary=np.frombuffer("".join(char_terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        term_lengths=np.array([len(term) for term in char_terms], dtype=np.uint32),
+        **_word_arrays(word_blocks[0] if word_blocks else None),
         idf=np.asarray(idf, dtype=np.float64),
         coef=np.ascontiguousarray(coef, dtype=np.float16 if exact_in_half else np.float64),
         intercept=np.asarray(intercept, dtype=np.float64),
@@ -95,7 +97,7 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     sha256 = hashlib.sha256(data).hexdigest()
     featurizer_blocks = [_block(vectorizer) for vectorizer in blocks]
     manifest = {
-        "format_version": 3,
+        "format_version": 4,
         "version": sha256[:12],
         "artifact": {"file": "model.npz", "sha256": sha256, "bytes": len(data)},
         "classes": [str(label) for label in classifier.classes_],
@@ -107,6 +109,46 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     }
     (directory / "model.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return directory
+
+
+def _terms(vectorizer: TfidfVectorizer) -> list[str]:
+    """The block's terms in column order."""
+    return sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+
+
+def _word_arrays(vectorizer: TfidfVectorizer | None) -> dict[str, np.ndarray]:
+    """The word block's arrays (none if the model has no word block: empty arrays)."""
+    if vectorizer is None:
+        return word_arrays([], 1)
+    return word_arrays(_terms(vectorizer), vectorizer.ngram_range[1])
+
+
+def word_arrays(terms: list[str], high: int) -> dict[str, np.ndarray]:
+    """Word n-gram terms as the artifact stores them: the words (sorted, joined by spaces), each term's
+    ids padded with -1 to ``high`` words, and the terms sorted by (length, id_1 * W**(n-1) + ... + id_n)."""
+    split_terms = [term.split(" ") for term in terms]
+    words = sorted({word for term in split_terms for word in term})
+    ids = {word: i for i, word in enumerate(words)}
+    ngrams = np.full((len(split_terms), high), -1, dtype=np.int32)
+    numbers = []
+    for row, term in enumerate(split_terms):
+        ngrams[row, : len(term)] = [ids[word] for word in term]
+        number = 0
+        for word in term:
+            number = number * len(words) + ids[word]
+        numbers.append((len(term), number))
+    order = sorted(range(len(split_terms)), key=numbers.__getitem__)
+    return {
+        "words": np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        "word_ngrams": ngrams,
+        "word_ngram_order": np.array(order, dtype=np.int32),
+    }
+
+
+def word_index(terms: list[str], ngram_range: tuple[int, int] = (1, 1)):
+    """The serving index of a word block with these terms (column i is ``terms[i]``), built by the
+    loader from the arrays the artifact would hold."""
+    return word_ngram_index(word_arrays(terms, ngram_range[1]), ngram_range, "test")
 
 
 def _block(vectorizer: TfidfVectorizer) -> dict:
@@ -144,7 +186,7 @@ def rewrite_arrays(directory: Path, **arrays) -> None:
 
 
 def read_terms(directory: Path) -> list[str]:
-    """The vocabulary of model.npz, in column order (for tests that damage it)."""
+    """The character blocks' vocabulary of model.npz, in column order (for tests that damage it)."""
     with np.load(directory / "model.npz") as archive:
         text = archive["vocabulary"].tobytes().decode("utf-8", "surrogatepass")
         ends = np.cumsum(archive["term_lengths"]).tolist()
@@ -152,7 +194,8 @@ def read_terms(directory: Path) -> list[str]:
 
 
 def rewrite_terms(directory: Path, terms: list[str]) -> None:
-    """Replaces the vocabulary (bytes and lengths) and re-seals model.json (for vocabulary tests)."""
+    """Replaces the character blocks' vocabulary (bytes and lengths) and re-seals model.json (for
+    vocabulary tests)."""
     rewrite_arrays(
         directory,
         vocabulary=np.frombuffer("".join(terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),

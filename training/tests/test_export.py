@@ -30,6 +30,16 @@ METADATA = {
     "metrics": {"accuracy": 0.9, "macro_f1": 0.8, "baseline_accuracy": 0.3},
     "params": {"train": {"C": 1.0}},
 }
+ARRAY_NAMES = [
+    "vocabulary",
+    "term_lengths",
+    "words",
+    "word_ngrams",
+    "word_ngram_order",
+    "idf",
+    "coef",
+    "intercept",
+]
 PROBES = [
     "The telescope saw a comet near the moon.",
     "Garlic and butter, then roast it in the oven",
@@ -40,12 +50,29 @@ PROBES = [
 ]
 
 
-def stored_terms(arrays) -> list[str]:
-    """The terms of model.npz, in column order: UTF-8 (lone surrogates passed) cut at `term_lengths`."""
+def stored_terms(arrays, blocks: list[dict]) -> list[str]:
+    """The terms of model.npz, in column order, block by block. A word block's term is its words (ids
+    into `words`, space-separated UTF-8) joined by one space; the character blocks' terms follow each
+    other in `vocabulary`, UTF-8 (lone surrogates passed) cut at `term_lengths`."""
     text = bytes(arrays["vocabulary"]).decode("utf-8", "surrogatepass")
     ends = np.cumsum(arrays["term_lengths"]).tolist()
     assert (ends[-1] if ends else 0) == len(text)
-    return [text[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    starts = [0, *ends[:-1]] if ends else []
+    char_terms = iter(text[start:end] for start, end in zip(starts, ends, strict=True))
+    words = bytes(arrays["words"]).decode("utf-8", "surrogatepass").split(" ")
+    terms = []
+    for block in blocks:
+        if block["analyzer"] == "word":
+            assert arrays["word_ngrams"].shape == (block["n_features"], block["ngram_range"][1])
+            terms += [" ".join(words[i] for i in row if i >= 0) for row in arrays["word_ngrams"].tolist()]
+        else:
+            terms += [next(char_terms) for _ in range(block["n_features"])]
+    assert next(char_terms, None) is None
+    return terms
+
+
+def blocks_of(out_dir) -> list[dict]:
+    return json.loads((out_dir / "model.json").read_text(encoding="utf-8"))["featurizer"]["blocks"]
 
 
 def reference_ngrams(block: dict, text: str) -> list[str]:
@@ -78,7 +105,7 @@ def reference_predict_proba(out_dir, texts):
     """serving/MODEL_ARTIFACT.md's prediction recipe, written independently of scikit-learn."""
     manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
     with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
-        terms = stored_terms(arrays)
+        terms = stored_terms(arrays, manifest["featurizer"]["blocks"])
         idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
     rows = []
     for text in texts:
@@ -144,11 +171,22 @@ def test_arrays_have_the_contract_names_dtypes_and_shapes(multiclass):
     ((_, vectorizer),) = pipeline.named_steps["features"].transformer_list
     classifier = pipeline.named_steps["clf"]
     with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
-        assert sorted(arrays.files) == ["coef", "idf", "intercept", "term_lengths", "vocabulary"]
+        assert sorted(arrays.files) == sorted(ARRAY_NAMES)
         n_features, n_classes = len(vectorizer.vocabulary_), len(classifier.classes_)
-        assert (arrays["vocabulary"].dtype, arrays["vocabulary"].ndim) == (np.uint8, 1)
-        assert (arrays["term_lengths"].dtype, arrays["term_lengths"].shape) == (np.uint32, (n_features,))
-        assert stored_terms(arrays) == list(vectorizer.get_feature_names_out())
+        assert (arrays["vocabulary"].dtype, arrays["vocabulary"].shape) == (np.uint8, (0,))
+        assert (arrays["term_lengths"].dtype, arrays["term_lengths"].shape) == (np.uint32, (0,))
+        assert (arrays["words"].dtype, arrays["words"].ndim) == (np.uint8, 1)
+        assert (arrays["word_ngrams"].dtype, arrays["word_ngrams"].shape) == (np.int32, (n_features, 2))
+        assert (arrays["word_ngram_order"].dtype, arrays["word_ngram_order"].shape) == (
+            np.int32,
+            (n_features,),
+        )
+        assert stored_terms(arrays, blocks_of(out_dir)) == list(vectorizer.get_feature_names_out())
+        words = bytes(arrays["words"]).decode("utf-8").split(" ")
+        assert words == sorted(set(words))
+        rows = arrays["word_ngrams"].tolist()
+        key = [(sum(i >= 0 for i in row), [i for i in row if i >= 0]) for row in rows]
+        assert [key[i] for i in arrays["word_ngram_order"]] == sorted(key)  # by (length, number)
         assert (arrays["idf"].dtype, arrays["idf"].shape) == (np.float64, (n_features,))
         assert (arrays["coef"].dtype, arrays["coef"].shape) == (np.float64, (n_features, n_classes))
         assert (arrays["intercept"].dtype, arrays["intercept"].shape) == (np.float64, (n_classes,))
@@ -163,7 +201,7 @@ def test_metadata_matches_the_file_and_the_model(multiclass):
     manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
     data = (out_dir / "model.npz").read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     assert manifest["artifact"] == {"file": "model.npz", "sha256": sha256, "bytes": len(data)}
     assert manifest["version"] == sha256[:12] == result.version
     assert result.bytes == len(data)
@@ -204,7 +242,7 @@ def test_a_union_lists_its_blocks_in_column_order(tmp_path):
     )
     assert word["n_features"] + chars["n_features"] == 200
     with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:
-        assert stored_terms(arrays) == [
+        assert stored_terms(arrays, [word, chars]) == [
             *word_vectorizer.get_feature_names_out(),
             *char_vectorizer.get_feature_names_out(),
         ]
@@ -300,7 +338,7 @@ def test_terms_with_newlines_tabs_and_lone_surrogates_are_stored_whole(tmp_path)
     terms = list(vectorizer.get_feature_names_out())
     assert {"\n", "\nx", "\t", "x\ty", "\ud800", "\ud800z"} <= set(terms)
     with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:
-        assert stored_terms(arrays) == terms
+        assert stored_terms(arrays, blocks_of(tmp_path)) == terms
     probes = [*PROBES, "\nx\ty \ud800z", "\ud800"]
     np.testing.assert_allclose(
         reference_predict_proba(tmp_path, probes), pipeline.predict_proba(probes), rtol=0, atol=1e-9
@@ -347,10 +385,10 @@ def test_weights_are_stored_uncompressed_the_rest_deflated_with_a_fixed_timestam
     _, out_dir, _ = multiclass
     with zipfile.ZipFile(out_dir / "model.npz") as archive:
         members = {info.filename: info for info in archive.infolist()}
-    assert sorted(members) == ["coef.npy", "idf.npy", "intercept.npy", "term_lengths.npy", "vocabulary.npy"]
+    assert sorted(members) == sorted(f"{name}.npy" for name in ARRAY_NAMES)
     assert members["coef.npy"].compress_type == zipfile.ZIP_STORED
-    for name in ("idf.npy", "intercept.npy", "term_lengths.npy", "vocabulary.npy"):
-        assert members[name].compress_type == zipfile.ZIP_DEFLATED
+    for name in set(ARRAY_NAMES) - {"coef"}:
+        assert members[f"{name}.npy"].compress_type == zipfile.ZIP_DEFLATED
     assert {info.date_time for info in members.values()} == {(1980, 1, 1, 0, 0, 0)}
 
 

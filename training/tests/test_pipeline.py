@@ -115,6 +115,8 @@ def test_balanced_class_weight_moves_predictions_towards_the_small_label():
         ("features__word__dtype", np.float32, "dtype="),
         ("features__transformer_weights", {"word": 2.0}, "transformer_weights={'word': 2.0} (must be None)"),
         ("clf__solver", "liblinear", "solver='liblinear'"),
+        ("features__word__token_pattern", r"[^,]+", "can match a space"),
+        ("features__word__token_pattern", r"\w+(?: \w+)?", "can match a space"),
     ],
 )
 def test_settings_serving_cannot_reproduce_are_refused(setting, value, message):
@@ -123,6 +125,15 @@ def test_settings_serving_cannot_reproduce_are_refused(setting, value, message):
     with pytest.raises(UnservableModelError, match="serving cannot reproduce") as error:
         check_servable(pipeline)
     assert message in str(error.value)
+
+
+def test_two_word_blocks_are_refused():
+    """The artifact holds one word block's words (serving/MODEL_ARTIFACT.md)."""
+    pipeline = build_pipeline(_params())
+    union = pipeline.named_steps["features"]
+    union.transformer_list.append(("word2", TfidfVectorizer()))
+    with pytest.raises(UnservableModelError, match="2 word blocks"):
+        check_servable(pipeline)
 
 
 def test_other_step_shapes_are_refused():

@@ -91,7 +91,8 @@ def assert_explains_like(model, pipeline, texts: list[str]) -> None:
         coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
     decision = features @ coef.T + intercept
     explained = model.classifier.classify_explained(texts, top_k=1, n_terms=EXPLAINED_TERMS)
-    names = model.classifier.terms
+    # The pipeline's own names of its columns: serving must name each feature as scikit-learn does.
+    names = [name for _, block in pipeline[0].transformer_list for name in block.get_feature_names_out()]
     for row, (prediction, explanation) in enumerate(explained):
         label_index = model.classifier.classes.index(prediction.label)
         assert abs(explanation.score - decision[row, label_index]) <= 1e-9, texts[row][:60]

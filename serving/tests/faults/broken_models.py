@@ -95,13 +95,13 @@ def previous_format(good: Path, broken: Path) -> Path:
     return broken
 
 
-def term_lengths_disagree(good: Path, broken: Path) -> Path:
-    """Sealed arrays (size and hash recorded) whose term lengths no longer add up to the vocabulary."""
+def word_ids_out_of_range(good: Path, broken: Path) -> Path:
+    """Sealed arrays (size and hash recorded) whose word n-grams name words the archive does not hold."""
     directory = _copy(good, broken)
     path = directory / ARRAYS_FILE
     with np.load(path, allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
-    arrays["term_lengths"] = arrays["term_lengths"] + 1
+    arrays["word_ngrams"] = arrays["word_ngrams"] + len(bytes(arrays["words"]).split(b" "))
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     data = buffer.getvalue()

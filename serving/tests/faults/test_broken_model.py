@@ -38,7 +38,7 @@ def _expected_problem(fault: str, good: Path) -> str:
         "previous_format": (
             f"format_version {min(SUPPORTED_FORMAT_VERSIONS) - 1} is not supported by this serving code"
         ),
-        "term_lengths_disagree": f"{ARRAYS}: array 'term_lengths' adds up to",
+        "word_ids_out_of_range": f"{ARRAYS}: array 'word_ngrams' must hold",
     }[fault]
 
 
@@ -50,7 +50,7 @@ FAULTS = [
     "unsupported_format",
     "hash_of_another_model",
     "previous_format",
-    "term_lengths_disagree",
+    "word_ids_out_of_range",
 ]
 
 

@@ -42,6 +42,7 @@ CONFIGS = {
     "l1-binary": {"norm": "l1", "binary": True, "ngram_range": (1, 2)},
     "no-idf-sublinear": {"use_idf": False, "sublinear_tf": True},
     "bigrams-and-trigrams": {"ngram_range": (2, 3)},
+    "one-to-three-words": {"ngram_range": (1, 3), "min_df": 1},
     "capturing-group": {"token_pattern": r"(?u)\b(\w+?)(?:s|ed|ing)?\b", "sublinear_tf": True},
     "char-1-3": {"analyzer": "char", "ngram_range": (1, 3)},
     "char-2-4-cased-unicode": {
@@ -222,7 +223,13 @@ def test_explanations_add_up_to_the_decision_function_and_list_the_largest_terms
         features = served.featurizer.transform(text)
         for class_index, label in enumerate(served.classes):
             explanation = explain(
-                features, coef, intercept, class_index, EXPLAINED_TERMS, served.terms, served.classes
+                features,
+                coef,
+                intercept,
+                class_index,
+                EXPLAINED_TERMS,
+                served.featurizer.feature_name,
+                served.classes,
             )
             found, expected_intercept = sklearn_contributions(vectorizer, classifier, text, class_index)
             largest = sorted(found, key=lambda item: (-abs(item[2]), item[0]))[:EXPLAINED_TERMS]

@@ -1,5 +1,5 @@
 """The explanation's own rules on small hand-made models: exact sums, the listed terms, the two-class
-layout, and that naming the features waits for the first explained request."""
+layout, and how features are named."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,8 @@ from explanations import explain
 from model_artifact import load_model
 from text_classifier import TextClassifier
 from tfidf_featurizer import FeatureUnion, FeaturizerSettings, TfidfFeaturizer
+
+from serving.tests.artifact_export import word_index
 
 TERMS = ["goal", "shares", "match", "bank", "the"]
 CLASSES = ["sport", "business", "other"]
@@ -25,7 +27,7 @@ FEATURES = (np.array([4, 2, 0, 1]), np.array([0.1, 0.4, 0.5, 0.3]))
 
 def test_contributions_and_intercept_add_up_to_the_score():
     for class_index in range(len(CLASSES)):
-        explanation = explain(FEATURES, COEF, INTERCEPT, class_index, 50, TERMS, CLASSES)
+        explanation = explain(FEATURES, COEF, INTERCEPT, class_index, 50, TERMS.__getitem__, CLASSES)
         indices, weights = FEATURES
         expected_score = weights @ COEF[indices, class_index] + INTERCEPT[class_index]
         assert explanation.label == CLASSES[class_index]
@@ -36,30 +38,34 @@ def test_contributions_and_intercept_add_up_to_the_score():
 
 
 def test_terms_are_the_largest_by_magnitude_largest_first_and_zero_contributions_are_left_out():
-    explanation = explain(FEATURES, COEF, INTERCEPT, 0, 50, TERMS, CLASSES)
+    explanation = explain(FEATURES, COEF, INTERCEPT, 0, 50, TERMS.__getitem__, CLASSES)
     # goal 0.5 x 2 = 1.0, shares 0.3 x -1.5 = -0.45, match 0.4 x 1 = 0.4, the 0.1 x 0 = 0 (not listed)
     assert explanation.terms == [("goal", 1.0), ("shares", pytest.approx(-0.45)), ("match", 0.4)]
 
 
 @pytest.mark.parametrize("n_terms", [1, 2, 3])
 def test_at_most_n_terms_are_listed(n_terms):
-    explanation = explain(FEATURES, COEF, INTERCEPT, 0, n_terms, TERMS, CLASSES)
-    full = explain(FEATURES, COEF, INTERCEPT, 0, 50, TERMS, CLASSES)
+    explanation = explain(FEATURES, COEF, INTERCEPT, 0, n_terms, TERMS.__getitem__, CLASSES)
+    full = explain(FEATURES, COEF, INTERCEPT, 0, 50, TERMS.__getitem__, CLASSES)
     assert explanation.terms == full.terms[:n_terms]
     assert explanation.score == full.score
 
 
 def test_equal_magnitudes_are_ordered_by_feature_index_whatever_the_features_order():
     coef = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
-    forward = explain((np.array([0, 1, 2]), np.full(3, 0.5)), coef, INTERCEPT, 0, 50, TERMS, CLASSES)
-    backward = explain((np.array([2, 1, 0]), np.full(3, 0.5)), coef, INTERCEPT, 0, 50, TERMS, CLASSES)
+    forward = explain(
+        (np.array([0, 1, 2]), np.full(3, 0.5)), coef, INTERCEPT, 0, 50, TERMS.__getitem__, CLASSES
+    )
+    backward = explain(
+        (np.array([2, 1, 0]), np.full(3, 0.5)), coef, INTERCEPT, 0, 50, TERMS.__getitem__, CLASSES
+    )
     assert [term for term, _ in forward.terms] == ["goal", "shares", "match"]
     assert forward.terms == backward.terms
 
 
 def test_a_text_without_known_features_is_explained_by_the_intercept_alone():
     empty = (np.array([], dtype=np.intp), np.array([], dtype=np.float64))
-    explanation = explain(empty, COEF, INTERCEPT, 2, 10, TERMS, CLASSES)
+    explanation = explain(empty, COEF, INTERCEPT, 2, 10, TERMS.__getitem__, CLASSES)
     assert (explanation.score, explanation.intercept, explanation.terms) == (1.0, 1.0, [])
 
 
@@ -69,8 +75,8 @@ def test_two_classes_each_label_is_explained_by_its_log_odds_and_the_first_is_th
     coef[:, 1] = [2.0, -1.5, 1.0, 0.0, 0.0]
     intercept = np.array([0.0, -0.75])
     classes = ["negative", "positive"]
-    positive = explain(FEATURES, coef, intercept, 1, 50, TERMS, classes)
-    negative = explain(FEATURES, coef, intercept, 0, 50, TERMS, classes)
+    positive = explain(FEATURES, coef, intercept, 1, 50, TERMS.__getitem__, classes)
+    negative = explain(FEATURES, coef, intercept, 0, 50, TERMS.__getitem__, classes)
     z = FEATURES[1] @ coef[FEATURES[0], 1] + intercept[1]
     assert positive.score == pytest.approx(z, abs=1e-15) and positive.intercept == -0.75
     assert (negative.score, negative.intercept) == (-positive.score, -positive.intercept)
@@ -82,8 +88,8 @@ def test_two_classes_each_label_is_explained_by_its_log_odds_and_the_first_is_th
 
 def test_narrow_weights_are_widened_exactly():
     coef16 = COEF.astype(np.float16)
-    wide = explain(FEATURES, COEF, INTERCEPT, 1, 50, TERMS, CLASSES)
-    narrow = explain(FEATURES, coef16, INTERCEPT, 1, 50, TERMS, CLASSES)
+    wide = explain(FEATURES, COEF, INTERCEPT, 1, 50, TERMS.__getitem__, CLASSES)
+    narrow = explain(FEATURES, coef16, INTERCEPT, 1, 50, TERMS.__getitem__, CLASSES)
     assert narrow == wide  # every weight above is exact in float16
 
 
@@ -101,9 +107,8 @@ SETTINGS = FeaturizerSettings(
 
 
 def test_the_classifier_explains_what_it_predicts_with_its_feature_names():
-    vocabulary = {term: index for index, term in enumerate(TERMS)}
-    featurizer = FeatureUnion([TfidfFeaturizer(vocabulary, np.ones(len(TERMS)), SETTINGS)])
-    classifier = TextClassifier(featurizer, COEF, INTERCEPT, CLASSES, TERMS)
+    featurizer = FeatureUnion([TfidfFeaturizer(word_index(TERMS), np.ones(len(TERMS)), SETTINGS)])
+    classifier = TextClassifier(featurizer, COEF, INTERCEPT, CLASSES)
     texts = ["goal goal goal match", "the bank shares"]
     explained = classifier.classify_explained(texts, top_k=2, n_terms=2)
     assert [prediction for prediction, _ in explained] == classifier.classify(texts, top_k=2)
@@ -111,19 +116,13 @@ def test_the_classifier_explains_what_it_predicts_with_its_feature_names():
     assert [term for term, _ in explained[1][1].terms] == ["shares", "bank"]  # weights 3 and 2, same tf
 
 
-def test_a_classifier_built_without_its_terms_says_it_cannot_explain():
-    vocabulary = {term: index for index, term in enumerate(TERMS)}
-    featurizer = FeatureUnion([TfidfFeaturizer(vocabulary, np.ones(len(TERMS)), SETTINGS)])
-    classifier = TextClassifier(featurizer, COEF, INTERCEPT, CLASSES)
-    with pytest.raises(ValueError, match="without its feature terms"):
-        classifier.classify_explained(["goal"], top_k=1, n_terms=1)
-
-
-def test_a_loaded_model_names_its_features_with_the_strings_its_index_holds(bbc_model_dir):
-    """The terms are decoded once, at load: the explanations' names are the featurizer's own keys."""
+def test_a_loaded_model_names_every_feature_by_its_term(bbc_model_dir):
+    """Word n-grams are named by their words joined by one space, as scikit-learn names them; every
+    feature has its own name, and an explanation lists only names of the model's features."""
     classifier = load_model(bbc_model_dir).classifier
-    assert len(classifier.terms) == classifier.featurizer.n_features
-    keys = [term for block in classifier.featurizer.blocks for term in block._vocabulary]
-    assert all(name is key for name, key in zip(classifier.terms, keys, strict=True))
+    names = classifier.featurizer.feature_names()
+    assert len(names) == len(set(names)) == classifier.featurizer.n_features
+    assert any(" " in name for name in names)  # the BBC model has word bigrams
     explained = classifier.classify_explained(["Shares rose after the bank results"], top_k=1, n_terms=3)
-    assert all(term in classifier.terms for term, _ in explained[0][1].terms)
+    assert explained[0][1].terms
+    assert all(term in names for term, _ in explained[0][1].terms)

@@ -59,9 +59,9 @@ def test_loads_a_valid_artifact(model_dir, bbc_manifest):
 
 def test_model_dir_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MODEL_DIR", str(tmp_path))
-    assert model_artifact.default_model_dir() == tmp_path
+    assert Path(model_artifact.default_model_dir()) == tmp_path
     monkeypatch.delenv("MODEL_DIR")
-    assert model_artifact.default_model_dir() == Path(model_artifact.__file__).resolve().parent / "data"
+    assert Path(model_artifact.default_model_dir()) == Path(model_artifact.__file__).resolve().parent / "data"
 
 
 def test_missing_manifest(model_dir):
@@ -80,13 +80,13 @@ def test_manifest_that_is_not_an_object(model_dir):
     assert "must be a JSON object" in load_error(model_dir)
 
 
-@pytest.mark.parametrize("version", [1, 2, 4, 0, "3", None, True, 3.0])
+@pytest.mark.parametrize("version", [1, 2, 3, 5, 0, "4", None, True, 4.0])
 def test_unsupported_format_version(model_dir, version):
-    """Version 2 (one word block, newline-separated terms) included: serving says to retrain."""
+    """Versions 2 and 3 (every term stored as text) included: serving says to retrain."""
     rewrite_manifest(model_dir, format_version=version)
     message = load_error(model_dir)
     assert "model.json" in message and f"format_version {version!r} is not supported" in message
-    assert "(supported: [3])" in message and "Retrain with `make train`" in message
+    assert "(supported: [4])" in message and "Retrain with `make train`" in message
 
 
 def test_missing_arrays_file(model_dir):
@@ -146,19 +146,32 @@ def test_pickled_arrays_are_refused(model_dir):
         ({"coef": lambda a: a["coef"][:, :4]}, "array 'coef' has shape"),
         ({"coef": lambda a: a["coef"][:-1]}, "array 'coef' has shape"),
         ({"intercept": lambda a: a["intercept"][:3]}, "array 'intercept' has shape"),
-        ({"idf": lambda a: a["idf"][:-1]}, "array 'term_lengths' has shape"),
-        ({"term_lengths": lambda a: a["term_lengths"][:-1]}, "array 'term_lengths' has shape"),
+        ({"idf": lambda a: a["idf"][:-1]}, "model.json's blocks add up to"),
+        ({"term_lengths": lambda a: np.ones(1, np.uint32)}, "array 'term_lengths' has shape"),
         ({"term_lengths": lambda a: a["term_lengths"].astype(np.int64)}, "array 'term_lengths' is int64"),
-        ({"term_lengths": lambda a: a["term_lengths"] + 1}, "'term_lengths' adds up to"),
-        ({"vocabulary": lambda a: a["vocabulary"][:-40]}, "'term_lengths' adds up to"),
+        ({"word_ngrams": lambda a: a["word_ngrams"][:-1]}, "array 'word_ngrams' has shape"),
+        ({"word_ngrams": lambda a: a["word_ngrams"].astype(np.int64)}, "array 'word_ngrams' is int64"),
+        ({"word_ngrams": lambda a: a["word_ngrams"][:, :1]}, "must hold 2 word ids per term"),
+        ({"word_ngrams": lambda a: a["word_ngrams"] + 1}, "must hold 2 word ids per term"),
+        ({"word_ngrams": lambda a: a["word_ngrams"][:, ::-1]}, "must hold 2 word ids per term"),
+        ({"word_ngram_order": lambda a: a["word_ngram_order"][:-1]}, "array 'word_ngram_order' has shape"),
+        (
+            {"word_ngram_order": lambda a: a["word_ngram_order"][::-1]},
+            "must sort the terms by (length, number)",
+        ),
+        ({"word_ngram_order": lambda a: a["word_ngram_order"] + 1}, "must list term positions"),
+        (
+            {"words": lambda a: np.frombuffer(a["words"].tobytes().rsplit(b" ", 1)[0], np.uint8)},
+            "must hold 2 word ids per term",
+        ),
+        (
+            {"words": lambda a: np.frombuffer(b"\xff" + a["words"].tobytes(), np.uint8)},
+            "'words' is not UTF-8",
+        ),
         ({"coef": lambda a: a["coef"].astype(np.int8)}, "array 'coef' is int8"),
         ({"coef": lambda a: a["coef"].ravel()}, "expected a 2-D float16 or float32 or float64 array"),
         ({"idf": lambda a: a["idf"].astype(np.float32)}, "array 'idf' is float32"),
         ({"coef": lambda a: np.full_like(a["coef"], np.inf)}, "NaN or infinite"),
-        (
-            {"vocabulary": lambda a: np.frombuffer(b"\xff\xfe" + a["vocabulary"].tobytes(), np.uint8)},
-            "not UTF-8",
-        ),
         ({"intercept": lambda a: np.full_like(a["intercept"], np.nan)}, "NaN or infinite"),
         ({"idf": lambda a: None}, "holds arrays"),
         ({"extra": lambda a: np.zeros(3)}, "holds arrays"),
@@ -172,21 +185,46 @@ def test_arrays_that_disagree_with_the_contract(model_dir, change, expected):
     assert "model.npz" in message and expected in message
 
 
-def test_duplicate_vocabulary_terms(model_dir):
-    terms = read_terms(model_dir)
+def test_duplicate_vocabulary_terms(union_dir):
+    terms = read_terms(union_dir)
     terms[1] = terms[0]
-    rewrite_terms(model_dir, terms)
-    assert "duplicate terms in block 0" in load_error(model_dir)
+    rewrite_terms(union_dir, terms)
+    assert "duplicate terms in block 1" in load_error(union_dir)
+
+
+def test_the_character_terms_must_add_up_to_the_vocabulary(union_dir):
+    with np.load(union_dir / "model.npz") as archive:
+        lengths = archive["term_lengths"]
+    rewrite_arrays(union_dir, term_lengths=lengths + 1)
+    assert "the lengths of array 'vocabulary' add up to" in load_error(union_dir)
+
+
+def test_duplicate_word_ngrams(model_dir):
+    with np.load(model_dir / "model.npz") as archive:
+        ngrams, order = archive["word_ngrams"].copy(), archive["word_ngram_order"]
+    ngrams[order[1]] = ngrams[order[0]]
+    rewrite_arrays(model_dir, word_ngrams=ngrams)
+    assert "duplicate terms?" in load_error(model_dir)
+
+
+def test_a_word_listed_twice_is_refused(model_dir):
+    with np.load(model_dir / "model.npz") as archive:
+        words = archive["words"].tobytes().decode("utf-8").split(" ")
+    words[1] = words[0]
+    rewrite_arrays(model_dir, words=np.frombuffer(" ".join(words).encode("utf-8"), np.uint8))
+    message = load_error(model_dir)
+    assert "holds a word twice" in message or "must sort the terms" in message
 
 
 def test_the_same_term_in_two_blocks_is_two_features(union_dir):
     """Blocks have their own vocabularies: a word and a character n-gram may be spelled alike ("000")."""
     manifest = json.loads((union_dir / "model.json").read_text(encoding="utf-8"))
     n_words = manifest["featurizer"]["blocks"][0]["n_features"]
-    terms = read_terms(union_dir)
+    featurizer = load_model(union_dir).classifier.featurizer
+    terms = featurizer.feature_names()
     shared = sorted(set(terms[:n_words]) & set(terms[n_words:]))
     assert shared, "the union model should have a word that is also a character n-gram"
-    indices, _ = load_model(union_dir).classifier.featurizer.transform(shared[0])
+    indices, _ = featurizer.transform(shared[0])
     word_index, char_index = terms.index(shared[0]), terms.index(shared[0], n_words)
     assert {word_index, char_index} <= set(indices.tolist()) and word_index < n_words <= char_index
 

@@ -5,6 +5,8 @@ import pytest
 from text_classifier import TextClassifier, softmax
 from tfidf_featurizer import FeatureUnion, FeaturizerSettings, TfidfFeaturizer
 
+from serving.tests.artifact_export import word_index
+
 SETTINGS = FeaturizerSettings(
     analyzer="word",
     lowercase=True,
@@ -19,8 +21,7 @@ SETTINGS = FeaturizerSettings(
 
 
 def classifier(coef, intercept, classes) -> TextClassifier:
-    vocabulary = {"goal": 0, "shares": 1}
-    featurizer = FeatureUnion([TfidfFeaturizer(vocabulary, np.ones(2), SETTINGS)])
+    featurizer = FeatureUnion([TfidfFeaturizer(word_index(["goal", "shares"]), np.ones(2), SETTINGS)])
     return TextClassifier(featurizer, np.array(coef, dtype=float), np.array(intercept, dtype=float), classes)
 
 
