@@ -41,7 +41,7 @@ from training.pipeline import n_features as count_features
 
 DEFAULT_REPORT = REPO_ROOT / "training" / "reports" / "tuning.json"
 DEFAULT_MIN_GAIN = 0.002
-EMAIL_AND_HOST_TOKENS = r"(?u)\w+(?:[.@]\w+)*"
+EMAIL_AND_HOST_TOKENS = r"(?u)\w++(?:[.@]\w++)*+"  # possessive: params.yaml says why
 
 # The search: changes to params.yaml, each tried on its own. Token patterns: single words (scikit-learn's
 # usual pattern with 1-character tokens) against words that keep e-mail addresses, host names and

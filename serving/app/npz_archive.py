@@ -8,7 +8,8 @@ format a ``.npz`` uses is small (https://pkware.cachefly.net/webdocs/casestudies
 4.3.7, 4.3.12 and 4.3.16): the end record names the central directory, whose entries give each member's
 name, compression method (stored or deflated), compressed size and local header; the data follows the
 local header. Each member is an ``.npy`` file, read with ``numpy.lib.format``'s public header readers;
-a stored member becomes a read-only array over the archive's own bytes, with no copy.
+a stored member becomes a read-only array over the archive's own bytes, with no copy (unless its data
+is not aligned for its type: training's exporter aligns it).
 
 Anything else (zip64 end records, other compression methods, object arrays, which only pickle can
 read) raises ``ValueError``; the caller reports which file and what to do.
@@ -75,4 +76,6 @@ def read_npy(content: memoryview | bytes) -> np.ndarray:
         raise ValueError("an object array can only be read by unpickling, which is refused")
     count = int(np.prod(shape, dtype=np.int64))
     array = np.frombuffer(content, dtype=dtype, count=count, offset=stream.tell())
+    if not array.flags.aligned:  # numpy computes on unaligned data several times slower: copy it once
+        array = array.copy()
     return array.reshape(shape, order="F" if fortran_order else "C")

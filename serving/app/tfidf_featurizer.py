@@ -195,7 +195,7 @@ class WordNgramIndex:
         # Column of each word as a unigram, -1 if it is none; the extra last entry answers the id -1
         # (a token outside the vocabulary) with -1 too.
         unigrams = np.flatnonzero(lengths == 1)
-        self._unigram_columns = np.full(self.n_words + 1, -1, np.intp)
+        self._unigram_columns = np.full(self.n_words + 1, -1, np.int32)
         self._unigram_columns[ngrams[unigrams, 0]] = unigrams
         sorted_lengths = lengths[order]
         self._longer: dict[int, NumberTable] = {}
@@ -213,33 +213,33 @@ class WordNgramIndex:
         """Per text, the columns of its n-grams found here and how often each occurs (as float64).
 
         scikit-learn's n-grams are the runs of n consecutive tokens of one text; a run holding a word
-        outside the vocabulary cannot be a term and is skipped.
+        outside the vocabulary cannot be a term and is skipped. Each n-gram found becomes the number
+        text * n_terms + column (``row_starts`` holds each token's text * n_terms), so that counting
+        is sorting one array.
         """
         low = self._range[0]
-        n_texts = len(texts_tokens)
         lengths = list(map(len, texts_tokens))
         n_tokens = sum(lengths)
         ids = np.fromiter(
             map(self._word_ids.get, chain.from_iterable(texts_tokens), repeat(-1)), np.intp, n_tokens
         )
-        rows = np.repeat(np.arange(n_texts), lengths) if n_texts > 1 else None
-        found_rows, found_columns = [], []
+        pair_type = _pair_type(len(texts_tokens), self.n_terms)
+        row_starts = np.repeat(np.arange(len(texts_tokens), dtype=pair_type) * self.n_terms, lengths)
+        pairs = []
         if low == 1:
             columns = self._unigram_columns[ids]
             hit = columns >= 0
-            found_columns.append(columns[hit])
-            found_rows.append(rows[hit] if rows is not None else None)
+            pairs.append(row_starts[hit] + columns[hit])
         for n, table in self._longer.items():
             if n_tokens < n:
                 break
-            starts, numbers = self._ngram_numbers(ids, rows, n)
+            starts, numbers = self._ngram_numbers(ids, row_starts, n)
             hit, columns = table.find(numbers)
-            found_columns.append(columns)
-            found_rows.append(rows[starts[hit]] if rows is not None else None)
-        return _counted(found_rows, found_columns, n_texts, self.n_terms)
+            pairs.append(row_starts[starts[hit]] + columns)
+        return _counted(pairs, len(texts_tokens), self.n_terms)
 
     def _ngram_numbers(
-        self, ids: np.ndarray, rows: np.ndarray | None, n: int
+        self, ids: np.ndarray, row_starts: np.ndarray, n: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """The start positions and numbers of the n-grams of ``ids`` that lie within one text and hold
         known words only."""
@@ -247,8 +247,7 @@ class WordNgramIndex:
         known = ids[:count] >= 0
         for j in range(1, n):
             known &= ids[j : j + count] >= 0
-        if rows is not None:
-            known &= rows[:count] == rows[n - 1 :]
+        known &= row_starts[:count] == row_starts[n - 1 :]
         starts = np.flatnonzero(known)
         numbers = ids[starts]
         for j in range(1, n):
@@ -290,7 +289,7 @@ class NumberTable:
 
     def find(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of ``numbers`` are here (a boolean mask) and the columns of those, in order."""
-        columns = np.full(len(numbers), self._EMPTY, np.intp)
+        columns = np.full(len(numbers), self._EMPTY, np.int32)
         pending, slots = np.arange(len(numbers)), self._slots(numbers)
         for _ in range(self._ROUNDS):
             held = self._numbers[slots]
@@ -320,25 +319,21 @@ def ngram_lengths_and_numbers(ngrams: np.ndarray, n_words: int) -> tuple[np.ndar
     return lengths, numbers
 
 
-def _counted(found_rows: list, found_columns: list, n_texts: int, n_columns: int) -> SparseRows:
-    """The found (row, column) pairs counted: one entry per distinct pair, rows in order.
+def _pair_type(n_texts: int, n_columns: int) -> type:
+    """The integer type of text * n_columns + column numbers: int32 when it holds them (it sorts about
+    twice as fast as int64)."""
+    return np.int32 if n_texts * n_columns < 2**31 else np.int64
 
-    Each pair is one number, row * n_columns + column, in int32 when it fits (it sorts about twice as
-    fast as int64).
-    """
-    columns = np.concatenate(found_columns) if found_columns else np.zeros(0, np.intp)
-    if n_texts <= 1:
-        indices, counts = _distinct(columns)
-        indptr = np.array([0, len(indices)], np.intp) if n_texts else np.zeros(1, np.intp)
-        return SparseRows(indptr, indices, counts)
-    pair_type = np.int32 if n_texts * n_columns < 2**31 else np.int64
-    pairs = np.concatenate(found_rows).astype(pair_type) * pair_type(n_columns)
-    pairs += columns.astype(pair_type)
-    pairs, counts = _distinct(pairs)
-    rows = pairs // n_columns
+
+def _counted(pairs: list[np.ndarray], n_texts: int, n_columns: int) -> SparseRows:
+    """The found text * n_columns + column numbers counted: one entry per distinct number, rows in
+    order."""
+    found = np.concatenate(pairs) if pairs else np.zeros(0, _pair_type(n_texts, n_columns))
+    numbers, counts = _distinct(found)
+    rows = numbers // n_columns
     indptr = np.zeros(n_texts + 1, np.intp)
     np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
-    return SparseRows(indptr, (pairs - rows * n_columns).astype(np.intp), counts)
+    return SparseRows(indptr, (numbers - rows * n_columns).astype(np.intp), counts)
 
 
 def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ import math
 import os
 import re
 import stat
+import struct
 import unicodedata
 import zipfile
 
@@ -390,6 +391,18 @@ def test_weights_are_stored_uncompressed_the_rest_deflated_with_a_fixed_timestam
     for name in set(ARRAY_NAMES) - {"coef"}:
         assert members[f"{name}.npy"].compress_type == zipfile.ZIP_DEFLATED
     assert {info.date_time for info in members.values()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_the_stored_weights_start_on_a_64_byte_boundary(multiclass):
+    """Serving then uses them in place, aligned for every float type (numpy pads .npy headers to 64)."""
+    _, out_dir, _ = multiclass
+    data = (out_dir / "model.npz").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo("coef.npy")
+    name_length, extra_length = struct.unpack_from("<2H", data, info.header_offset + 26)
+    data_start = info.header_offset + 30 + name_length + extra_length
+    header_length = len(data[data_start:].split(b"\n", 1)[0]) + 1  # the .npy header ends with "\n"
+    assert data_start % 64 == 0 and header_length % 64 == 0
 
 
 def test_archive_bytes_depend_on_the_arrays_alone(monkeypatch):

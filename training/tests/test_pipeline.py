@@ -1,6 +1,7 @@
 """The pipeline takes every hyperparameter from params and refuses what serving cannot reproduce."""
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -66,12 +67,23 @@ def test_a_union_has_a_word_block_then_a_character_block(analyzer):
     assert (word["analyzer"], word["ngram_range"], word["token_pattern"]) == (
         "word",
         (1, 3),
-        r"(?u)\w+(?:[.@]\w+)*",
+        r"(?u)\w++(?:[.@]\w++)*+",
     )
     assert (chars["analyzer"], chars["ngram_range"], chars["token_pattern"]) == (char, (3, 4), None)
     for block in (word, chars):
         assert {key: block[key] for key in shared} == shared
         assert block["dtype"] is np.float64
+
+
+def test_the_possessive_default_token_pattern_finds_the_usual_tokens():
+    """params.yaml's pattern is '(?u)\\w+(?:[.@]\\w+)*' with possessive quantifiers: [.@] never matches
+    a word character, so giving characters back could never let a match grow, and the tokens agree."""
+    possessive = re.compile(repo_params()["featurize"]["token_pattern"])
+    usual = re.compile(r"(?u)\w+(?:[.@]\w+)*")
+    texts, _ = make_corpus(per_label=20)
+    awkward = ["jo@cs.cmu.edu.", "v1.3.", "a..b", "@x", "x@", "x@@y", "a.b@c.d e", "naïve.café@ünï.de", "..."]
+    for text in [*texts, *awkward, " ".join(awkward)]:
+        assert possessive.findall(text) == usual.findall(text), text
 
 
 def test_built_pipeline_fits_and_predicts():

@@ -35,10 +35,22 @@ def test_reads_what_numpy_writes(save):
             np.testing.assert_array_equal(arrays[name], expected[name])
 
 
-def test_a_stored_array_shares_the_archives_memory_read_only():
-    data = archive_bytes(np.savez)
-    ngrams = read_npz(data)["ngrams"]
-    assert not ngrams.flags.writeable and not ngrams.flags.owndata
+def test_an_aligned_stored_array_shares_the_archives_memory_read_only():
+    from training.export import npz_bytes  # it aligns the stored weights
+
+    coef = read_npz(npz_bytes({"vocabulary": np.zeros(5, np.uint8), "coef": np.ones((4, 3), np.float16)}))[
+        "coef"
+    ]
+    assert coef.flags.aligned and not coef.flags.writeable  # read-only: the archive's own bytes
+
+
+def test_an_unaligned_array_is_copied_aligned():
+    arrays = {"x" * length: np.arange(3, dtype=np.float64) for length in range(1, 9)}  # names shift the data
+    read = read_npz(archive_bytes(lambda buffer, **_: np.savez(buffer, **arrays)))
+    assert all(array.flags.aligned for array in read.values())
+    assert any(array.flags.writeable for array in read.values())  # some were copied
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(read[name], array)
 
 
 def test_reads_the_training_exporters_archive(tmp_path):
