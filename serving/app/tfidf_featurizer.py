@@ -262,11 +262,13 @@ class NumberTable:
     numpy gathers: each round settles every pending number whose slot holds it (found) or is empty
     (absent) and moves the rest one slot on; the few still pending after that are found by binary
     search in the sorted numbers. For a batch's n-grams this is several times faster than a binary
-    search for every n-gram, whose every step misses the cache.
+    search for every n-gram, whose every step misses the cache; one text's few hundred n-grams skip the
+    table and are searched for directly.
     """
 
     _EMPTY = -1
     _ROUNDS = 2
+    _FEW = 4096
     _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: 2**64 / the golden ratio, odd
 
     def __init__(self, numbers: np.ndarray, columns: np.ndarray):
@@ -288,10 +290,16 @@ class NumberTable:
         return ((numbers.astype(np.uint64) * self._MULTIPLIER) >> self._shift).astype(np.intp)
 
     def find(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of ``numbers`` are here (a boolean mask) and the columns of those, in order."""
+        """Which of ``numbers`` are here (a boolean mask) and the columns of those, in order.
+
+        Few numbers (one text's n-grams) are searched for in the sorted numbers directly: a handful of
+        numpy calls, where the hash rounds' fixed cost would outweigh their speed.
+        """
         columns = np.full(len(numbers), self._EMPTY, np.int32)
-        pending, slots = np.arange(len(numbers)), self._slots(numbers)
-        for _ in range(self._ROUNDS):
+        pending = np.arange(len(numbers))
+        rounds = self._ROUNDS if len(numbers) >= self._FEW else 0
+        slots = self._slots(numbers) if rounds else pending
+        for _ in range(rounds):
             held = self._numbers[slots]
             found = held == numbers[pending]
             columns[pending[found]] = self._columns[slots[found]]
@@ -330,6 +338,8 @@ def _counted(pairs: list[np.ndarray], n_texts: int, n_columns: int) -> SparseRow
     order."""
     found = np.concatenate(pairs) if pairs else np.zeros(0, _pair_type(n_texts, n_columns))
     numbers, counts = _distinct(found)
+    if n_texts == 1:  # the common request: the numbers are the columns
+        return SparseRows(np.array([0, len(numbers)]), numbers.astype(np.intp), counts)
     rows = numbers // n_columns
     indptr = np.zeros(n_texts + 1, np.intp)
     np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
@@ -343,8 +353,8 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not len(values):
         return values, np.zeros(0)
     starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    counts = np.diff(np.append(starts, len(values))).astype(np.float64)
-    return values[starts], counts
+    ends = np.append(starts[1:], len(values))
+    return values[starts], (ends - starts).astype(np.float64)
 
 
 class TfidfFeaturizer:
@@ -387,7 +397,7 @@ class TfidfFeaturizer:
         weighed in one pass over the whole batch."""
         split, preprocess = self._split, self.preprocess
         rows = self.index.count([split(preprocess(text)) for text in texts])
-        self._weigh(rows, np.diff(rows.indptr))
+        self._weigh(rows, rows.indptr[1:] - rows.indptr[:-1])
         return rows
 
     def _weigh(self, rows: SparseRows, row_lengths: np.ndarray) -> None:

@@ -23,9 +23,10 @@ def test_finds_exactly_the_numbers_it_holds(numbers):
     expected = dict(zip(numbers.tolist(), columns.tolist(), strict=True))
     rng = np.random.default_rng(1)
     queries = np.concatenate([numbers, numbers + 1, rng.integers(0, 2**62, 5_000), numbers[::-1]])
-    hit, found = table.find(queries)
-    assert hit.tolist() == [number in expected for number in queries.tolist()]
-    assert found.tolist() == [expected[number] for number in queries[hit].tolist()]
+    for asked in (queries, queries[:300]):  # many (hash rounds) and few (binary search) at once
+        hit, found = table.find(asked)
+        assert hit.tolist() == [number in expected for number in asked.tolist()]
+        assert found.tolist() == [expected[number] for number in asked[hit].tolist()]
 
 
 def test_nothing_to_find():
