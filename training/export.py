@@ -32,7 +32,7 @@ FORMAT_VERSION = 4
 # Terms are stored as UTF-8; a lone surrogate (JSON text can carry one, e.g. "\ud800", and a character
 # n-gram keeps it) is written as its three-byte form, which serving reads back with the same handler.
 TERM_ENCODING = ("utf-8", "surrogatepass")
-UNCOMPRESSED = {"coef"}
+UNCOMPRESSED = {"coef", "word_ngrams"}
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 DEFAULT_OUT_DIR = REPO_ROOT / "serving" / "app" / "data"
 NPZ_NAME = "model.npz"
@@ -140,7 +140,9 @@ def word_ngram_arrays(vectorizer: TfidfVectorizer | None) -> dict[str, np.ndarra
                 "lower featurize.ngram_range or featurize.select_features"
             )
     word_id = {word: i for i, word in enumerate(words)}
-    ngrams = np.full((len(rows), high), -1, dtype=np.int32)
+    # int16 when the ids fit (half the bytes, stored uncompressed: inflating would cost every cold start)
+    id_type = np.int16 if len(words) <= np.iinfo(np.int16).max else np.int32
+    ngrams = np.full((len(rows), high), -1, dtype=id_type)
     keys = np.zeros(len(rows), dtype=np.int64)
     for i, row in enumerate(rows):
         ids = [word_id[word] for word in row]

@@ -39,7 +39,7 @@ ARRAYS = {
     "vocabulary": ((np.dtype(np.uint8),), 1),
     "term_lengths": ((np.dtype(np.uint32),), 1),
     "words": ((np.dtype(np.uint8),), 1),
-    "word_ngrams": ((np.dtype(np.int32),), 2),
+    "word_ngrams": ((np.dtype(np.int16), np.dtype(np.int32)), 2),
     "word_ngram_order": ((np.dtype(np.int32),), 1),
     "idf": ((np.dtype(np.float64),), 1),
     "coef": ((np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)), 2),

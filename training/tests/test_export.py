@@ -20,7 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from training.export import export_model, npz_bytes
+from training.export import export_model, npz_bytes, word_ngram_arrays
 from training.fit import fit_pipeline, round_weights
 from training.params import validate_params
 from training.pipeline import UnservableModelError, build_pipeline
@@ -177,7 +177,7 @@ def test_arrays_have_the_contract_names_dtypes_and_shapes(multiclass):
         assert (arrays["vocabulary"].dtype, arrays["vocabulary"].shape) == (np.uint8, (0,))
         assert (arrays["term_lengths"].dtype, arrays["term_lengths"].shape) == (np.uint32, (0,))
         assert (arrays["words"].dtype, arrays["words"].ndim) == (np.uint8, 1)
-        assert (arrays["word_ngrams"].dtype, arrays["word_ngrams"].shape) == (np.int32, (n_features, 2))
+        assert (arrays["word_ngrams"].dtype, arrays["word_ngrams"].shape) == (np.int16, (n_features, 2))
         assert (arrays["word_ngram_order"].dtype, arrays["word_ngram_order"].shape) == (
             np.int32,
             (n_features,),
@@ -387,10 +387,18 @@ def test_weights_are_stored_uncompressed_the_rest_deflated_with_a_fixed_timestam
     with zipfile.ZipFile(out_dir / "model.npz") as archive:
         members = {info.filename: info for info in archive.infolist()}
     assert sorted(members) == sorted(f"{name}.npy" for name in ARRAY_NAMES)
-    assert members["coef.npy"].compress_type == zipfile.ZIP_STORED
-    for name in set(ARRAY_NAMES) - {"coef"}:
+    for name in ("coef", "word_ngrams"):
+        assert members[f"{name}.npy"].compress_type == zipfile.ZIP_STORED
+    for name in set(ARRAY_NAMES) - {"coef", "word_ngrams"}:
         assert members[f"{name}.npy"].compress_type == zipfile.ZIP_DEFLATED
     assert {info.date_time for info in members.values()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_word_ids_are_int16_until_they_need_int32():
+    for n_words, dtype in ((32_767, np.int16), (32_768, np.int32)):
+        vectorizer = TfidfVectorizer().fit([" ".join(f"w{i}" for i in range(n_words))])
+        ngrams = word_ngram_arrays(vectorizer)["word_ngrams"]
+        assert ngrams.dtype == dtype and ngrams.max() == n_words - 1
 
 
 def test_the_stored_weights_start_on_a_64_byte_boundary(multiclass):
