@@ -307,7 +307,8 @@ def all_finite(array: np.ndarray) -> bool:
     """No NaN and no infinity in a float16, float32 or float64 array."""
     bits, exponent = _EXPONENT_BITS[array.dtype]
     raw = np.ascontiguousarray(array).reshape(-1).view(bits)
-    return not ((raw & bits(exponent)) == exponent).any()
+    # The exponent bits are all ones exactly when (raw & exponent) reaches its largest possible value.
+    return not len(raw) or int(np.bitwise_and(raw, bits(exponent)).max()) != exponent
 
 
 def feature_union(

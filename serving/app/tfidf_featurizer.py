@@ -258,12 +258,13 @@ class WordNgramIndex:
 class NumberTable:
     """Distinct non-negative numbers -> columns, looked up for a whole array of numbers at once.
 
-    An open-addressing hash table with linear probing, at most a third full, probed in two rounds of
-    numpy gathers: each round settles every pending number whose slot holds it (found) or is empty
-    (absent) and moves the rest one slot on; the few still pending after that are found by binary
-    search in the sorted numbers. For a batch's n-grams this is several times faster than a binary
-    search for every n-gram, whose every step misses the cache; one text's few hundred n-grams skip the
-    table and are searched for directly.
+    A few numbers (one text's n-grams) are found by binary search in the sorted numbers: a handful of
+    numpy calls. Many (a batch's) go through an open-addressing hash table with linear probing, at most
+    a third full, probed in two rounds of numpy gathers: each round settles every pending number whose
+    slot holds it (found) or is empty (absent) and moves the rest one slot on; the few still pending
+    are then searched for. That is several times faster than a binary search for every n-gram, whose
+    every step misses the cache. The table is built at the first batch, not at load: a cold start
+    answering one text does not pay for it.
     """
 
     _EMPTY = -1
@@ -274,37 +275,42 @@ class NumberTable:
     def __init__(self, numbers: np.ndarray, columns: np.ndarray):
         """``numbers`` ascending, ``columns[i]`` the column of ``numbers[i]``."""
         self._sorted_numbers, self._sorted_columns = numbers, columns
-        bits = max(1, int(len(numbers) * 3 - 1).bit_length())
-        self._shift, self._mask = np.uint64(64 - bits), (1 << bits) - 1
-        self._numbers = np.full(1 << bits, self._EMPTY, np.int64)
-        self._columns = np.full(1 << bits, self._EMPTY, np.int32)  # int32: half the memory to touch
-        pending, slots = np.arange(len(numbers)), self._slots(numbers)
-        while len(pending):
-            free = self._numbers[slots] == self._EMPTY
-            self._numbers[slots[free]] = numbers[pending[free]]  # of numbers sharing a free slot, one wins
-            placed = free & (self._numbers[slots] == numbers[pending])
-            self._columns[slots[placed]] = columns[pending[placed]]
-            pending, slots = pending[~placed], (slots[~placed] + 1) & self._mask
+        self._table: tuple[np.ndarray, np.ndarray, np.uint64, int] | None = None
 
-    def _slots(self, numbers: np.ndarray) -> np.ndarray:
-        return ((numbers.astype(np.uint64) * self._MULTIPLIER) >> self._shift).astype(np.intp)
+    def _hash_table(self) -> tuple[np.ndarray, np.ndarray, np.uint64, int]:
+        """(the number in each slot, its column, the hash's shift, the slot mask), built once."""
+        if self._table is None:
+            numbers, columns = self._sorted_numbers, self._sorted_columns
+            bits = max(1, int(len(numbers) * 3 - 1).bit_length())
+            shift, mask = np.uint64(64 - bits), (1 << bits) - 1
+            slot_numbers = np.full(1 << bits, self._EMPTY, np.int64)
+            slot_columns = np.full(1 << bits, self._EMPTY, np.int32)
+            pending, slots = np.arange(len(numbers)), self._slots(numbers, shift)
+            while len(pending):
+                free = slot_numbers[slots] == self._EMPTY
+                slot_numbers[slots[free]] = numbers[pending[free]]  # of numbers sharing a slot, one wins
+                placed = free & (slot_numbers[slots] == numbers[pending])
+                slot_columns[slots[placed]] = columns[pending[placed]]
+                pending, slots = pending[~placed], (slots[~placed] + 1) & mask
+            self._table = (slot_numbers, slot_columns, shift, mask)
+        return self._table
+
+    def _slots(self, numbers: np.ndarray, shift: np.uint64) -> np.ndarray:
+        return ((numbers.astype(np.uint64) * self._MULTIPLIER) >> shift).astype(np.intp)
 
     def find(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of ``numbers`` are here (a boolean mask) and the columns of those, in order.
-
-        Few numbers (one text's n-grams) are searched for in the sorted numbers directly: a handful of
-        numpy calls, where the hash rounds' fixed cost would outweigh their speed.
-        """
+        """Which of ``numbers`` are here (a boolean mask) and the columns of those, in order."""
         columns = np.full(len(numbers), self._EMPTY, np.int32)
         pending = np.arange(len(numbers))
-        rounds = self._ROUNDS if len(numbers) >= self._FEW else 0
-        slots = self._slots(numbers) if rounds else pending
-        for _ in range(rounds):
-            held = self._numbers[slots]
-            found = held == numbers[pending]
-            columns[pending[found]] = self._columns[slots[found]]
-            going_on = ~found & (held != self._EMPTY)
-            pending, slots = pending[going_on], (slots[going_on] + 1) & self._mask
+        if len(numbers) >= self._FEW:
+            slot_numbers, slot_columns, shift, mask = self._hash_table()
+            slots = self._slots(numbers, shift)
+            for _ in range(self._ROUNDS):
+                held = slot_numbers[slots]
+                found = held == numbers[pending]
+                columns[pending[found]] = slot_columns[slots[found]]
+                going_on = ~found & (held != self._EMPTY)
+                pending, slots = pending[going_on], (slots[going_on] + 1) & mask
         if len(pending):
             wanted = numbers[pending]
             position = np.searchsorted(self._sorted_numbers, wanted)

@@ -350,3 +350,15 @@ def test_weights_stored_wider_predict_the_same(model_dir, dtype):
     for text in texts:
         expected = before.classifier.predict_proba(text)
         np.testing.assert_array_equal(after.classifier.predict_proba(text), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_all_finite_reads_the_exponent_bits(dtype):
+    info = np.finfo(dtype)
+    finite = np.array([[1.0, -2.0], [0.0, -0.0], [info.max, info.min], [info.tiny / 2, info.eps]], dtype)
+    assert model_artifact.all_finite(finite) and model_artifact.all_finite(np.zeros((0, 2), dtype))
+    for bad in (np.nan, np.inf, -np.inf):
+        broken = finite.copy()
+        broken[2, 1] = bad
+        assert not model_artifact.all_finite(broken)
+        assert not model_artifact.all_finite(np.asfortranarray(broken))
