@@ -6,8 +6,9 @@
 `cold`: what a cold start costs, as Lambda's init phase and first invocation do it: import the handler
 module (which loads its model) and answer one API Gateway event. The parent times the whole process,
 interpreter start-up included; the probe writes its peak memory to RESULT_JSON.
-`warm`: then answer the single-text event CALLS times and the batch event BATCHES times, timing each
-call, and write the timings to RESULT_JSON; with `explained`, also answer the explained event (the
+`warm`: then answer the single-text event CALLS times and, after one first batch timed on its own (a
+warm environment has answered one), the batch event BATCHES times, timing each call, and write the
+timings to RESULT_JSON; with `explained`, also answer the explained event (the
 single text with "explain") CALLS times, after one first call timed on its own (it names the features,
 once per execution environment). The handler's log lines go to /dev/null, as they would go to Lambda's
 log pipe.
@@ -72,8 +73,11 @@ def main(mode: str, app_dir: str, module: str, events_path: str, result_path: st
     calls, batches = int(rest[0]), int(rest[1])
     explained = rest[2:] == ("explained",)
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (lives as long as the process)
+    single_seconds = timed_calls(handler, events["single"], calls)
+    batch_first_seconds = timed_calls(handler, events["batch"], 1)[0]  # warms what only a batch uses
     results = {
-        "single_seconds": timed_calls(handler, events["single"], calls),
+        "single_seconds": single_seconds,
+        "batch_first_seconds": batch_first_seconds,
         "batch_seconds": timed_calls(handler, events["batch"], batches),
         "batch_size": len(json.loads(events["batch"]["body"])["texts"]),
     }

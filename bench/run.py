@@ -18,7 +18,8 @@ Needs 20 Newsgroups (SCIKIT_LEARN_DATA). Both sides are trained from scratch int
 - warm_p50_ms_explained / warm_p99_ms_explained (this project only; the reference cannot explain): the
   same text with `"explain": 10`, in the same process, after one first explained call
   (explained_first_call_ms);
-- batch_docs_per_second: a `texts` batch of 256 test documents through the handler;
+- batch_docs_per_second: a `texts` batch of 256 test documents through the handler, 5 times, after
+  one first batch timed on its own (batch_first_ms: what only a batch uses is set up then);
 - serving_deps_mb: installed size of the Python packages the serving image installs.
 
 Figures depend on the machine and on what else runs on it: the table records both (machine, load).
@@ -66,6 +67,11 @@ TARGETS = {
     "fit_seconds": ("<=", 60.0),
 }
 COLD_START_SHARE_OF_REFERENCE = 0.25
+# The cold start may exceed a bare `python -c "import numpy"` (the floor of any numpy handler) by this much.
+COLD_START_ABOVE_FLOOR_SECONDS = 0.05
+# Single-text warm p50 at most this share of the reference's; batch throughput at least this multiple.
+WARM_P50_SHARE_OF_REFERENCE = 0.35
+BATCH_MULTIPLE_OF_REFERENCE = 2.0
 # An explained answer may cost at most this many times an unexplained one (p50, same text).
 EXPLAINED_P50_SHARE = 1.5
 
@@ -220,6 +226,7 @@ def warm(side: dict[str, Any], events_path: Path, calls: int, workdir: Path) -> 
         "warm_p50_ms": float(np.percentile(single_ms, 50)),
         "warm_p99_ms": float(np.percentile(single_ms, 99)),
         "batch_docs_per_second": timings["batch_size"] * BATCHES / sum(timings["batch_seconds"]),
+        "batch_first_ms": timings["batch_first_seconds"] * 1000.0,
     }
     if side["explains"]:
         explained_ms = np.array(timings["explained_seconds"]) * 1000.0
@@ -324,12 +331,18 @@ ROWS = [
     ("warm_p50_ms_explained", f'warm latency p50, "explain": {EXPLAIN_TERMS} (ms)', "{:.3f}"),
     ("warm_p99_ms_explained", f'warm latency p99, "explain": {EXPLAIN_TERMS} (ms)', "{:.3f}"),
     ("batch_docs_per_second", "batch throughput (docs/s)", "{:,.0f}"),
+    ("batch_first_ms", "first batch in a process (ms)", "{:.1f}"),
     ("serving_deps_mb", "serving dependencies installed (MB)", "{:.1f}"),
 ]
 
 
-def target_verdict(key: str, project: dict, reference: dict) -> str:
-    """The project's target for this row and whether this run met it ('' when there is none)."""
+def target_verdict(key: str, project: dict, reference: dict, floor: float | None = None) -> str:
+    """The project's target for this row and whether this run met it ('' when there is none); `floor` is
+    the run's bare numpy start-up time."""
+    if key == "batch_docs_per_second":
+        multiple = project[key] / reference[key]
+        met = "met" if multiple >= BATCH_MULTIPLE_OF_REFERENCE else "MISSED"
+        return f">= {BATCH_MULTIPLE_OF_REFERENCE:g}x the reference: {met} ({multiple:.2f}x)"
     if key == "warm_p50_ms_explained":
         share = project[key] / project["warm_p50_ms"]
         met = "met" if share <= EXPLAINED_P50_SHARE else "MISSED"
@@ -345,12 +358,21 @@ def target_verdict(key: str, project: dict, reference: dict) -> str:
         share = value / reference[key]
         relative = "met" if share <= COLD_START_SHARE_OF_REFERENCE else "MISSED"
         verdict += f"; <= 25% of the reference: {relative} ({share:.0%})"
+        if floor is not None:
+            above = value - floor
+            met = "met" if above <= COLD_START_ABOVE_FLOOR_SECONDS else "MISSED"
+            verdict += f"; <= numpy floor + {COLD_START_ABOVE_FLOOR_SECONDS:g} s: {met} (+{above:.3f} s)"
+    if key == "warm_p50_ms":
+        share = value / reference[key]
+        met = "met" if share <= WARM_P50_SHARE_OF_REFERENCE else "MISSED"
+        verdict += f"; <= {WARM_P50_SHARE_OF_REFERENCE:g}x the reference: {met} ({share:.2f}x)"
     return verdict
 
 
 def table(results: dict[str, dict]) -> str:
     """The side-by-side table, as Markdown (docs/performance.md shows it as is)."""
     project, reference = results["project"], results["reference"]
+    floor = results.get("machine", {}).get("python_numpy_start_seconds")
     lines = ["| | reference | this project | project target |", "|---|---:|---:|---|"]
     for key, label, style in ROWS:
         cells = []
@@ -362,7 +384,8 @@ def table(results: dict[str, dict]) -> str:
                 cells.append(f"{value / 1e6:.1f}" if value >= 1e6 else f"{value / 1e6:.2f}")
             else:
                 cells.append(style.format(value))
-        lines.append(f"| {label} | {cells[0]} | {cells[1]} | {target_verdict(key, project, reference)} |")
+        verdict = target_verdict(key, project, reference, floor)
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} | {verdict} |")
     return "\n".join(lines)
 
 

@@ -75,7 +75,7 @@ def test_both_sides_get_every_figure_with_sane_values(results):
         assert 0 < side["cold_start_seconds"] < 60 and len(side["cold_start_runs_seconds"]) == 1
         assert 10 < side["cold_start_peak_rss_mb"] < 2000
         assert 0 < side["warm_p50_ms"] <= side["warm_p99_ms"] < 1000
-        assert side["batch_docs_per_second"] > 0
+        assert side["batch_docs_per_second"] > 0 and side["batch_first_ms"] > 0
         assert side["artifact_bytes"] > 0 and side["fit_seconds"] > 0 and side["serving_deps_mb"] > 0
         assert not {"model_dir", "model_path"} & side.keys()  # paths are not results
     assert results["project"]["accuracy_stripped"] is None  # 20 Newsgroups only
@@ -100,3 +100,17 @@ def test_the_table_shows_every_row_and_each_targets_verdict(results):
     assert "| accuracy (headers/footers/quotes removed) | - | - |" in table
     explained = next(line for line in table.splitlines() if line.startswith('| warm latency p50, "explain"'))
     assert explained.split(" | ")[1] == "-" and "x unexplained p50: " in explained
+    row = {line.split(" | ")[0][2:]: line for line in table.splitlines()[2:]}
+    assert ">= 2x the reference: " in row["batch throughput (docs/s)"]
+    assert "<= 0.35x the reference: " in row["warm latency p50 (ms)"]
+    assert "<= numpy floor + 0.05 s: " in row["cold start: import+load+1st answer (s)"]
+
+
+def test_the_issue_targets_are_judged_against_the_same_run():
+    project = {"batch_docs_per_second": 10_000.0, "warm_p50_ms": 0.3, "cold_start_seconds": 0.16}
+    reference = {"batch_docs_per_second": 5_100.0, "warm_p50_ms": 0.8, "cold_start_seconds": 2.0}
+    assert run.target_verdict("batch_docs_per_second", project, reference).endswith("MISSED (1.96x)")
+    assert "<= 0.35x the reference: MISSED (0.37x)" in run.target_verdict("warm_p50_ms", project, reference)
+    cold = run.target_verdict("cold_start_seconds", project, reference, floor=0.12)
+    assert "<= numpy floor + 0.05 s: met (+0.040 s)" in cold
+    assert "MISSED (+0.060 s)" in run.target_verdict("cold_start_seconds", project, reference, floor=0.10)
