@@ -260,11 +260,11 @@ class NumberTable:
 
     A few numbers (one text's n-grams) are found by binary search in the sorted numbers: a handful of
     numpy calls. Many (a batch's) go through an open-addressing hash table with linear probing, at most
-    a sixth full (6 slots a number: 6 MB for the committed model's 78,000 bigrams), probed in two rounds of numpy gathers: each round settles every pending number whose
-    slot holds it (found) or is empty (absent) and moves the rest one slot on; the few still pending
-    are then searched for. That is several times faster than a binary search for every n-gram, whose
-    every step misses the cache. The table is built at the first batch, not at load: a cold start
-    answering one text does not pay for it.
+    a sixth full (6 MB for the committed model's 78,000 bigrams), probed in two rounds of numpy
+    gathers: each round settles every pending number whose slot holds it (found) or is empty (absent)
+    and moves the rest one slot on; the few still pending are then searched for. That is several times
+    faster than a binary search for every n-gram, whose every step misses the cache. The table is built
+    at the first batch, not at load: a cold start answering one text does not pay for it.
     """
 
     _EMPTY = -1
