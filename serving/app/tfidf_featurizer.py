@@ -215,7 +215,7 @@ class WordNgramIndex:
         scikit-learn's n-grams are the runs of n consecutive tokens of one text; a run holding a word
         outside the vocabulary cannot be a term and is skipped. Each n-gram found becomes the number
         text * n_terms + column (``row_starts`` holds each token's text * n_terms), so that counting
-        is sorting one array.
+        is sorting one array; for one text (the common request) it is the column itself.
         """
         low = self._range[0]
         lengths = list(map(len, texts_tokens))
@@ -223,23 +223,25 @@ class WordNgramIndex:
         ids = np.fromiter(
             map(self._word_ids.get, chain.from_iterable(texts_tokens), repeat(-1)), np.intp, n_tokens
         )
-        pair_type = _pair_type(len(texts_tokens), self.n_terms)
-        row_starts = np.repeat(np.arange(len(texts_tokens), dtype=pair_type) * self.n_terms, lengths)
+        row_starts = None
+        if len(texts_tokens) > 1:
+            pair_type = _pair_type(len(texts_tokens), self.n_terms)
+            row_starts = np.repeat(np.arange(len(texts_tokens), dtype=pair_type) * self.n_terms, lengths)
         pairs = []
         if low == 1:
             columns = self._unigram_columns[ids]
             hit = columns >= 0
-            pairs.append(row_starts[hit] + columns[hit])
+            pairs.append(columns[hit] if row_starts is None else row_starts[hit] + columns[hit])
         for n, table in self._longer.items():
             if n_tokens < n:
                 break
             starts, numbers = self._ngram_numbers(ids, row_starts, n)
             hit, columns = table.find(numbers)
-            pairs.append(row_starts[starts[hit]] + columns)
+            pairs.append(columns if row_starts is None else row_starts[starts[hit]] + columns)
         return _counted(pairs, len(texts_tokens), self.n_terms)
 
     def _ngram_numbers(
-        self, ids: np.ndarray, row_starts: np.ndarray, n: int
+        self, ids: np.ndarray, row_starts: np.ndarray | None, n: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """The start positions and numbers of the n-grams of ``ids`` that lie within one text and hold
         known words only."""
@@ -247,7 +249,8 @@ class WordNgramIndex:
         known = ids[:count] >= 0
         for j in range(1, n):
             known &= ids[j : j + count] >= 0
-        known &= row_starts[:count] == row_starts[n - 1 :]
+        if row_starts is not None:
+            known &= row_starts[:count] == row_starts[n - 1 :]
         starts = np.flatnonzero(known)
         numbers = ids[starts]
         for j in range(1, n):
