@@ -32,7 +32,7 @@ FORMAT_VERSION = 4
 # Terms are stored as UTF-8; a lone surrogate (JSON text can carry one, e.g. "\ud800", and a character
 # n-gram keeps it) is written as its three-byte form, which serving reads back with the same handler.
 TERM_ENCODING = ("utf-8", "surrogatepass")
-UNCOMPRESSED = {"coef", "word_ngrams"}
+UNCOMPRESSED = {"coef", "word_ngrams", "words"}
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 DEFAULT_OUT_DIR = REPO_ROOT / "serving" / "app" / "data"
 NPZ_NAME = "model.npz"

@@ -382,14 +382,16 @@ def test_weights_never_rounded_are_stored_as_float64(multiclass):
         assert arrays["coef"].dtype == np.float64
 
 
-def test_weights_are_stored_uncompressed_the_rest_deflated_with_a_fixed_timestamp(multiclass):
+def test_weights_word_ids_and_words_are_stored_uncompressed_the_rest_deflated_with_a_fixed_timestamp(
+    multiclass,
+):
     _, out_dir, _ = multiclass
     with zipfile.ZipFile(out_dir / "model.npz") as archive:
         members = {info.filename: info for info in archive.infolist()}
     assert sorted(members) == sorted(f"{name}.npy" for name in ARRAY_NAMES)
-    for name in ("coef", "word_ngrams"):
+    for name in ("coef", "word_ngrams", "words"):
         assert members[f"{name}.npy"].compress_type == zipfile.ZIP_STORED
-    for name in set(ARRAY_NAMES) - {"coef", "word_ngrams"}:
+    for name in set(ARRAY_NAMES) - {"coef", "word_ngrams", "words"}:
         assert members[f"{name}.npy"].compress_type == zipfile.ZIP_DEFLATED
     assert {info.date_time for info in members.values()} == {(1980, 1, 1, 0, 0, 0)}
 
