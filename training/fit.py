@@ -31,6 +31,7 @@ from sklearn.feature_selection import chi2
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from training.analyzer_choice import resolve_analyzer
+from training.counting import count_terms
 from training.params import ParamsError
 from training.pipeline import build_pipeline
 
@@ -56,8 +57,7 @@ def fit_selected_union(union: FeatureUnion, texts: list[str], labels: list[str],
     """
     blocks = [vectorizer for _, vectorizer in union.transformer_list]
     counters = [CountVectorizer(**_shared_params(vectorizer, CountVectorizer)) for vectorizer in blocks]
-    counts = [counter.fit_transform(texts) for counter in counters]
-    terms = [counter.get_feature_names_out() for counter in counters]
+    counts, terms = map(list, zip(*(count_terms(counter, texts) for counter in counters), strict=True))
     if n_terms is not None and n_terms < sum(map(len, terms)):
         tfidf = sparse.hstack(
             [
