@@ -139,19 +139,28 @@ class CorpusGenerator:
         lengths = [np.mean([len(word(r)) for r in source.draw(rng, n).tolist()]) for source in sources]
         return float(np.dot(lengths, SHARES) / sum(SHARES))
 
-    def documents(self, n: int, stream: int = 0) -> Iterator[tuple[str, str]]:
+    def documents(
+        self, n: int, stream: int = 0, vocabulary: Vocabulary | None = None
+    ) -> Iterator[tuple[str, str]]:
         """The first `n` (text, label) pairs of `stream`, generated a chunk at a time.
 
         Streams are independent draws from the same classes: stream 0 trains, stream 1 tests.
+        `vocabulary`, when given, counts the distinct words and word pairs on the way.
         """
         if n < 1:
             raise ValueError(f"a corpus has at least one document, got {n}")
         for chunk, start in enumerate(range(0, n, CHUNK_DOCUMENTS)):
-            yield from self._chunk(
-                np.random.default_rng([self.seed, 2 + stream, chunk]), min(CHUNK_DOCUMENTS, n - start)
-            )
+            rng = np.random.default_rng([self.seed, 2 + stream, chunk])
+            classes, lengths, ranks = self._draw(rng, min(CHUNK_DOCUMENTS, n - start))
+            if vocabulary is not None:
+                vocabulary.add(lengths, ranks)
+            words = self._spell(ranks)
+            ends = np.cumsum(lengths).tolist()
+            for k, end in enumerate(ends):
+                yield " ".join(words[end - int(lengths[k]) : end]), label(int(classes[k]))
 
-    def _chunk(self, rng: np.random.Generator, n: int) -> Iterator[tuple[str, str]]:
+    def _draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(class, number of words) of `n` documents, and their words' ranks one after the other."""
         classes = rng.integers(0, N_CLASSES, n)
         lengths = np.maximum(rng.poisson(self.mean_words, n), 3)
         owners = np.repeat(classes, lengths)
@@ -162,10 +171,7 @@ class CorpusGenerator:
             in_group, own = topical & (source == 1), topical & (source == 2)
             ranks[in_group] = self.groups[k // CLASSES_PER_GROUP].draw(rng, int(in_group.sum()))
             ranks[own] = self.classes[k].draw(rng, int(own.sum()))
-        words = self._spell(ranks)
-        ends = np.cumsum(lengths)
-        for k, end in enumerate(ends):
-            yield " ".join(words[end - lengths[k] : end]), label(int(classes[k]))
+        return classes, lengths, ranks
 
     def _spell(self, ranks: np.ndarray) -> list[str]:
         """The words of `ranks`, each distinct rank spelled once and remembered."""
@@ -173,19 +179,65 @@ class CorpusGenerator:
         return [cache[r] if r in cache else cache.setdefault(r, word(r)) for r in ranks.tolist()]
 
 
-def write_corpus(path: Path, n: int, seed: int = 0, stream: int = 0) -> Path:
+class Vocabulary:
+    """Distinct words and distinct pairs of neighbouring words in a document (what a word 1-2-gram
+    vectorizer meets before any pruning), counted as integer codes rather than strings."""
+
+    def __init__(self) -> None:
+        self._words = np.empty(0, np.int64)
+        self._pairs = np.empty(0, np.int64)
+        self._pending: list[np.ndarray] = []
+
+    def add(self, lengths: np.ndarray, ranks: np.ndarray) -> None:
+        self._words = np.union1d(self._words, ranks)
+        follows = np.ones(len(ranks), dtype=bool)
+        follows[np.cumsum(lengths)[:-1]] = False  # a document's first word follows no word of it
+        follows[0] = False
+        second = np.flatnonzero(follows)
+        self._pending.append(np.unique(ranks[second - 1] * VOCABULARY_SIZE + ranks[second]))
+        if sum(map(len, self._pending)) > max(len(self._pairs), 1 << 22):
+            self._merge()
+
+    def _merge(self) -> None:
+        self._pairs = np.unique(np.concatenate([self._pairs, *self._pending]))
+        self._pending = []
+
+    @property
+    def words(self) -> int:
+        return len(self._words)
+
+    @property
+    def pairs(self) -> int:
+        self._merge()
+        return len(self._pairs)
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A written corpus: where, how many documents and characters, its distinct words and word pairs."""
+
+    path: Path
+    documents: int
+    characters: int
+    distinct_words: int
+    distinct_bigrams: int
+
+
+def write_corpus(path: Path, n: int, seed: int = 0, stream: int = 0) -> CorpusFile:
     """Write the first `n` documents of `stream` to a CSV file with `text` and `label` columns.
 
     The texts hold only letters and spaces, so no field needs quoting.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    vocabulary, characters = Vocabulary(), 0
     with path.open("w", encoding="utf-8", newline="\n") as out:
         out.write("text,label\n")
         batch = []
-        for text, name in CorpusGenerator(seed).documents(n, stream):
+        for text, name in CorpusGenerator(seed).documents(n, stream, vocabulary):
+            characters += len(text)
             batch.append(f"{text},{name}\n")
             if len(batch) >= 10_000:
                 out.writelines(batch)
                 batch.clear()
         out.writelines(batch)
-    return path
+    return CorpusFile(path, n, characters, vocabulary.words, vocabulary.pairs)

@@ -35,6 +35,12 @@ from sklearn.feature_extraction.text import CountVectorizer
 CHUNK_CHARS = 2_000_000
 # Merge the chunks' hash counts once they hold this many entries (and at least as many as the merged ones).
 MERGE_ENTRIES = 1 << 23
+# CountVectorizer's messages, for the same mistakes.
+EMPTY_VOCABULARY = "empty vocabulary; perhaps the documents only contain stop words"
+NOTHING_KEPT = "After pruning, no terms remain. Try a lower min_df or a higher max_df."
+# A term's 64-bit hash (Python's, the same for a string throughout a process). Collisions only add
+# candidates, which the exact second count drops; the tests swap in a colliding one to prove it.
+_term_hash = hash
 
 
 def count_terms(counter: CountVectorizer, texts: Sequence[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -50,12 +56,12 @@ def count_terms(counter: CountVectorizer, texts: Sequence[str]) -> tuple[sparse.
     analyze = counter.build_analyzer()
     candidates = None if low <= 1 else _frequent_hashes(analyze, texts, low)
     ids, counts, indptr, terms = _count_candidates(analyze, texts, candidates)
-    if not terms:
-        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+    if not terms and candidates is None:
+        raise ValueError(EMPTY_VOCABULARY)
     frequency = np.bincount(ids, minlength=len(terms))
     kept = (frequency >= low) & (frequency <= high)
     if not kept.any():
-        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        raise ValueError(NOTHING_KEPT)
     ids, counts, indptr = _keep_columns(ids, counts, indptr, kept)
     kept_terms = [term for term, keep in zip(terms, kept.tolist(), strict=True) if keep]
     alphabetical = sorted(range(len(kept_terms)), key=kept_terms.__getitem__)
@@ -94,11 +100,15 @@ def _frequent_hashes(analyze: Callable, texts: Sequence[str], low: float) -> np.
     merged: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0, np.int64))
     pending: list[tuple[np.ndarray, np.ndarray]] = []
     for chunk in _chunks(texts):
-        hashes = np.fromiter((hash(term) for doc in chunk for term in set(analyze(doc))), dtype=np.int64)
+        hashes = np.fromiter(
+            (_term_hash(term) for doc in chunk for term in set(analyze(doc))), dtype=np.int64
+        )
         pending.append(np.unique(hashes, return_counts=True))
         if sum(len(keys) for keys, _ in pending) >= max(MERGE_ENTRIES, len(merged[0])):
             merged, pending = _merge_counts([merged, *pending]), []
     keys, frequency = _merge_counts([merged, *pending])
+    if len(keys) == 0:
+        raise ValueError(EMPTY_VOCABULARY)
     return keys[frequency >= low]
 
 
@@ -141,7 +151,7 @@ def _count_chunk(analyze: Callable, chunk: Sequence[str], candidates: np.ndarray
     flat = list(itertools.chain.from_iterable(tokens))
     del tokens
     if candidates is not None:
-        hashes = np.fromiter(map(hash, flat), dtype=np.int64, count=len(flat))
+        hashes = np.fromiter(map(_term_hash, flat), dtype=np.int64, count=len(flat))
         found = np.searchsorted(candidates, hashes)
         found[found == len(candidates)] = 0
         is_candidate = candidates[found] == hashes if len(candidates) else np.zeros(len(flat), bool)
