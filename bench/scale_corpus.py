@@ -77,7 +77,7 @@ GROUP_WORDS = 4000
 CLASS_WORDS = 1500
 # Where a token comes from: the shared language, the topic group, the class itself.
 SHARES = (0.82, 0.145, 0.035)
-CHUNK_DOCUMENTS = 20_000
+CHUNK_DOCUMENTS = 5_000  # drawn whole, so a corpus's first documents do not depend on its size
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,10 @@ class CorpusGenerator:
             raise ValueError(f"a corpus has at least one document, got {n}")
         for chunk, start in enumerate(range(0, n, CHUNK_DOCUMENTS)):
             rng = np.random.default_rng([self.seed, 2 + stream, chunk])
-            classes, lengths, ranks = self._draw(rng, min(CHUNK_DOCUMENTS, n - start))
+            classes, lengths, ranks = self._draw(rng, CHUNK_DOCUMENTS)
+            if n - start < CHUNK_DOCUMENTS:  # the last chunk: its first documents only
+                classes, lengths = classes[: n - start], lengths[: n - start]
+                ranks = ranks[: lengths.sum()]
             if vocabulary is not None:
                 vocabulary.add(lengths, ranks)
             words = self._spell(ranks)
