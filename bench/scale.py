@@ -45,6 +45,8 @@ DEFAULT_PLOT = REPO_ROOT / "docs" / "images" / "training-scale.svg"
 TEST_DOCUMENTS = 20_000
 # Targets on a 2-core machine: documents -> (training seconds, peak memory MB); None: no target.
 TARGETS = {1_000_000: (30 * 60, 8 * 1024), 100_000: (3 * 60, None)}
+# The lines of training's output echoed as progress: its steps, and fitting's own steps (indented).
+STEPS = ("loading data:", "  ", "fitting:", "evaluating:", "exporting:", "total:")
 FITTING = re.compile(r"^fitting: .* in ([\d.]+) s$")
 
 
@@ -107,7 +109,7 @@ def run_training(size: int, data: Path, params: Path, folder: Path) -> dict[str,
         )
         for line in child.stdout:
             stream.write(line)
-            if line.startswith(("loading data:", "fitting:", "evaluating:", "exporting:", "total:")):
+            if line.startswith(STEPS):
                 _progress(size, line.strip())
             if match := FITTING.match(line.strip()):
                 fit_seconds = float(match.group(1))
