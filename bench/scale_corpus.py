@@ -88,7 +88,13 @@ class Topic:
     cumulative: np.ndarray
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self.ranks[np.searchsorted(self.cumulative, rng.random(n), side="right")]
+        """`n` ranks drawn by inverse transform; the uniforms are looked up in ascending order (each
+        search starts where the last ended: several times faster over millions of ranks), same result."""
+        uniform = rng.random(n)
+        order = np.argsort(uniform)
+        picks = np.empty(n, dtype=np.int64)
+        picks[order] = np.searchsorted(self.cumulative, uniform[order], side="right")
+        return self.ranks[picks]
 
 
 def word(rank: int) -> str:
@@ -187,12 +193,12 @@ class Vocabulary:
     vectorizer meets before any pruning), counted as integer codes rather than strings."""
 
     def __init__(self) -> None:
-        self._words = np.empty(0, np.int64)
+        self._seen = np.zeros(VOCABULARY_SIZE, dtype=bool)
         self._pairs = np.empty(0, np.int64)
         self._pending: list[np.ndarray] = []
 
     def add(self, lengths: np.ndarray, ranks: np.ndarray) -> None:
-        self._words = np.union1d(self._words, ranks)
+        self._seen[ranks] = True
         follows = np.ones(len(ranks), dtype=bool)
         follows[np.cumsum(lengths)[:-1]] = False  # a document's first word follows no word of it
         follows[0] = False
@@ -207,7 +213,7 @@ class Vocabulary:
 
     @property
     def words(self) -> int:
-        return len(self._words)
+        return int(self._seen.sum())
 
     @property
     def pairs(self) -> int:

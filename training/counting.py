@@ -151,10 +151,7 @@ def _count_chunk(analyze: Callable, chunk: Sequence[str], candidates: np.ndarray
     flat = list(itertools.chain.from_iterable(tokens))
     del tokens
     if candidates is not None:
-        hashes = np.fromiter(map(_term_hash, flat), dtype=np.int64, count=len(flat))
-        found = np.searchsorted(candidates, hashes)
-        found[found == len(candidates)] = 0
-        is_candidate = candidates[found] == hashes if len(candidates) else np.zeros(len(flat), bool)
+        is_candidate = _among(np.fromiter(map(_term_hash, flat), dtype=np.int64, count=len(flat)), candidates)
         flat = list(itertools.compress(flat, is_candidate.tolist()))
         rows = rows[is_candidate]
     term_ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in flat), np.int64, len(flat))
@@ -162,6 +159,22 @@ def _count_chunk(analyze: Callable, chunk: Sequence[str], candidates: np.ndarray
     pairs, pair_counts = np.unique(rows * (len(vocabulary) + 1) + term_ids, return_counts=True)
     pair_rows, pair_ids = np.divmod(pairs, len(vocabulary) + 1)
     return pair_ids, pair_counts, np.bincount(pair_rows, minlength=len(chunk))
+
+
+def _among(hashes: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Which `hashes` are in the sorted `candidates`.
+
+    The hashes are looked up in ascending order: each search then starts where the previous one ended,
+    instead of a cache miss at every step of millions of binary searches over the candidates.
+    """
+    is_candidate = np.zeros(len(hashes), dtype=bool)
+    if len(candidates) == 0:
+        return is_candidate
+    order = np.argsort(hashes)
+    ascending = hashes[order]
+    found = np.minimum(np.searchsorted(candidates, ascending), len(candidates) - 1)
+    is_candidate[order] = candidates[found] == ascending
+    return is_candidate
 
 
 def _keep_columns(ids: np.ndarray, counts: np.ndarray, indptr: np.ndarray, kept: np.ndarray):
