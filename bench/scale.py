@@ -19,6 +19,7 @@ stdout, and a log-log picture to an SVG file.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -176,22 +177,37 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def segment_exponents(rows: list[dict], key: str) -> list[dict]:
+    """The growth exponent between each pair of consecutive sizes: at small sizes fixed costs (start-up,
+    the test set) flatten the overall slope, so the last segment says most about larger corpora."""
+    return [
+        {"from": a["documents"], "to": b["documents"], "exponent": growth_exponent([a, b], key)}
+        for a, b in itertools.pairwise(rows)
+    ]
+
+
 def summary(rows: list[dict]) -> dict[str, Any]:
-    """Growth exponents and verdicts: the closing note."""
+    """Growth exponents, overall and per segment, and verdicts: the closing note."""
+    keys = ("train_seconds", "peak_rss_mb")
     return {
-        "growth_exponent": {key: growth_exponent(rows, key) for key in ("train_seconds", "peak_rss_mb")},
+        "growth_exponent": {key: growth_exponent(rows, key) for key in keys},
+        "segment_exponents": {key: segment_exponents(rows, key) for key in keys},
         "verdicts": verdicts(rows),
     }
 
 
 def closing_note(result: dict[str, Any]) -> str:
-    exponents = result["summary"]["growth_exponent"]
+    """How time and memory grow (1.0 is linear), then each target met or missed."""
     lines = []
-    if exponents["train_seconds"] is not None:
-        lines.append(
-            f"growth (log-log slope, 1.0 = linear): time {exponents['train_seconds']:.2f}, "
-            f"peak memory {exponents['peak_rss_mb']:.2f}"
+    for key, name in (("train_seconds", "training time"), ("peak_rss_mb", "peak memory")):
+        overall = result["summary"]["growth_exponent"][key]
+        if overall is None:
+            continue
+        segments = ", ".join(
+            f"{segment['exponent']:.2f} from {segment['from']:,} to {segment['to']:,}"
+            for segment in result["summary"]["segment_exponents"][key]
         )
+        lines.append(f"{name} grows as documents^{overall:.2f} overall ({segments})")
     return "\n".join([*lines, *result["summary"]["verdicts"]])
 
 

@@ -132,7 +132,16 @@ def test_table_and_results_file(tmp_path):
     assert json.loads((tmp_path / "scale_results.json").read_text()) == result
     assert result["rows"] == measured
     assert result["summary"]["growth_exponent"]["train_seconds"] == pytest.approx(1.0)
-    assert "met" in scale.closing_note(result)
+    assert result["summary"]["segment_exponents"]["peak_rss_mb"] == [
+        {"from": 10_000, "to": 100_000, "exponent": pytest.approx(0.60206)},
+        {"from": 100_000, "to": 1_000_000, "exponent": pytest.approx(0.60206)},
+    ]
+    note = scale.closing_note(result).splitlines()
+    assert (
+        note[0] == "training time grows as documents^1.00 overall "
+        "(1.00 from 10,000 to 100,000, 1.00 from 100,000 to 1,000,000)"
+    )
+    assert note[2:] == scale.verdicts(measured)
 
 
 def test_the_picture_is_svg_with_a_point_per_size_and_panel(tmp_path):
