@@ -50,12 +50,15 @@ endif
 check-model: setup ## Quality gate: accuracy floor, and no worse than BASE beyond the tolerance (BASE=main)
 	$(RUN) python -m training.quality_gate $(if $(BASE),--base $(BASE))
 
-.PHONY: tune bench
+.PHONY: tune bench bench-scale
 tune: setup ## Cross-validate hyperparameter candidates on the training split only (slow) [ONLY=key] [APPLY=1]
 	$(RUN) python -m training.tune $(if $(ONLY),--only $(ONLY)) $(if $(APPLY),--apply)
 
 bench: setup ## This project beside the reference system: accuracy, size, cold start, latency (SCIKIT_LEARN_DATA)
 	$(RUN) python -m bench.run
+
+bench-scale: setup ## Training's cost at 10k, 100k and 1M generated documents: time, peak memory, accuracy [SIZES=10000,100000]
+	$(RUN) python -m bench.scale $(if $(SIZES),--sizes $(SIZES))
 
 .PHONY: metrics-report commit-model fetch-newsgroups check-lock push-model seed-remote smoke-test
 metrics-report: setup ## Markdown diff against BASE (default HEAD): gate, metrics, params, classes [OUTPUT=file]

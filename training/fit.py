@@ -22,6 +22,7 @@ before any evaluation: the evaluated pipeline and the served model then hold the
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,12 @@ from sklearn.feature_selection import chi2
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from training.analyzer_choice import resolve_analyzer
+from training.counting import count_terms
 from training.params import ParamsError
 from training.pipeline import build_pipeline
+
+# Dense (class x term) cells chi2 computes at once: about 128 MB of float64 per array it holds.
+CHI2_BLOCK_CELLS = 1 << 24
 
 
 def fit_pipeline(params: dict[str, dict[str, Any]], texts: list[str], labels: list[str]) -> Pipeline:
@@ -43,7 +48,9 @@ def fit_pipeline(params: dict[str, dict[str, Any]], texts: list[str], labels: li
     pipeline = build_pipeline(resolve_analyzer(params, texts))
     union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
     features = fit_selected_union(union, texts, labels, params["featurize"]["select_features"])
+    started = time.perf_counter()
     classifier.fit(features, labels)
+    _progress(f"{classifier.solver}: {features.shape[0]:,} documents x {features.shape[1]:,} terms", started)
     round_weights(classifier, params["train"]["weights_dtype"])
     return pipeline
 
@@ -53,19 +60,20 @@ def fit_selected_union(union: FeatureUnion, texts: list[str], labels: list[str],
     returns the texts' features.
 
     The features equal `union.transform(texts)`: the classifier is trained on what it will see.
+    Memory: one count matrix per block (training.counting), the TF-IDF of all terms only while chi2
+    scores them, then only the kept columns.
     """
     blocks = [vectorizer for _, vectorizer in union.transformer_list]
-    counters = [CountVectorizer(**_shared_params(vectorizer, CountVectorizer)) for vectorizer in blocks]
-    counts = [counter.fit_transform(texts) for counter in counters]
-    terms = [counter.get_feature_names_out() for counter in counters]
+    counts, terms = _count_blocks(union, texts)
     if n_terms is not None and n_terms < sum(map(len, terms)):
-        tfidf = sparse.hstack(
-            [
-                _tfidf_transformer(vectorizer).fit_transform(c)
-                for vectorizer, c in zip(blocks, counts, strict=True)
-            ]
-        ).tocsr()
-        kept = top_chi2_columns(tfidf, labels, n_terms)
+        started = time.perf_counter()
+        tfidf = [
+            _tfidf_transformer(vectorizer).fit_transform(c)
+            for vectorizer, c in zip(blocks, counts, strict=True)
+        ]
+        kept = top_chi2_columns(_side_by_side(tfidf), labels, n_terms)
+        del tfidf
+        _progress(f"chi2: the best {n_terms:,} of {sum(map(len, terms)):,} terms", started)
         starts = np.cumsum([0, *map(len, terms)])
         for i, (name, _) in enumerate(union.transformer_list):
             block_kept = kept[(kept >= starts[i]) & (kept < starts[i + 1])] - starts[i]
@@ -75,9 +83,28 @@ def fit_selected_union(union: FeatureUnion, texts: list[str], labels: list[str],
                     "raise it or leave the block out of featurize.analyzer"
                 )
             counts[i], terms[i] = counts[i][:, block_kept], terms[i][block_kept]
-    return sparse.hstack(
+    return _side_by_side(
         [_refit(vectorizer, c, t) for vectorizer, c, t in zip(blocks, counts, terms, strict=True)]
-    ).tocsr()
+    )
+
+
+def _count_blocks(union: FeatureUnion, texts: list[str]) -> tuple[list, list]:
+    """Each block's counts of its terms within min_df and max_df, and the terms (training.counting)."""
+    counts, terms = [], []
+    for name, vectorizer in union.transformer_list:
+        started = time.perf_counter()
+        block_counts, block_terms = count_terms(
+            CountVectorizer(**_shared_params(vectorizer, CountVectorizer)), texts
+        )
+        counts.append(block_counts)
+        terms.append(block_terms)
+        _progress(f"{name} terms: {len(block_terms):,} within min_df and max_df", started)
+    return counts, terms
+
+
+def _side_by_side(blocks: list) -> sparse.csr_matrix:
+    """The blocks' columns side by side, as FeatureUnion puts them; one block is itself (no copy)."""
+    return blocks[0] if len(blocks) == 1 else sparse.hstack(blocks).tocsr()
 
 
 def _refit(vectorizer: TfidfVectorizer, counts, terms: np.ndarray):
@@ -94,9 +121,24 @@ def top_chi2_columns(features, labels: list[str], n_terms: int) -> np.ndarray:
     A term present in no training document of any class scores NaN in chi2; it counts as no evidence.
     Ties are broken by column order, so the selection is deterministic.
     """
-    scores = np.nan_to_num(chi2(features, labels)[0], nan=0.0)
+    scores = np.nan_to_num(chi2_scores(features, labels), nan=0.0)
     best = np.argsort(-scores, kind="stable")[:n_terms]
     return np.sort(best)
+
+
+def chi2_scores(features, labels: list[str]) -> np.ndarray:
+    """`chi2(features, labels)[0]`, computed a block of columns at a time: the same numbers.
+
+    chi2 holds several dense (classes x terms) arrays at once: with 50 classes and the millions of terms
+    of a million documents, gigabytes. A term's score depends on its own column only (each sum runs over
+    the documents in the same order whichever other columns are there), so blocks of columns give the
+    very same scores in a bounded amount of memory.
+    """
+    width = max(1, CHI2_BLOCK_CELLS // max(len(set(labels)), 2))
+    columns = features.shape[1]
+    return np.concatenate(
+        [chi2(features[:, start : start + width], labels)[0] for start in range(0, columns, width)]
+    )
 
 
 def round_weights(classifier, dtype: str) -> None:
@@ -106,6 +148,11 @@ def round_weights(classifier, dtype: str) -> None:
     if not np.isfinite(rounded).all():
         raise ValueError(f"weights overflow {dtype}; set train.weights_dtype to a wider type")
     classifier.coef_ = rounded.astype(np.float64)
+
+
+def _progress(step: str, started: float) -> None:
+    """Print a step of fitting with its seconds: on a large corpus each takes minutes."""
+    print(f"  {step} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def _shared_params(vectorizer: TfidfVectorizer, cls: type) -> dict[str, Any]:

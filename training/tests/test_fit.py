@@ -8,6 +8,7 @@ from sklearn.feature_selection import chi2
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
+from training import fit
 from training.fit import fit_pipeline, fit_selected_union, round_weights
 from training.params import ParamsError, validate_params
 from training.tests.corpus import make_corpus, repo_params
@@ -142,3 +143,12 @@ def test_weights_too_large_for_the_precision_are_refused():
     classifier.coef_ = np.array([[1e6, 1.0]])
     with pytest.raises(ValueError, match="overflow float16"):
         round_weights(classifier, "float16")
+
+
+def test_chi2_scores_a_block_of_columns_at_a_time_are_chi2s_own(corpus, monkeypatch):
+    """Blocks of 7 columns (and a last, shorter one) give chi2's scores bit for bit, NaN where it has NaN."""
+    texts, labels = corpus
+    features = union(UNIONS["word+char_wb"]).fit_transform(texts)
+    monkeypatch.setattr(fit, "CHI2_BLOCK_CELLS", 7 * len(set(labels)))
+    assert features.shape[1] % 7 != 0
+    np.testing.assert_array_equal(fit.chi2_scores(features, labels), chi2(features, labels)[0])
