@@ -381,6 +381,10 @@ class TfidfFeaturizer:
         self._idf = idf
         self._settings = settings
         self._strip_accents = _ACCENT_FUNCTIONS[settings.strip_accents]
+        # The common settings (lowercase, accents kept) preprocess with str.lower itself: no Python call
+        # per text.
+        plain_lower = settings.lowercase and self._strip_accents is None
+        self._preprocess: Callable[[str], str] = str.lower if plain_lower else self.preprocess
         self._split: Callable[[str], Iterable[str]] = self._splitter(settings)
         self.n_features = len(idf)
 
@@ -404,8 +408,7 @@ class TfidfFeaturizer:
     def transform_batch(self, texts: list[str]) -> SparseRows:
         """The documents' non-zero features, one row per text in input order: counted by the index, then
         weighed in one pass over the whole batch."""
-        split, preprocess = self._split, self.preprocess
-        rows = self.index.count([split(preprocess(text)) for text in texts])
+        rows = self.index.count(list(map(self._split, map(self._preprocess, texts))))
         self._weigh(rows, rows.indptr[1:] - rows.indptr[:-1])
         return rows
 
