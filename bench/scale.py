@@ -229,6 +229,14 @@ def write_results(path: Path, rows: list[dict]) -> dict[str, Any]:
     return result
 
 
+def plot_path(requested: Path | None, sizes: list[int], results: Path) -> Path:
+    """Where the picture goes: as asked; else the docs' picture for a full run, and beside the results
+    file for a subset (a SIZES= run must not replace the committed picture of all sizes)."""
+    if requested is not None:
+        return requested
+    return DEFAULT_PLOT if tuple(sizes) == DEFAULT_SIZES else results.with_suffix(".svg")
+
+
 def _progress(size: int, step: str) -> None:
     print(f"[{size:>9,}] {step}", flush=True)
 
@@ -238,7 +246,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="%(default)s")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temporary one, removed)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results file (default: %(default)s)")
-    parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, help="SVG picture (default: %(default)s)")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        help=f"SVG picture (default: {DEFAULT_PLOT} for the default sizes, else beside --out)",
+    )
     return parser.parse_args(argv)
 
 
@@ -255,8 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         test_file = write_corpus(workdir / "test.csv", TEST_DOCUMENTS, stream=1).path
         rows = [measure_size(size, workdir, test_file) for size in sizes]
     result = write_results(args.out, rows)
-    write_plot(args.plot, rows, TARGETS)
-    print(f"\n{table(rows)}\n\n{closing_note(result)}\n\nresults: {args.out}; picture: {args.plot}")
+    plot = plot_path(args.plot, sizes, args.out)
+    write_plot(plot, rows, TARGETS)
+    print(f"\n{table(rows)}\n\n{closing_note(result)}\n\nresults: {args.out}; picture: {plot}")
     return 0
 
 

@@ -177,3 +177,10 @@ def test_a_run_in_miniature(tmp_path, monkeypatch, capsys):
 def test_bad_sizes_stop_with_a_clear_error(capsys):
     assert scale.main(["--sizes", "ten"]) == 2
     assert "SIZES must be whole numbers" in capsys.readouterr().err
+
+
+def test_only_a_full_run_replaces_the_docs_picture(tmp_path):
+    results = tmp_path / "scale_results.json"
+    assert scale.plot_path(None, list(scale.DEFAULT_SIZES), results) == scale.DEFAULT_PLOT
+    assert scale.plot_path(None, [10_000, 100_000], results) == tmp_path / "scale_results.svg"
+    assert scale.plot_path(tmp_path / "mine.svg", [10_000], results) == tmp_path / "mine.svg"
