@@ -169,8 +169,8 @@ class WordNgramIndex:
     Each word of the vocabulary has an id, and an n-gram of words is the number
     ``id_1 * W**(n-1) + ... + id_n`` (W words). A batch then costs one dict lookup per token, after
     which every n-gram of every text is built, found and counted by a few numpy calls on the whole batch:
-    no n-gram string is ever joined or hashed. Unigrams are found by indexing a table, longer n-grams by
-    binary search in the sorted numbers of the terms of that length.
+    no n-gram string is ever joined or hashed. Unigrams are found by indexing a table, longer n-grams in
+    a ``NumberTable`` of the numbers of the terms of that length.
     """
 
     def __init__(
