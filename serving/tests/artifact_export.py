@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 _APP_DIR = str(Path(__file__).resolve().parents[1] / "app")
 if _APP_DIR not in sys.path:
     sys.path.append(_APP_DIR)
+import tfidf_featurizer  # noqa: E402  (serving's, beside scikit-learn's FeatureUnion above)
 from model_artifact import BLOCK_KEYS, word_ngram_index  # noqa: E402
 
 # The vectorizer of the small BBC News model the service tests serve; a test that rebuilds that model's
@@ -143,6 +144,24 @@ def word_arrays(terms: list[str], high: int) -> dict[str, np.ndarray]:
         "word_ngrams": ngrams,
         "word_ngram_order": np.array(order, dtype=np.int32),
     }
+
+
+def unigram_featurizer(terms: list[str]):
+    """A one-block featurizer over these words (column i is ``terms[i]``): lowercased ``\\w+`` tokens,
+    raw counts, idf all ones, l2-normalised; for hand-made classifiers in unit tests."""
+    settings = tfidf_featurizer.FeaturizerSettings(
+        analyzer="word",
+        lowercase=True,
+        strip_accents=None,
+        token_pattern=r"(?u)\b\w+\b",
+        ngram_range=(1, 1),
+        binary=False,
+        sublinear_tf=False,
+        use_idf=True,
+        norm="l2",
+    )
+    block = tfidf_featurizer.TfidfFeaturizer(word_index(terms), np.ones(len(terms)), settings)
+    return tfidf_featurizer.FeatureUnion([block])
 
 
 def word_index(terms: list[str], ngram_range: tuple[int, int] = (1, 1)):

@@ -6,9 +6,8 @@ import pytest
 from explanations import explain
 from model_artifact import load_model
 from text_classifier import TextClassifier
-from tfidf_featurizer import FeatureUnion, FeaturizerSettings, TfidfFeaturizer
 
-from serving.tests.artifact_export import word_index
+from serving.tests.artifact_export import unigram_featurizer
 
 TERMS = ["goal", "shares", "match", "bank", "the"]
 CLASSES = ["sport", "business", "other"]
@@ -93,21 +92,8 @@ def test_narrow_weights_are_widened_exactly():
     assert narrow == wide  # every weight above is exact in float16
 
 
-SETTINGS = FeaturizerSettings(
-    analyzer="word",
-    lowercase=True,
-    strip_accents=None,
-    token_pattern=r"(?u)\b\w+\b",
-    ngram_range=(1, 1),
-    binary=False,
-    sublinear_tf=False,
-    use_idf=True,
-    norm="l2",
-)
-
-
 def test_the_classifier_explains_what_it_predicts_with_its_feature_names():
-    featurizer = FeatureUnion([TfidfFeaturizer(word_index(TERMS), np.ones(len(TERMS)), SETTINGS)])
+    featurizer = unigram_featurizer(TERMS)
     classifier = TextClassifier(featurizer, COEF, INTERCEPT, CLASSES)
     texts = ["goal goal goal match", "the bank shares"]
     explained = classifier.classify_explained(texts, top_k=2, n_terms=2)

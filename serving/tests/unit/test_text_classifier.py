@@ -3,25 +3,12 @@
 import numpy as np
 import pytest
 from text_classifier import TextClassifier, softmax
-from tfidf_featurizer import FeatureUnion, FeaturizerSettings, TfidfFeaturizer
 
-from serving.tests.artifact_export import word_index
-
-SETTINGS = FeaturizerSettings(
-    analyzer="word",
-    lowercase=True,
-    strip_accents=None,
-    token_pattern=r"(?u)\b\w+\b",
-    ngram_range=(1, 1),
-    binary=False,
-    sublinear_tf=False,
-    use_idf=True,
-    norm="l2",
-)
+from serving.tests.artifact_export import unigram_featurizer
 
 
 def classifier(coef, intercept, classes) -> TextClassifier:
-    featurizer = FeatureUnion([TfidfFeaturizer(word_index(["goal", "shares"]), np.ones(2), SETTINGS)])
+    featurizer = unigram_featurizer(["goal", "shares"])
     return TextClassifier(featurizer, np.array(coef, dtype=float), np.array(intercept, dtype=float), classes)
 
 
