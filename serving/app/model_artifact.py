@@ -363,11 +363,12 @@ def term_index(terms: list[str], settings: FeaturizerSettings, k: int, path: Fil
     A char_wb term never holds two consecutive spaces (it is cut from one space-padded word): the
     featurizer relies on it to skip the n-grams that cross words, so a vocabulary breaking it is refused.
     """
-    if len(set(terms)) != len(terms):
-        raise ModelLoadError(path, f"array 'vocabulary' contains duplicate terms in block {k}")
     if settings.analyzer == "char_wb" and any("  " in term for term in terms):
         raise ModelLoadError(path, f"array 'vocabulary' has a char_wb term with two spaces in block {k}")
-    return TermIndex(terms)
+    index = TermIndex(terms)  # its dict counts the distinct terms: no second pass over them
+    if index.n_distinct_terms != len(terms):
+        raise ModelLoadError(path, f"array 'vocabulary' contains duplicate terms in block {k}")
+    return index
 
 
 def word_ngram_index(

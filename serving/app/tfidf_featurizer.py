@@ -137,6 +137,7 @@ class TermIndex:
         self._terms = terms
         self._columns = dict(zip(terms, range(len(terms)), strict=True))
         self.n_terms = len(terms)
+        self.n_distinct_terms = len(self._columns)  # fewer than n_terms if a term repeats (refused)
 
     def name(self, column: int) -> str:
         """The term of ``column``."""
