@@ -97,6 +97,31 @@ def char_wb_ngrams(text: str, low: int, high: int) -> Iterable[str]:
     return chain(short, *(substrings(joined, n) for n in range(low, high + 1)))
 
 
+# Escapes that mean the same on ASCII text in a Unicode pattern and in an ASCII one: \w, \d, \b and their
+# negations, and an escaped ASCII punctuation character. \s does not: Unicode counts \x1c-\x1f as space.
+_ASCII_SAFE_ESCAPES = re.compile(r"\\[wWdDbB]|\\[!-/:-@\[-`{-~]")
+
+
+def word_tokenizer(token_pattern: str) -> Callable[[str], list[str]]:
+    r"""``re.findall`` of the pattern, with an ASCII twin of the pattern for ASCII texts when one exists.
+
+    A str pattern tests ``\w`` with Unicode's tables, a call per character; with ``re.ASCII`` it is one
+    table lookup, which tokenizes about a quarter faster. On a text that is all ASCII both find the same
+    tokens, provided the pattern itself is ASCII and uses no escape whose ASCII meaning differs (only
+    those in ``_ASCII_SAFE_ESCAPES``; ``\u``, ``\x`` and the like could name a non-ASCII character).
+    Any other pattern is used as it is.
+    """
+    findall = re.compile(token_pattern).findall
+    body = token_pattern.removeprefix("(?u)")  # the Unicode flag, which cannot be combined with re.ASCII
+    if not body.isascii() or "\\" in _ASCII_SAFE_ESCAPES.sub("", body):
+        return findall
+    try:
+        ascii_findall = re.compile(body, re.ASCII).findall
+    except re.error:  # e.g. a scoped (?u:...) group
+        return findall
+    return lambda text: ascii_findall(text) if text.isascii() else findall(text)
+
+
 class SparseRows(NamedTuple):
     """Documents as the rows of a CSR matrix: row i's features are ``indices[indptr[i]:indptr[i + 1]]``
     (column numbers, unordered within a row) with those ``weights`` (float64); an empty row has none."""
@@ -396,7 +421,7 @@ class TfidfFeaturizer:
             return lambda text: char_ngrams(text, low, high)
         if settings.analyzer == "char_wb":
             return lambda text: char_wb_ngrams(text, low, high)
-        return re.compile(settings.token_pattern).findall
+        return word_tokenizer(settings.token_pattern)
 
     def preprocess(self, text: str) -> str:
         """Lowercase first, then strip accents: scikit-learn's order, for every analyzer."""
