@@ -14,12 +14,16 @@ Needs 20 Newsgroups (SCIKIT_LEARN_DATA). Both sides are trained from scratch int
   through `lambda_handler`; wall time from process creation to exit, and the process's peak RSS
   (interpreter start-up and exit included, as a new execution environment pays them).
   The two sides alternate, so background load hits both alike;
-- warm_p50_ms / warm_p99_ms: `--calls` handler calls with one ~2 KB text, in one process;
+- warm figures come from WARM_ROUNDS warm processes per side, the sides alternating round by round (as
+  the cold starts do), so that a slow spell of the machine hits both sides alike rather than the one
+  measured during it; each figure pools the rounds' timings:
+- warm_p50_ms / warm_p99_ms: `--calls` handler calls with one ~2 KB text (split over the rounds);
 - warm_p50_ms_explained / warm_p99_ms_explained (this project only; the reference cannot explain): the
-  same text with `"explain": 10`, in the same process, after one first explained call
-  (explained_first_call_ms);
-- batch_docs_per_second: a `texts` batch of 256 test documents through the handler, 5 times, after
-  one first batch timed on its own (batch_first_ms: what only a batch uses is set up then);
+  same text with `"explain": 10`, in the same processes, after one first explained call each
+  (explained_first_call_ms: their median);
+- batch_docs_per_second: a `texts` batch of 256 test documents through the handler, BATCHES times per
+  round after one first batch timed on its own (batch_first_ms, the median of those: what only a batch
+  uses is set up then); all the documents over all the batches' seconds;
 - serving_deps_mb: installed size of the Python packages the serving image installs.
 
 Figures depend on the machine and on what else runs on it: the table records both (machine, load).
@@ -54,7 +58,8 @@ SINGLE_TEXT_CHARS = 2048
 EXPLAIN_TERMS = 10
 BATCH_SIZE = 256
 BATCH_DOC_MAX_CHARS = 3000
-BATCHES = 5
+BATCHES = 10
+WARM_ROUNDS = 4
 # The reference image installed scikit-learn (with its dependencies) and the metrics library.
 REFERENCE_PACKAGES = ("scikit-learn", "joblib", "aws-embedded-metrics")
 
@@ -213,26 +218,32 @@ def cold_start(side: dict[str, Any], events_path: Path, workdir: Path) -> tuple[
     return seconds, json.loads(result_path.read_text(encoding="utf-8"))["peak_rss_mb"]
 
 
-def warm(side: dict[str, Any], events_path: Path, calls: int, workdir: Path) -> dict[str, float]:
-    """Latency percentiles of single-text calls (and explained ones, if the side explains) and the batch
-    throughput, in one warm process."""
+def warm(side: dict[str, Any], events_path: Path, calls: int, workdir: Path) -> dict[str, Any]:
+    """The raw timings of one warm process: single-text calls (and explained ones, if the side explains)
+    and batches."""
     result_path = workdir / f"{side['name']}-warm.json"
     command = [sys.executable, str(PROBE), "warm", str(side["app_dir"]), side["module"], str(events_path)]
     command += [str(result_path), str(calls), str(BATCHES)] + (["explained"] if side["explains"] else [])
     subprocess.run(command, env=side["env"], check=True, stdout=subprocess.DEVNULL)
-    timings = json.loads(result_path.read_text(encoding="utf-8"))
-    single_ms = np.array(timings["single_seconds"]) * 1000.0
+    return json.loads(result_path.read_text(encoding="utf-8"))
+
+
+def warm_figures(rounds: list[dict[str, Any]], explains: bool) -> dict[str, float]:
+    """Latency percentiles and batch throughput over the timings of all of a side's warm processes."""
+    single_ms = np.concatenate([timings["single_seconds"] for timings in rounds]) * 1000.0
+    batch_seconds = [seconds for timings in rounds for seconds in timings["batch_seconds"]]
     figures = {
         "warm_p50_ms": float(np.percentile(single_ms, 50)),
         "warm_p99_ms": float(np.percentile(single_ms, 99)),
-        "batch_docs_per_second": timings["batch_size"] * BATCHES / sum(timings["batch_seconds"]),
-        "batch_first_ms": timings["batch_first_seconds"] * 1000.0,
+        "batch_docs_per_second": rounds[0]["batch_size"] * len(batch_seconds) / sum(batch_seconds),
+        "batch_first_ms": statistics.median(t["batch_first_seconds"] for t in rounds) * 1000.0,
     }
-    if side["explains"]:
-        explained_ms = np.array(timings["explained_seconds"]) * 1000.0
+    if explains:
+        explained_ms = np.concatenate([timings["explained_seconds"] for timings in rounds]) * 1000.0
         figures["warm_p50_ms_explained"] = float(np.percentile(explained_ms, 50))
         figures["warm_p99_ms_explained"] = float(np.percentile(explained_ms, 99))
-        figures["explained_first_call_ms"] = timings["explained_first_seconds"] * 1000.0
+        first = statistics.median(t["explained_first_seconds"] for t in rounds)
+        figures["explained_first_call_ms"] = first * 1000.0
     return figures
 
 
@@ -294,7 +305,8 @@ def numpy_start(environment: dict[str, str]) -> float:
 
 
 def measure_serving(sides: list[dict], events_path: Path, runs: int, calls: int, workdir: Path) -> float:
-    """Cold starts (alternating sides, one warm-up each discarded), then warm latency; into `sides`.
+    """Cold starts (alternating sides, one warm-up each discarded), then warm rounds (alternating sides
+    too); into `sides`.
 
     Returns the median start-up of a bare `import numpy` process, measured in the same rounds.
     """
@@ -313,8 +325,13 @@ def measure_serving(sides: list[dict], events_path: Path, runs: int, calls: int,
         side["result"]["cold_start_seconds"] = statistics.median(seconds)
         side["result"]["cold_start_peak_rss_mb"] = statistics.median(rss)
         side["result"]["cold_start_runs_seconds"] = [round(value, 4) for value in seconds]
-        print(f"warm calls: {side['name']} ...", flush=True)
-        side["result"].update(warm(side, events_path, calls, workdir))
+    print(f"warm calls and batches: {WARM_ROUNDS} rounds, alternating sides ...", flush=True)
+    rounds: dict[str, list[dict]] = {side["name"]: [] for side in sides}
+    for _ in range(WARM_ROUNDS):
+        for side in sides:
+            rounds[side["name"]].append(warm(side, events_path, max(1, calls // WARM_ROUNDS), workdir))
+    for side in sides:
+        side["result"].update(warm_figures(rounds[side["name"]], side["explains"]))
     return statistics.median(floor)
 
 

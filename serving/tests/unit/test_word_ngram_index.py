@@ -24,14 +24,14 @@ def test_finds_exactly_the_numbers_it_holds(numbers):
     rng = np.random.default_rng(1)
     queries = np.concatenate([numbers, numbers + 1, rng.integers(0, 2**62, 5_000), numbers[::-1]])
     for asked in (queries, queries[:300]):  # many (hash rounds) and few (binary search) at once
-        hit, found = table.find(asked)
-        assert hit.tolist() == [number in expected for number in asked.tolist()]
-        assert found.tolist() == [expected[number] for number in asked[hit].tolist()]
+        at, found = table.find(asked)
+        assert at.tolist() == [i for i, number in enumerate(asked.tolist()) if number in expected]
+        assert found.tolist() == [expected[number] for number in asked[at].tolist()]
 
 
 def test_nothing_to_find():
-    hit, found = NumberTable(np.arange(10), np.arange(10)).find(np.zeros(0, np.int64))
-    assert hit.shape == found.shape == (0,)
+    at, found = NumberTable(np.arange(10), np.arange(10)).find(np.zeros(0, np.int64))
+    assert at.shape == found.shape == (0,)
 
 
 def test_ngrams_stay_within_their_text_and_skip_unknown_words():
