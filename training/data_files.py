@@ -130,6 +130,13 @@ class _Collector:
         label = label.strip()
         if not label:
             raise self.error(place, "empty label; give every text a label, or delete the row")
+        if not _is_unicode_text(label):
+            raise self.error(
+                place,
+                f"label {label!r} holds half of a surrogate pair, which model.json and the API's JSON "
+                "answers cannot carry; write it as Unicode text (in JSON, \\ud800-\\udfff escapes come "
+                "in pairs; a folder name must be valid UTF-8)",
+            )
         if len(text) > self.max_chars:
             dropped[OVER_MAX_CHARS] += 1
             return
@@ -139,6 +146,16 @@ class _Collector:
         # One string object per distinct label, shared by every example that has it.
         self.examples.labels.append(sys.intern(label))
         self.examples.texts.append(text)
+
+
+def _is_unicode_text(value: str) -> bool:
+    """False for a string holding a lone surrogate (a JSON escape like "\\ud800", or an undecodable byte
+    of a file name): it has no UTF-8 form."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _type_name(value: object) -> str:
@@ -213,7 +230,14 @@ def _read_delimited(path: Path, collector: _Collector, delimiter: str) -> None:
                 label = row[label_at] if label_at < len(row) else None
                 collector.add(start, text, label)
         except csv.Error as exc:
-            raise DataError(f"{path}: line {reader.line_num}: not valid {kind} ({exc})") from None
+            reason = str(exc)
+            if "new-line character seen in unquoted field" in reason:  # the csv module's words for it
+                reason = (
+                    "a carriage return (\\r) outside quotes: the file's lines end in \\r alone (old Mac "
+                    "line endings; convert them, e.g. tr '\\r' '\\n' < old.csv > new.csv) or a text "
+                    'holds a line break and needs quotes (")'
+                )
+            raise DataError(f"{path}: line {reader.line_num}: not valid {kind} ({reason})") from None
 
 
 def _read_jsonl(path: Path, collector: _Collector) -> None:

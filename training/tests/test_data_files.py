@@ -3,8 +3,10 @@ where the problem is and how to fix it."""
 
 import codecs
 import json
+import os
 import sys
 import tracemalloc
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -280,6 +282,23 @@ def _write(path, content):
             "line 2: not valid UTF-8",
         ),
         ("d.parquet", b"PAR1 but not really", "not a readable Parquet file"),
+        # A label model.json could not be written with: half of a surrogate pair.
+        (
+            "d.jsonl",
+            '{"text": "a", "label": "x"}\n{"text": "b", "label": "y\\ud800"}\n',
+            "line 2: label 'y\\ud800'",
+        ),
+        # Old Mac line endings: the whole file is one line to the csv module, which names no cause.
+        (
+            "d.csv",
+            "text,label\rhello,x\rbye,y\r",
+            "line 1: not valid CSV (a carriage return (\\r) outside quotes",
+        ),
+        (
+            "d.csv",
+            "text,label\r\nhello\rthere,x\r\n",
+            "line 2: not valid CSV (a carriage return (\\r) outside quotes",
+        ),
     ],
 )
 def test_bad_file_is_reported_with_file_and_line(tmp_path, name, content, expected):
@@ -310,6 +329,17 @@ def test_parquet_integer_and_dictionary_labels_and_extra_columns(tmp_path):
     assert _pairs(read_examples(path)) == [("a", "x"), ("b", "y"), ("c", "x")]
     pq.write_table(pa.table({"text": ["a", "b"], "label": [3, 4]}), path)
     assert _pairs(read_examples(path)) == [("a", "3"), ("b", "4")]
+
+
+def test_a_folder_name_that_is_not_utf8_is_refused_as_a_label(tmp_path):
+    folder = write_folder(tmp_path / "f", [("document 0", "a"), ("document 1", "b")])
+    latin1 = Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9"))  # "café" in Latin-1: a lone surrogate
+    latin1.mkdir()
+    (latin1 / "1.txt").write_text("a document", encoding="utf-8")
+    with pytest.raises(DataError) as error:
+        read_examples(folder)
+    assert f"{latin1.name}/1.txt: label 'caf\\udce9' holds half of a surrogate pair" in str(error.value)
+    assert "a folder name must be valid UTF-8" in str(error.value)
 
 
 def test_bad_folder_documents_are_named(tmp_path):
