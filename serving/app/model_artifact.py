@@ -20,6 +20,7 @@ from tfidf_featurizer import (
     STRIP_ACCENTS,
     FeatureUnion,
     FeaturizerSettings,
+    SortedTerms,
     TermIndex,
     TfidfFeaturizer,
     WordNgramIndex,
@@ -303,12 +304,23 @@ _EXPONENT_BITS = {
 }
 
 
+# all_finite tests this many values at a time in one small buffer: a temporary the size of the weights
+# would be fresh memory, whose page faults cost a cold start more than the test itself.
+_FINITE_CHUNK = 16384
+
+
 def all_finite(array: np.ndarray) -> bool:
     """No NaN and no infinity in a float16, float32 or float64 array."""
     bits, exponent = _EXPONENT_BITS[array.dtype]
     raw = np.ascontiguousarray(array).reshape(-1).view(bits)
-    # The exponent bits are all ones exactly when (raw & exponent) reaches its largest possible value.
-    return not len(raw) or int(np.bitwise_and(raw, bits(exponent)).max()) != exponent
+    buffer = np.empty(min(len(raw), _FINITE_CHUNK), bits)
+    for start in range(0, len(raw), _FINITE_CHUNK):
+        chunk = buffer[: min(_FINITE_CHUNK, len(raw) - start)]
+        np.bitwise_and(raw[start : start + _FINITE_CHUNK], bits(exponent), out=chunk)
+        # The exponent bits are all ones exactly when (raw & exponent) reaches its largest possible value.
+        if int(chunk.max()) == exponent:
+            return False
+    return True
 
 
 def feature_union(
@@ -394,7 +406,8 @@ def word_ngram_index(
         raise ModelLoadError(path, f"array 'word_ngrams' has a term of fewer than {low} words")
     if order.min() < 0 or order.max() >= len(order):
         raise ModelLoadError(path, "array 'word_ngram_order' must list term positions")
-    sorted_lengths, sorted_numbers = lengths[order], numbers[order]
+    sorted_terms = SortedTerms(order, lengths.take(order), numbers.take(order))
+    sorted_lengths, sorted_numbers = sorted_terms.lengths, sorted_terms.numbers
     increasing = (sorted_lengths[1:] > sorted_lengths[:-1]) | (
         (sorted_lengths[1:] == sorted_lengths[:-1]) & (sorted_numbers[1:] > sorted_numbers[:-1])
     )
@@ -402,7 +415,7 @@ def word_ngram_index(
         raise ModelLoadError(
             path, "array 'word_ngram_order' must sort the terms by (length, number); duplicate terms?"
         )
-    index = WordNgramIndex(words, ngrams, (lengths, numbers), order, ngram_range)
+    index = WordNgramIndex(words, ngrams, sorted_terms, ngram_range)
     if index.n_distinct_words != len(words):
         raise ModelLoadError(path, "array 'words' holds a word twice")
     return index

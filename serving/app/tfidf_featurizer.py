@@ -200,16 +200,10 @@ class WordNgramIndex:
     """
 
     def __init__(
-        self,
-        words: list[str],
-        ngrams: np.ndarray,
-        lengths_and_numbers: tuple[np.ndarray, np.ndarray],
-        order: np.ndarray,
-        ngram_range: tuple[int, int],
+        self, words: list[str], ngrams: np.ndarray, sorted_terms: "SortedTerms", ngram_range: tuple[int, int]
     ):
-        """``ngrams[i]`` holds term i's word ids, padded with -1, ``lengths_and_numbers`` their
-        ``ngram_lengths_and_numbers``; ``order`` lists the terms sorted by (length, number). The loader
-        checks them (model_artifact.word_ngram_index)."""
+        """``ngrams[i]`` holds term i's word ids, padded with -1; ``sorted_terms`` lists the terms by
+        (length, number). The loader checks them (model_artifact.word_ngram_index)."""
         self._words = words
         self._ngrams = ngrams
         self._word_ids = dict(zip(words, range(len(words)), strict=True))
@@ -217,19 +211,18 @@ class WordNgramIndex:
         self.n_distinct_words = len(self._word_ids)  # fewer than n_words if a word repeats (refused)
         self.n_terms = len(ngrams)
         self._range = ngram_range
-        lengths, keys = lengths_and_numbers
         # Column of each word as a unigram, -1 if it is none; the extra last entry answers the id -1
         # (a token outside the vocabulary) with -1 too.
-        unigrams = _positions(lengths == 1)
         self._unigram_columns = np.full(self.n_words + 1, -1, np.int32)
-        self._unigram_columns[ngrams[unigrams, 0]] = unigrams
-        sorted_lengths = lengths[order]
         self._longer: dict[int, NumberTable] = {}
-        for n in range(max(2, ngram_range[0]), ngram_range[1] + 1):
-            start, end = np.searchsorted(sorted_lengths, [n, n + 1])
-            if end > start:
-                columns = order[start:end].astype(np.intp)
-                self._longer[n] = NumberTable(keys[columns], columns)
+        for n in range(ngram_range[0], ngram_range[1] + 1):
+            # The terms of n words are a run of the sorted terms, their numbers ascending: used in place.
+            start, end = np.searchsorted(sorted_terms.lengths, [n, n + 1])
+            columns = sorted_terms.order[start:end]
+            if n == 1:
+                self._unigram_columns[ngrams[columns, 0]] = columns
+            elif end > start:
+                self._longer[n] = NumberTable(sorted_terms.numbers[start:end], columns)
 
     def name(self, column: int) -> str:
         """The term of ``column``: its words joined by one space, as scikit-learn names an n-gram."""
@@ -352,15 +345,29 @@ class NumberTable:
         return at, columns.take(at)
 
 
+class SortedTerms(NamedTuple):
+    """The word block's terms sorted by (number of words, number): the i-th is column ``order[i]``,
+    of ``lengths[i]`` words and number ``numbers[i]``."""
+
+    order: np.ndarray
+    lengths: np.ndarray
+    numbers: np.ndarray
+
+
 def ngram_lengths_and_numbers(ngrams: np.ndarray, n_words: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each term's number of words (its ids before the -1 padding) and its number ``id_1 * W**(n-1) +
-    ... + id_n`` (int64: the caller ensures W**n does not overflow)."""
-    lengths = np.ones(len(ngrams), np.intp)
+    """Each term's number of words (its ids before the -1 padding; the smallest unsigned type) and its
+    number ``id_1 * W**(n-1) + ... + id_n`` (int64: the caller ensures W**n does not overflow).
+
+    Computed in place, in two arrays: every temporary the size of the vocabulary is fresh memory, whose
+    page faults a cold start pays.
+    """
+    lengths = np.ones(len(ngrams), np.min_scalar_type(ngrams.shape[1]))
     numbers = ngrams[:, 0].astype(np.int64)
     for j in range(1, ngrams.shape[1]):
         more = ngrams[:, j] >= 0
         lengths += more
-        numbers = np.where(more, numbers * n_words + ngrams[:, j], numbers)
+        np.multiply(numbers, n_words, out=numbers, where=more)
+        np.add(numbers, ngrams[:, j], out=numbers, where=more)
     return lengths, numbers
 
 
