@@ -33,6 +33,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 # Documents are read in chunks of about this many characters: a chunk's tokens are held at once.
 CHUNK_CHARS = 2_000_000
+# A term's count in one document: a document holds far fewer than 2**31 tokens.
+COUNT_DTYPE = np.int32
 # Merge the chunks' hash counts once they hold this many entries (and at least as many as the merged ones).
 MERGE_ENTRIES = 1 << 23
 # CountVectorizer's messages, for the same mistakes.
@@ -141,7 +143,7 @@ def _count_candidates(analyze: Callable, texts: Sequence[str], candidates: np.nd
     indptr = np.zeros(len(texts) + 1, dtype=index_dtype)
     np.cumsum(np.concatenate([np.empty(0, np.int64), *row_lengths]), out=indptr[1:])
     all_ids = np.concatenate([np.empty(0, index_dtype), *ids]).astype(index_dtype, copy=False)
-    return all_ids, np.concatenate([np.empty(0, np.int64), *counts]), indptr, list(vocabulary)
+    return all_ids, np.concatenate([np.empty(0, COUNT_DTYPE), *counts]), indptr, list(vocabulary)
 
 
 def _count_chunk(analyze: Callable, chunk: Sequence[str], candidates: np.ndarray | None, vocabulary: dict):
@@ -158,7 +160,13 @@ def _count_chunk(analyze: Callable, chunk: Sequence[str], candidates: np.ndarray
     # One entry per (row, term), rows in order and each row's terms in id order.
     pairs, pair_counts = np.unique(rows * (len(vocabulary) + 1) + term_ids, return_counts=True)
     pair_rows, pair_ids = np.divmod(pairs, len(vocabulary) + 1)
-    return pair_ids, pair_counts, np.bincount(pair_rows, minlength=len(chunk))
+    # Every chunk's entries are held until all are read: 4 bytes each for the id and the count, not 8.
+    id_dtype = _index_dtype(len(vocabulary))
+    return (
+        pair_ids.astype(id_dtype),
+        pair_counts.astype(COUNT_DTYPE),
+        np.bincount(pair_rows, minlength=len(chunk)),
+    )
 
 
 def _among(hashes: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -180,10 +188,12 @@ def _among(hashes: np.ndarray, candidates: np.ndarray) -> np.ndarray:
 def _keep_columns(ids: np.ndarray, counts: np.ndarray, indptr: np.ndarray, kept: np.ndarray):
     """The entries of the kept terms, renumbered in order; each row's entries keep their order."""
     entry_kept = kept[ids]
-    new_id = np.cumsum(kept, dtype=np.int64) - 1
-    kept_before = np.concatenate([[0], np.cumsum(entry_kept, dtype=np.int64)])
-    new_indptr = kept_before[indptr].astype(indptr.dtype)
-    return new_id[ids[entry_kept]].astype(ids.dtype), counts[entry_kept], new_indptr
+    new_id = (np.cumsum(kept, dtype=np.int64) - 1).astype(ids.dtype)
+    # Per-entry arrays in the index type (int32 below 2**31 entries): on a large corpus they are the
+    # biggest arrays counting holds.
+    kept_before = np.zeros(len(entry_kept) + 1, dtype=indptr.dtype)
+    np.cumsum(entry_kept, out=kept_before[1:])
+    return new_id[ids[entry_kept]], counts[entry_kept], kept_before[indptr]
 
 
 def _index_dtype(n_entries: int) -> type:
