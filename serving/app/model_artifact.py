@@ -345,10 +345,7 @@ def feature_union(
 def decoded_strings(data: np.ndarray, lengths: np.ndarray, name: str, path: FilePath) -> list[str]:
     """The strings of a text array, in order: the bytes decoded once, then cut at the lengths (in
     characters)."""
-    try:
-        text = data.tobytes().decode(*TERM_ENCODING)
-    except UnicodeDecodeError:
-        raise ModelLoadError(path, f"array {name!r} is not UTF-8 text") from None
+    text = decoded_text(data, name, path)
     ends = np.cumsum(lengths, dtype=np.int64)
     total = int(ends[-1]) if len(ends) else 0
     if total != len(text):
@@ -362,11 +359,15 @@ def decoded_strings(data: np.ndarray, lengths: np.ndarray, name: str, path: File
 def word_list(data: np.ndarray, path: FilePath) -> list[str]:
     """The words, in id order: UTF-8 text, one space between words (no word holds a space, since
     spaces are what separate the words of an n-gram)."""
+    return decoded_text(data, "words", path).split(" ")
+
+
+def decoded_text(data: np.ndarray, name: str, path: FilePath) -> str:
+    """A text array's bytes as text (UTF-8, lone surrogates in their three-byte form)."""
     try:
-        text = data.tobytes().decode(*TERM_ENCODING)
+        return data.tobytes().decode(*TERM_ENCODING)
     except UnicodeDecodeError:
-        raise ModelLoadError(path, "array 'words' is not UTF-8 text") from None
-    return text.split(" ")
+        raise ModelLoadError(path, f"array {name!r} is not UTF-8 text") from None
 
 
 def term_index(terms: list[str], settings: FeaturizerSettings, k: int, path: FilePath) -> TermIndex:
