@@ -87,3 +87,23 @@ def describe_platform() -> str:
     libc, version = platform.libc_ver()
     c_library = f" ({libc} {version})" if libc else ""
     return f"{platform.system()} {platform.machine()}{c_library}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    """`make seed-remote`'s first step: seeding writes the model everyone pulls, so only where bytes match."""
+    if is_reference_platform():
+        return 0
+    print(
+        f"This machine ({describe_platform()}) cannot train the bytes x86-64 Linux trains, and the model a "
+        "remote is seeded with must be the one CI reproduces. Seed from x86-64 Linux instead: run "
+        "`make seed-remote REMOTE=s3` on an x86-64 Linux machine (a VM or a cloud workstation will do), or "
+        "let GitHub's runner do it: push a branch that changes params.yaml or dvc.yaml and open a pull "
+        "request; the train workflow trains on x86-64 Linux, uploads the model and its data to the bucket "
+        "and commits dvc.lock (docs/deploying.md).",
+        file=sys.stderr,
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -60,3 +60,15 @@ def test_pin_does_nothing_in_a_pinned_process(monkeypatch):
 
     monkeypatch.setattr(os, "execve", refuse)
     pinned_numerics.pin()
+
+
+def test_seeding_is_refused_off_x86_64_linux_with_the_alternative(monkeypatch, capsys):
+    monkeypatch.setattr(pinned_numerics, "is_reference_platform", lambda: False)
+    assert pinned_numerics.main() == 1
+    message = capsys.readouterr().err
+    assert "make seed-remote REMOTE=s3" in message and "open a pull" in message
+
+
+def test_seeding_goes_ahead_on_x86_64_linux(monkeypatch):
+    monkeypatch.setattr(pinned_numerics, "is_reference_platform", lambda: True)
+    assert pinned_numerics.main() == 0
