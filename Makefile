@@ -206,6 +206,11 @@ security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every st
 	$(RUN) zizmor --offline --quiet .github
 	@echo "Security checks passed: cdk-nag, checkov, detect-secrets, zizmor."
 
+# --- The API as a contract, and the commands for a bad day (ops/, docs/operations.md) ---------------------
+.PHONY: check-api logs rollback test-remote
+check-api: setup ## Fail on a breaking OpenAPI change against BASE (default origin/main) unless the major version rises [SUMMARY=file]
+	$(RUN) python -m ops.api_diff --base $(or $(BASE),origin/main) $(if $(SUMMARY),--summary $(SUMMARY))
+
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
 load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 DURATION=60s [WORKERS=4 MODEL_DIR=...]
