@@ -211,6 +211,13 @@ security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every st
 check-api: setup ## Fail on a breaking OpenAPI change against BASE (default origin/main) unless the major version rises [SUMMARY=file]
 	$(RUN) python -m ops.api_diff --base $(or $(BASE),origin/main) $(if $(SUMMARY),--summary $(SUMMARY))
 
+logs: setup ## The STAGE function's logs as JSON lines [SINCE=15m|2h|ISO time] [REQUEST_ID=id] [FOLLOW=1]
+	@$(RUN) python -m ops.logs --stage $(STAGE) $(if $(SINCE),--since $(SINCE)) \
+		$(if $(REQUEST_ID),--request-id $(REQUEST_ID)) $(if $(FOLLOW),--follow)
+
+rollback: setup ## Point STAGE's live alias at the previous version, or TO=version [DRY_RUN=1]; says from, to, models
+	@$(RUN) python -m ops.rollback --stage $(STAGE) $(if $(TO),--to $(TO)) $(if $(DRY_RUN),--dry-run)
+
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
 load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 DURATION=60s [WORKERS=4 MODEL_DIR=...]
