@@ -59,7 +59,8 @@ def test_without_to_the_alias_goes_to_the_previous_version_and_names_both_models
     stub_move(session, "6")
     assert rollback.main(["--stage", STAGE], session=session) == 0
     assert capsys.readouterr().out.strip() == (
-        f"rollback: {FUNCTION}:live moved from version 7 (model 71ff0dc98f3d) to version 6 (model 5e2a90c1d4b7)"
+        f"rollback: {FUNCTION}:live moved from version 7 (model 71ff0dc98f3d) "
+        "to version 6 (model 5e2a90c1d4b7)"
     )
     session.assert_done()
 
