@@ -218,6 +218,9 @@ logs: setup ## The STAGE function's logs as JSON lines [SINCE=15m|2h|ISO time] [
 rollback: setup ## Point STAGE's live alias at the previous version, or TO=version [DRY_RUN=1]; says from, to, models
 	@$(RUN) python -m ops.rollback --stage $(STAGE) $(if $(TO),--to $(TO)) $(if $(DRY_RUN),--dry-run)
 
+test-remote: setup ## The contract suite (routes, error codes, known texts) against STAGE, or URL=... [API_KEY=...] [SUMMARY=file]
+	$(RUN) python -m ops.remote_contract --stage $(STAGE) $(if $(URL),--url $(URL)) $(if $(SUMMARY),--summary $(SUMMARY))
+
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
 load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 DURATION=60s [WORKERS=4 MODEL_DIR=...]
