@@ -1,7 +1,10 @@
 """`make test-remote`: the contract suite passes against the local service and fails when it drifts."""
 
 import copy
+import http.server
 import json
+import threading
+from typing import ClassVar
 
 import pytest
 
@@ -79,3 +82,42 @@ def test_no_service_is_a_clear_failure(capsys):
     assert remote_contract.main(["--url", f"http://127.0.0.1:{free_port()}"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  GET model: version and classes: no answer from" in out
+
+
+class KeyCheckingGateway(http.server.BaseHTTPRequestHandler):
+    """API Gateway's part that the local runtime lacks: 403 invalid_api_key without the stage's key."""
+
+    seen_keys: ClassVar[list[str | None]] = []
+
+    def do_GET(self):
+        key = self.headers.get("x-api-key")
+        KeyCheckingGateway.seen_keys.append(key)
+        status, body = (
+            (200, {}) if key == "the-key" else (403, {"error": {"code": "invalid_api_key", "message": "m"}})
+        )
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_with_an_api_key_every_request_carries_it_except_the_one_that_checks_it_is_needed():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeyCheckingGateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        suite = Suite(Contract(DOCUMENT), Client(url, "the-key"))
+        [(_, send, allowed)] = [case for case in suite.error_cases() if case[0] == "no API key"]
+        answer = send()
+        assert (answer.status, answer.body["error"]["code"]) in allowed
+        assert Client(url, "the-key").send("GET", "/model").status == 200
+        assert KeyCheckingGateway.seen_keys == [None, "the-key"]
+    finally:
+        server.shutdown()
+        server.server_close()

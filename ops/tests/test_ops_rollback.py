@@ -7,6 +7,9 @@ from ops import rollback
 from ops.stage import StageError
 
 VERSIONS = ["$LATEST", "5", "6", "7"]
+# Model versions are content hashes (hex), not secrets.
+LIVE_MODEL = "71ff0dc98f3d"  # pragma: allowlist secret
+EARLIER_MODEL = "5e2a90c1d4b7"  # pragma: allowlist secret
 
 
 def stub_state(session: StubbedSession, live: str = "7", weights: dict | None = None) -> None:
@@ -53,14 +56,14 @@ def test_without_to_the_alias_goes_to_the_previous_version_and_names_both_models
     stub_state(session)
     stub_models(
         session,
-        ("7", {"Environment": {"Variables": {rollback.MODEL_VERSION_ENV: "71ff0dc98f3d"}}}),
-        ("6", {"Description": "Text classifier (opstest), model 5e2a90c1d4b7"}),
+        ("7", {"Environment": {"Variables": {rollback.MODEL_VERSION_ENV: LIVE_MODEL}}}),
+        ("6", {"Description": f"Text classifier (opstest), model {EARLIER_MODEL}"}),
     )
     stub_move(session, "6")
     assert rollback.main(["--stage", STAGE], session=session) == 0
     assert capsys.readouterr().out.strip() == (
-        f"rollback: {FUNCTION}:live moved from version 7 (model 71ff0dc98f3d) "
-        "to version 6 (model 5e2a90c1d4b7)"
+        f"rollback: {FUNCTION}:live moved from version 7 (model {LIVE_MODEL}) "
+        f"to version 6 (model {EARLIER_MODEL})"
     )
     session.assert_done()
 
