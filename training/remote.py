@@ -2,8 +2,9 @@
 
 `make push-model` (push): `dvc push` exits 0 with a warning when a file named by dvc.lock (or by a .dvc
 file) is in no local cache: nothing is uploaded for it, and the next `dvc pull` (the deploy) fails far
-from the cause. So after pushing, the remote is asked (`dvc status --cloud`) for every file the commit
-names, and each one that is missing is named, with the fix.
+from the cause. And it skips an object the remote already has by name, even one overwritten since. So
+after pushing, the remote is asked (`dvc status --cloud`) for every file the commit names, the objects it
+has are hashed, and each file that is missing or altered is named, with the fix.
 
 `make pull-inputs` and `make pull-artifact` (pull): what CI jobs take from the remote. Inputs are every
 file DVC tracks for training (each `.dvc` file's data, e.g. 20 Newsgroups, which falls back to
@@ -29,6 +30,7 @@ from pathlib import Path
 from training import REPO_ROOT, newsgroups
 from training.tracked_files import (
     TrackedFile,
+    cached_files,
     data_files,
     differences,
     git_tracked,
@@ -62,9 +64,11 @@ class PullError(RuntimeError):
 
 
 def push(remote: str | None) -> list[str]:
-    """Push everything the commit names; returns the files the remote still lacks afterwards."""
+    """Push everything the commit names; returns one line per file the remote lacks or holds altered."""
     _dvc("push", *_remote_args(remote))
-    return missing_on_remote(remote)
+    missing = missing_on_remote(remote)
+    present = [tracked for tracked in cached_files() if tracked.path not in missing]
+    return [f"{path}: not on the remote" for path in missing] + remote_differences(present, remote)
 
 
 def missing_on_remote(remote: str | None) -> list[str]:
@@ -214,12 +218,15 @@ def _push_main(remote: str | None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if missing:
-        print(f"error: after dvc push, the remote {name} lacks files this commit names:", file=sys.stderr)
-        for path in missing:
-            print(f"  - {path}", file=sys.stderr)
-        print(f"Fix: {PUSH_FIX}.", file=sys.stderr)
+        print(
+            f"error: after dvc push, the remote {name} lacks files this commit names, or holds them altered:",
+            file=sys.stderr,
+        )
+        for line in missing:
+            print(f"  - {line}", file=sys.stderr)
+        print(f"Fix: {PUSH_FIX}; {PULL_FIX}.", file=sys.stderr)
         return 1
-    print(f"The remote {name} holds every file dvc.lock and the .dvc files name.")
+    print(f"The remote {name} holds every file dvc.lock and the .dvc files name, each with its md5.")
     return 0
 
 

@@ -80,6 +80,16 @@ def dvc_pointer_files(root: Path = REPO_ROOT) -> list[str]:
     return sorted(line for line in result.stdout.splitlines() if line)
 
 
+def cached_files(root: Path = REPO_ROOT) -> list[TrackedFile]:
+    """What the commit keeps on the DVC remote: each .dvc file's data, dvc.lock's outputs git does not hold.
+
+    Outputs declared `cache: false` (the metrics, the data fingerprint) are in git instead.
+    """
+    outputs = lock_outputs(root)
+    in_git = git_tracked([tracked.path for tracked in outputs], root)
+    return data_files(root) + [tracked for tracked in outputs if tracked.path not in in_git]
+
+
 def git_tracked(paths: list[str], root: Path = REPO_ROOT) -> set[str]:
     """Those of `paths` that git holds (a stage output with `cache: false`, such as the metrics)."""
     if not paths:
