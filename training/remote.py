@@ -130,14 +130,20 @@ def pull(files: list[TrackedFile], remote: str | None) -> None:
     result = _dvc("pull", *_remote_args(remote), *(tracked.path for tracked in files), check=False)
     if result.returncode == 0:
         return
-    dvc_error = [line for line in result.stderr.splitlines() if line.strip()]
-    lines = [f"dvc pull failed: {' '.join(dvc_error[-3:]) or 'no output'}"]
+    lines = [f"dvc pull failed: {_dvc_error(result.stderr)}"]
     absent = [tracked for tracked in files if not (REPO_ROOT / tracked.path).exists()]
     try:
         lines += remote_differences(absent, remote)
     except Exception as exc:  # no credentials, no network: DVC's own message above says which
         lines.append(f"the remote's copies could not be checked: {type(exc).__name__}: {exc}")
     raise PullError(lines)
+
+
+def _dvc_error(stderr: str) -> str:
+    """DVC's error message on one line (from its first ERROR line on), without the progress output."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if "ERROR" in line), max(len(lines) - 3, 0))
+    return " ".join(lines[start:]) or "no output"
 
 
 def _verify(files: list[TrackedFile]) -> None:
