@@ -31,3 +31,19 @@ def test_the_checkout_fetches_the_base_branch_before_the_check():
     assert checkout["uses"].startswith("actions/checkout@")
     assert checkout["with"]["fetch-depth"] == 0  # every branch as origin/<name> (actions/checkout README)
     assert checkout["with"]["persist-credentials"] is False
+
+
+def test_every_deploy_runs_the_contract_suite_after_its_smoke_test():
+    workflow = yaml.safe_load(
+        (REPO_ROOT / ".github" / "workflows" / "deploy-stage.yml").read_text(encoding="utf-8")
+    )
+    runs = [step.get("run", "") for step in workflow["jobs"]["deploy"]["steps"]]
+    smoke = next(i for i, run in enumerate(runs) if run.startswith("make smoke-test"))
+    remote = next(i for i, run in enumerate(runs) if run.startswith("make test-remote"))
+    assert smoke < remote
+    assert shlex.split(runs[remote]) == [
+        "make",
+        "test-remote",
+        "STAGE=$STAGE",
+        "SUMMARY=$GITHUB_STEP_SUMMARY",
+    ]
