@@ -96,7 +96,7 @@ push-model: setup ## dvc push [REMOTE=s3], then fail unless the remote holds eve
 
 # The train workflow's last step. The token comes from the environment (PUSH_TOKEN), never the command line.
 push-branch: setup ## CI: push the retrained model's commit to BRANCH with PUSH_TOKEN (fails, saying why, without one)
-	$(RUN) python .github/scripts/push_branch.py --branch "$(BRANCH)" --checked-out "$(CHECKED_OUT)"
+	$(RUN) python -m ops.push_branch --branch "$(BRANCH)" --checked-out "$(CHECKED_OUT)"
 
 # A new team remote's first upload (the second half of `make bootstrap`): the data, the model this commit
 # names (retrained: training is reproducible), both pushed and checked. What to commit is printed last.
@@ -177,7 +177,7 @@ deploy: infra-setup ## Deploy one stage: make deploy STAGE=dev [ALARM_EMAIL=you@
 		--require-approval never --outputs-file cdk.out/$(STAGE)-outputs.json
 
 smoke-test: setup ## POST a known text to a deployed STAGE, or to URL=... [API_KEY=...]: expects 200 and a label
-	$(RUN) python .github/scripts/smoke_test.py --stage $(STAGE) $(if $(URL),--url $(URL)) \
+	$(RUN) python -m ops.smoke_test --stage $(STAGE) $(if $(URL),--url $(URL)) \
 		$(if $(SUMMARY),--summary $(SUMMARY))
 
 destroy: infra-setup ## Delete a non-production stage: make destroy STAGE=dev
