@@ -12,7 +12,7 @@ from infra_constructs.service_dashboard import ServiceDashboard
 from infra_constructs.serving_api import ServingApi
 from infra_constructs.serving_function import ServingFunction
 
-from stacks.settings import ServiceSettings, Tagging
+from stacks.settings import ServiceSettings, Tagging, api_key_secret_name
 from stacks.tagging import stack_tags, tag_everything
 
 
@@ -89,12 +89,16 @@ class ServiceStack(Stack):
         api = self.api.api
         CfnOutput(self, "ApiUrl", value=api.url, description="Invoke URL of the stage")
         CfnOutput(self, "ClassifyUrl", value=api.url_for_path("/classify"), description="POST text here")
-        if self.api.api_key is not None:
+        if self.api.api_key is not None and self.api.api_key_secret is not None:
+            CfnOutput(
+                self, "ApiKeyId", value=self.api.api_key.key_id, description="The stage's default API key"
+            )
             CfnOutput(
                 self,
-                "ApiKeyId",
-                value=self.api.api_key.key_id,
-                description="aws apigateway get-api-key --include-value --api-key <id> prints the key",
+                "ApiKeySecretName",
+                value=api_key_secret_name(self.settings.stage),
+                description="aws secretsmanager get-secret-value --query SecretString --output text "
+                "--secret-id <this> prints the key",
             )
         CfnOutput(self, "FunctionName", value=self.serving.function.function_name)
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)

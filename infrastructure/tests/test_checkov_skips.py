@@ -31,6 +31,8 @@ ACKNOWLEDGED = {
     "CKV_AWS_59": every_stage("Api/Api/Default/GET/Resource"),
     # The alarm topic: alarm states only, TLS enforced.
     "CKV_AWS_26": every_stage("Alarms/Topic/Resource"),
+    # The API key's secret: Secrets Manager's own key, no customer-managed one.
+    "CKV_AWS_149": every_stage("Api/ApiKeySecret/Resource"),
     # The access-log bucket does not log into itself.
     "CKV_AWS_18": {"TextClassifier-Data/Dvc/AccessLogs/Resource"},
 }

@@ -16,7 +16,7 @@ from infra_constructs.gateway_errors import GATEWAY_ERRORS
 from infra_constructs.gradual_deployment import deployment_config
 from infra_constructs.serving_api import PAGE_METHOD, ROUTES
 from infra_support import TAGGING, Service, Synthesized, as_list, only, ref, resources
-from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
+from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT, api_key_secret_name
 
 PLATFORMS = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}
 RETENTION_DAYS = {"ONE_WEEK": 7, "TWO_WEEKS": 14, "ONE_MONTH": 30, "THREE_MONTHS": 90, "SIX_MONTHS": 180}
@@ -216,6 +216,24 @@ def test_key_and_stage_are_throttled_and_the_key_has_a_quota(service: Service):
     outputs = template.to_json()["Outputs"]
     assert outputs["ApiKeyId"]["Value"] == ref(key_id)
     assert {"ApiUrl", "ClassifyUrl"} <= set(outputs)  # what the deploy workflow's smoke test calls
+
+
+def test_the_key_is_a_generated_secret_under_the_stages_fixed_name_never_in_the_template(service: Service):
+    """The stage's deploy role may read exactly this secret (tests/test_data_stack.py): its name is fixed
+    per stage, and the key's value reaches API Gateway only as a dynamic reference."""
+    template = service.template
+    secret_id, secret = only(template, "AWS::SecretsManager::Secret")
+    assert secret["Name"] == api_key_secret_name(service.settings.stage)
+    generated = secret["GenerateSecretString"]
+    assert 20 <= generated["PasswordLength"] <= 128  # what API Gateway accepts as a key
+    assert generated["ExcludePunctuation"] is True
+    assert "SecretString" not in secret
+    _, key = only(template, "AWS::ApiGateway::ApiKey")
+    assert key["Value"] == {
+        "Fn::Join": ["", ["{{resolve:secretsmanager:", ref(secret_id), ":SecretString:::}}"]]
+    }
+    outputs = template.to_json()["Outputs"]
+    assert outputs["ApiKeySecretName"]["Value"] == api_key_secret_name(service.settings.stage)
 
 
 def test_stage_logs_each_request_as_json_never_bodies_and_traces_as_configured(service: Service):
