@@ -11,6 +11,7 @@ from infra_constructs.service_alarms import ServiceAlarms
 from infra_constructs.service_dashboard import ServiceDashboard
 from infra_constructs.serving_api import ServingApi
 from infra_constructs.serving_function import ServingFunction
+from infra_constructs.traffic_hook import PreTrafficHook
 
 from stacks.settings import ServiceSettings, Tagging, api_key_secret_name
 from stacks.tagging import stack_tags, tag_everything
@@ -64,12 +65,21 @@ class ServiceStack(Stack):
             alias=self.serving.alias,
             function=self.serving.function,
         )
+        self.pre_traffic_hook = PreTrafficHook(
+            self,
+            "PreTrafficHook",
+            version=self.serving.function.current_version,
+            image_directory=settings.function.image_directory,
+            function_timeout_seconds=settings.function.timeout_seconds,
+            log_retention=settings.function.log_retention,
+        )
         self.deployment = GradualDeployment(
             self,
             "Deployment",
             alias=self.serving.alias,
             traffic_shift=settings.traffic_shift,
             alarms=self.alarms.all,
+            pre_hook=self.pre_traffic_hook.function,
         )
         self.dashboard = ServiceDashboard(
             self,

@@ -107,6 +107,17 @@ def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
     return logical_id, resource.get("Properties", {})
 
 
+def serving_function(template: Template) -> tuple[str, dict[str, Any]]:
+    """The function that serves the model (the container image), beside the pre-traffic hook's."""
+    found = [
+        (logical_id, resource["Properties"])
+        for logical_id, resource in resources(template, "AWS::Lambda::Function").items()
+        if resource["Properties"].get("PackageType") == "Image"
+    ]
+    assert len(found) == 1, f"expected one image function, found {found}"
+    return found[0]
+
+
 def ref(logical_id: str) -> dict[str, str]:
     return {"Ref": logical_id}
 

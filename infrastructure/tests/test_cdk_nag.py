@@ -36,6 +36,10 @@ ACKNOWLEDGED = {
     "AwsSolutions-COG4": every_stage("Api/Api") | every_stage("Api/Api/Default/GET"),
     # The API key's value is a generated secret: rotating it means replacing the key clients hold.
     "AwsSolutions-SMG4": every_stage("Api/ApiKeySecret"),
+    # CodeDeploy may invoke the pre-traffic hook (any version of that one function, as CDK grants it).
+    "AwsSolutions-IAM5[Resource::<PreTrafficHookFunction1974E8B2.Arn>:*]": every_stage(
+        "Deployment/Group/ServiceRole"
+    ),
     # X-Ray, where the stage's settings turn tracing on.
     "AwsSolutions-IAM5[Resource::*]": every_stage("Serving/Role", where=lambda s: s.tracing),
 }

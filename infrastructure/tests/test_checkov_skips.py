@@ -19,11 +19,15 @@ from infra_support import Synthesized, every_stage, new_app
 # Every checkov finding the app accepts, and where: anything new must be fixed or argued for here too.
 ACKNOWLEDGED = {
     # Log groups: CloudWatch's own encryption at rest, no customer-managed key.
-    "CKV_AWS_158": every_stage("Serving/Logs/Resource") | every_stage("Api/AccessLogs/Resource"),
-    # The function: invoked synchronously only, needs no VPC, holds no secret in its environment.
-    "CKV_AWS_116": every_stage("Serving/Function/Resource"),
-    "CKV_AWS_117": every_stage("Serving/Function/Resource"),
-    "CKV_AWS_173": every_stage("Serving/Function/Resource"),
+    "CKV_AWS_158": every_stage("Serving/Logs/Resource")
+    | every_stage("Api/AccessLogs/Resource")
+    | every_stage("PreTrafficHook/Logs/Resource"),
+    # The functions: invoked synchronously only, need no VPC, hold no secret in their environment.
+    "CKV_AWS_116": every_stage("Serving/Function/Resource") | every_stage("PreTrafficHook/Function/Resource"),
+    "CKV_AWS_117": every_stage("Serving/Function/Resource") | every_stage("PreTrafficHook/Function/Resource"),
+    "CKV_AWS_173": every_stage("Serving/Function/Resource") | every_stage("PreTrafficHook/Function/Resource"),
+    # The hook runs once per deployment: no concurrency reserved for it.
+    "CKV_AWS_115": every_stage("PreTrafficHook/Function/Resource"),
     # The API stage: no cache; no X-Ray where the stage's settings turn tracing off.
     "CKV_AWS_120": every_stage("Api/Api/DeploymentStage.{stage}/Resource"),
     "CKV_AWS_73": every_stage("Api/Api/DeploymentStage.{stage}/Resource", where=lambda s: not s.tracing),
