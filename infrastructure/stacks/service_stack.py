@@ -13,7 +13,7 @@ from infra_constructs.serving_api import ServingApi
 from infra_constructs.serving_function import ServingFunction
 from infra_constructs.traffic_hook import PreTrafficHook
 
-from stacks.settings import ServiceSettings, Tagging, api_key_secret_name
+from stacks.settings import CHOSEN_NAME_PREFIX, ServiceSettings, Tagging, api_key_secret_name
 from stacks.tagging import stack_tags, tag_everything
 
 
@@ -84,7 +84,7 @@ class ServiceStack(Stack):
         self.dashboard = ServiceDashboard(
             self,
             "Dashboard",
-            dashboard_name=f"text-classifier-{settings.stage}",
+            dashboard_name=f"{CHOSEN_NAME_PREFIX}-{settings.stage}",
             api_name=self.api.api_name,
             stage_name=self.api.stage_name,
             alias=self.serving.alias,

@@ -115,11 +115,15 @@ class FunctionSettings:
             )
 
 
+# What the names the app chooses itself begin with (dashboards, the API key secrets); the names
+# CloudFormation generates begin with the stack's name. The CloudFormation execution policy
+# (account_setup/execution_policy.py) scopes what it may touch by these prefixes.
+CHOSEN_NAME_PREFIX = "text-classifier"
 # The Secrets Manager secret holding a stage's API key value: the stage's stack generates it and makes the
 # key from it, so the value never appears in a template. The deploy role of that stage may read it (the
 # post-deploy smoke test) and no other role may; a fixed name, so that permission can name it before the
 # stage exists.
-API_KEY_SECRET_NAME = "text-classifier/{stage}/api-key"
+API_KEY_SECRET_NAME = CHOSEN_NAME_PREFIX + "/{stage}/api-key"
 
 
 def api_key_secret_name(stage: str) -> str:
