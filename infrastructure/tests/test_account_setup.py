@@ -353,3 +353,12 @@ def test_a_decision_the_setup_cannot_take_stops_make_bootstrap(tmp_path: Path):
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith("make bootstrap: Could not ask GitHub for the IDs")
+
+
+@pytest.mark.parametrize("path", ["docs/deploying.md", "Makefile"])
+def test_make_bootstrap_and_the_deploy_guide_name_both_account_switches(path: str):
+    text = (INFRA_DIR.parent / path).read_text(encoding="utf-8")
+    for switch in (account_switches.OIDC_PROVIDER_ENV, account_switches.LOGGING_ROLE_ENV):
+        assert switch in text, switch
+    if path.endswith(".md"):
+        assert "`github_oidc_provider_arn`" in text and "`api_gateway_logging_role`" in text

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from account_setup.github_variables import ENVIRONMENT_VARIABLE, REPOSITORY_VARIABLES
 from aws_cdk.assertions import Template
 from iam_evaluator import allows, as_list, conditions_hold
 from infra_constructs.github_ci_roles import CDK_DEPLOY_ROLE_KINDS, deploy_role_output
@@ -167,11 +168,13 @@ def test_outputs_name_the_bucket_the_dvc_url_and_every_role_the_workflows_assume
 def test_the_docs_map_every_role_output_to_its_github_variable():
     """docs/deploying.md tells a team which output goes into which GitHub variable, for each role."""
     docs = (Path(__file__).resolve().parents[2] / "docs" / "deploying.md").read_text(encoding="utf-8")
-    for output, variable in (("ReadRoleArn", "AWS_READ_ROLE_ARN"), ("TrainRoleArn", "AWS_TRAIN_ROLE_ARN")):
-        assert f"`{variable}`" in docs and f"`{output}`" in docs, output
+    rows = [line for line in docs.splitlines() if line.startswith("| `AWS_")]
+    for output, variable in REPOSITORY_VARIABLES.items():
+        assert [row for row in rows if row.startswith(f"| `{variable}` | repository | `{output}`")], output
     for stage in DEFAULT_STAGES:
-        assert f"`{deploy_role_output(stage)}`" in docs, stage
-    assert "`AWS_DEPLOY_ROLE_ARN`" in docs
+        expected = f"| `{ENVIRONMENT_VARIABLE}` | environment `{stage}` | `{deploy_role_output(stage)}`"
+        assert [row for row in rows if row.startswith(expected)], stage
+    assert set(REPOSITORY_VARIABLES) | {deploy_role_output(s) for s in DEFAULT_STAGES} == set(TRUSTED)
 
 
 # --- GitHub OIDC trust: evaluated as IAM does --------------------------------------------------------

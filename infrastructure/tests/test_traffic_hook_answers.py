@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Template
+from infra_constructs import traffic_hook
 from infra_constructs.traffic_hook import PROBE_TEXTS, expected_answers, handler_answers, image_handler
 from infra_support import TAGGING, new_app, resources
 from pre_traffic_hook.hook import Expected, classify_event
@@ -104,6 +105,36 @@ def test_a_model_the_serving_code_cannot_load_gives_no_answers_and_says_why(tmp_
     expected, problem = expected_answers(context)
     assert expected is None
     assert "the serving handler handler.lambda_handler failed" in problem
+
+
+def _answer(label: str, scores: list[float], version: str = "abc123abc123") -> dict:
+    body = {
+        "label": label,
+        "scores": dict(zip(("a", "b", "c"), scores, strict=False)),
+        "model": {"version": version},
+    }
+    return {"statusCode": 200, "body": json.dumps(body)}
+
+
+def test_a_near_tie_is_left_out_since_rounding_alone_could_flip_it(tmp_path: Path, monkeypatch):
+    """The expectations are computed on the machine that synthesizes; the version runs on Lambda's arm64."""
+    context = _build_context(tmp_path)
+    (context / "data" / "model.json").write_text('{"version": "abc123abc123", "near": "ties"}')
+    answers = [_answer("a", [0.5, 0.5 - 1e-9, 0.0]), _answer("b", [0.9, 0.05, 0.05])]
+    answers += [_answer("c", [0.34, 0.33, 0.33])] * (len(PROBE_TEXTS) - 2)
+    monkeypatch.setattr(traffic_hook, "handler_answers", lambda directory, events: answers)
+    expected, problem = expected_answers(context)
+    assert problem is None
+    assert expected.answers == {PROBE_TEXTS[n]: label for n, label in enumerate(["b", "c", "c"], start=1)}
+
+
+def test_a_model_that_answers_nothing_clearly_gives_no_answers(tmp_path: Path, monkeypatch):
+    context = _build_context(tmp_path)
+    (context / "data" / "model.json").write_text('{"version": "abc123abc123", "all": "ties"}')
+    answers = [_answer("a", [0.5, 0.5])] * len(PROBE_TEXTS)
+    monkeypatch.setattr(traffic_hook, "handler_answers", lambda directory, events: answers)
+    expected, problem = expected_answers(context)
+    assert expected is None and "none of the known texts a clear label" in problem
 
 
 @pytest.mark.parametrize(
