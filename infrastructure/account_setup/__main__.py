@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from stacks.names import CDK_BOOTSTRAP_QUALIFIER
+
 from account_setup import account_switches, execution_policy, github_identity
 from account_setup.commands import CommandFailed, SetupError, run
 from account_setup.github_variables import current_region, deploy_stages, github_variable_commands
@@ -65,8 +67,6 @@ def deploy_execution_policy(qualifier: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from stacks.settings import DataSettings
-
     parser = argparse.ArgumentParser(prog="python -m account_setup", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("data-stack-context").add_argument("--repository", required=True)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("deploy-execution-policy")
     commands.add_parser("github-variables").add_argument("outputs", type=Path)
     args = parser.parse_args(argv)
-    qualifier = DataSettings().cdk_bootstrap_qualifier
+    qualifier = CDK_BOOTSTRAP_QUALIFIER
     try:
         if args.command == "data-stack-context":
             print(data_stack_context(args.repository))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 
-from stacks.app_builder import DATA_STACK_NAME
+from stacks.names import DATA_STACK_NAME
 
 from account_setup.commands import CommandFailed, Run, SetupError, run, run_json
 

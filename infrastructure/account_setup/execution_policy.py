@@ -28,9 +28,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra_constructs.api_gateway_logging import PUSH_TO_CLOUDWATCH_POLICY
-from stacks.app_builder import STACK_PREFIX
-from stacks.settings import CHOSEN_NAME_PREFIX
+from stacks.names import (
+    CHOSEN_NAME_PREFIX,
+    CODEDEPLOY_FOR_LAMBDA_POLICY,
+    PUSH_TO_CLOUDWATCH_POLICY,
+    STACK_PREFIX,
+)
 
 POLICY_STACK_NAME = f"{STACK_PREFIX}-CdkExecutionPolicy"
 POLICY_OUTPUT = "ExecutionPolicyArn"
@@ -40,7 +43,7 @@ _PARTITION, _REGION, _ACCOUNT = "${AWS::Partition}", "${AWS::Region}", "${AWS::A
 _BUCKET_PREFIX = STACK_PREFIX.lower()
 
 # The AWS managed policies the app attaches (CodeDeploy's role, API Gateway's logging role).
-ATTACHABLE_MANAGED_POLICIES = ("service-role/AWSCodeDeployRoleForLambdaLimited", PUSH_TO_CLOUDWATCH_POLICY)
+ATTACHABLE_MANAGED_POLICIES = (CODEDEPLOY_FOR_LAMBDA_POLICY, PUSH_TO_CLOUDWATCH_POLICY)
 # The services the app's roles are handed to (a function's role, API Gateway's logging role, CodeDeploy's).
 PASSED_TO_SERVICES = ("lambda.amazonaws.com", "apigateway.amazonaws.com", "codedeploy.amazonaws.com")
 # What CloudFormation does to roles and inline policies (its IAM handlers' calls, users and groups aside).

@@ -11,8 +11,7 @@ import json
 import os
 from typing import Any
 
-from infra_constructs.github_ci_roles import deploy_role_output
-from stacks.app_builder import DATA_STACK_NAME
+from stacks.names import DATA_STACK_NAME, deploy_role_output
 
 from account_setup.commands import CommandFailed, SetupError, run
 

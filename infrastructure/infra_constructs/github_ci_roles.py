@@ -28,7 +28,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from stacks import github_subjects
 from stacks.github_subjects import PULL_REQUEST
-from stacks.settings import GitHubSettings, api_key_secret_name
+from stacks.names import api_key_secret_name, camel_case
+from stacks.settings import GitHubSettings
 
 from infra_constructs.nag import acknowledge
 
@@ -38,17 +39,6 @@ STS_AUDIENCE = "sts.amazonaws.com"
 # assets (templates, the pre-traffic hook's code) and the image. Not the lookup role: the app makes no
 # context lookups (tests/test_data_stack.py derives this list from the synthesized cloud assembly).
 CDK_DEPLOY_ROLE_KINDS = ("deploy-role", "file-publishing-role", "image-publishing-role")
-
-
-def deploy_role_output(stage: str) -> str:
-    """The data stack output holding the deploy role of `stage` (`dev` -> `DeployRoleArnDev`): the value of
-    the `AWS_DEPLOY_ROLE_ARN` variable of GitHub environment `stage`."""
-    return f"DeployRoleArn{_camel_case(stage)}"
-
-
-def _camel_case(stage: str) -> str:
-    """`dev` -> `Dev`, `eu-prod` -> `EuProd`: a stage name as part of a construct id or output name."""
-    return "".join(part.capitalize() for part in stage.split("-"))
 
 
 # Why the subject is compared as it is (see `trust_conditions`):
@@ -134,7 +124,7 @@ class GitHubCiRoles(Construct):
     def _deploy_role(self, stage: str, cdk_bootstrap_qualifier: str) -> iam.Role:
         """The role jobs in GitHub environment `stage` deploy that stage with, and nothing else may use."""
         role = self._role(
-            f"DeployRole{_camel_case(stage)}",
+            f"DeployRole{camel_case(stage)}",
             contexts=[github_subjects.environment(stage)],
             description=f"Deploy jobs of {self._repository.full_name} in environment {stage}: read the DVC "
             f"remote, cdk deploy, read the {stage} API key.",

@@ -9,6 +9,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+from stacks.names import CODEDEPLOY_FOR_LAMBDA_POLICY
 from stacks.settings import TrafficShift
 
 from infra_constructs.nag import acknowledge
@@ -49,8 +50,7 @@ class GradualDeployment(Construct):
         )
         acknowledge(
             self.group.role,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AWSCodeDeployRoleForLambdaLimited]",
+            f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{CODEDEPLOY_FOR_LAMBDA_POLICY}]",
             "AWS's purpose-built, limited policy for CodeDeploy Lambda deployments: it can only read "
             "and update aliases, read alarms and invoke lifecycle hooks named CodeDeployHook_*.",
         )

@@ -12,7 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from stacks.settings import ApiSettings, SettingsError, api_key_secret_name
+from stacks.names import api_key_secret_name
+from stacks.settings import ApiSettings, SettingsError
 
 from infra_constructs.checkov_skips import skip_check
 from infra_constructs.gateway_errors import add_gateway_errors

@@ -12,16 +12,10 @@ from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.data_stack import DataStack
+from stacks.names import DATA_STACK_NAME, service_stack_name
 from stacks.service_stack import ServiceStack
 from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, SettingsError, Tagging
 from stacks.stages import DEFAULT_STAGES, service_settings
-
-STACK_PREFIX = "TextClassifier"
-DATA_STACK_NAME = f"{STACK_PREFIX}-Data"
-
-
-def service_stack_name(stage: str) -> str:
-    return f"{STACK_PREFIX}-{stage}"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 from infra_constructs.api_gateway_logging import ApiGatewayLogging
 from infra_constructs.dvc_bucket import DvcBucket
-from infra_constructs.github_ci_roles import GitHubCiRoles, deploy_role_output
+from infra_constructs.github_ci_roles import GitHubCiRoles
 
+from stacks.names import deploy_role_output
 from stacks.settings import DataSettings, GitHubSettings, Tagging
 from stacks.tagging import stack_tags, tag_everything
 

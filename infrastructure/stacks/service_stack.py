@@ -13,7 +13,8 @@ from infra_constructs.serving_api import ServingApi
 from infra_constructs.serving_function import ServingFunction
 from infra_constructs.traffic_hook import PreTrafficHook
 
-from stacks.settings import CHOSEN_NAME_PREFIX, ServiceSettings, Tagging, api_key_secret_name
+from stacks.names import CHOSEN_NAME_PREFIX, api_key_secret_name
+from stacks.settings import ServiceSettings, Tagging
 from stacks.tagging import stack_tags, tag_everything
 
 

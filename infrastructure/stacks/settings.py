@@ -16,6 +16,7 @@ from typing import Literal, get_args
 from aws_cdk import aws_logs as logs
 
 from stacks.github_subjects import NUMERIC_ID, GitHubRepository
+from stacks.names import CDK_BOOTSTRAP_QUALIFIER
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVING_APP_DIR = REPO_ROOT / "serving" / "app"
@@ -113,21 +114,6 @@ class FunctionSettings:
                 f"provisioned_concurrency={self.provisioned_concurrency} exceeds "
                 f"reserved_concurrency={self.reserved_concurrency}: raise the cap or lower the provisioning.",
             )
-
-
-# What the names the app chooses itself begin with (dashboards, the API key secrets); the names
-# CloudFormation generates begin with the stack's name. The CloudFormation execution policy
-# (account_setup/execution_policy.py) scopes what it may touch by these prefixes.
-CHOSEN_NAME_PREFIX = "text-classifier"
-# The Secrets Manager secret holding a stage's API key value: the stage's stack generates it and makes the
-# key from it, so the value never appears in a template. The deploy role of that stage may read it (the
-# post-deploy smoke test) and no other role may; a fixed name, so that permission can name it before the
-# stage exists.
-API_KEY_SECRET_NAME = CHOSEN_NAME_PREFIX + "/{stage}/api-key"
-
-
-def api_key_secret_name(stage: str) -> str:
-    return API_KEY_SECRET_NAME.format(stage=stage)
 
 
 @dataclass(frozen=True)
@@ -350,7 +336,7 @@ class DataSettings:
     noncurrent_version_days: int = 90  # how long an overwritten or deleted object stays recoverable
     access_log_days: int = 365
     # Qualifier of the `cdk bootstrap` roles the deploy role may assume (CDK's default).
-    cdk_bootstrap_qualifier: str = "hnb659fds"
+    cdk_bootstrap_qualifier: str = CDK_BOOTSTRAP_QUALIFIER
     # Sets the account's API Gateway CloudWatch role, which stage logging needs (one setting per account
     # and region, shared by every REST API there). Off (`-c api_gateway_logging_role=false`) leaves the
     # account's role alone: for an account where something else already manages it.

@@ -22,10 +22,8 @@ from account_setup.github_variables import (
     REPOSITORY_VARIABLES,
     github_variable_commands,
 )
-from infra_constructs.github_ci_roles import deploy_role_output
 from infra_support import INFRA_DIR, OWNER_ID, REPOSITORY, REPOSITORY_ID
-from stacks.app_builder import DATA_STACK_NAME
-from stacks.settings import DataSettings
+from stacks.names import CDK_BOOTSTRAP_QUALIFIER, DATA_STACK_NAME, deploy_role_output
 
 OWNER, NAME = REPOSITORY.split("/")
 IDS = ("gh", "api", f"repos/{REPOSITORY}", "--jq", ".owner.id, .id")
@@ -281,7 +279,7 @@ def test_the_cli_writes_the_execution_policys_template(tmp_path: Path):
     path = tmp_path / "policy" / "execution-policy.template.json"
     assert main(["execution-policy-template", str(path)]) == 0
     assert json.loads(path.read_text(encoding="utf-8")) == json.loads(
-        json.dumps(template(DataSettings().cdk_bootstrap_qualifier))
+        json.dumps(template(CDK_BOOTSTRAP_QUALIFIER))
     )
 
 

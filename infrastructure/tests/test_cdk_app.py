@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from aws_cdk import App
 from infra_support import INFRA_DIR, REPOSITORY, cdk_json_context
-from stacks.app_builder import DATA_STACK_NAME, AppSettings, service_stack_name, settings_from_context
+from stacks.app_builder import AppSettings, settings_from_context
+from stacks.names import DATA_STACK_NAME, service_stack_name
 from stacks.settings import SettingsError
 from stacks.stages import DEFAULT_STAGES, STAGES
 

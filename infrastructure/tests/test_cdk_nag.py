@@ -9,9 +9,10 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from infra_constructs.api_gateway_logging import PUSH_TO_CLOUDWATCH_POLICY, ApiGatewayLogging
+from infra_constructs.api_gateway_logging import ApiGatewayLogging
 from infra_support import Synthesized, every_stage, new_app
 from stacks.app_builder import register_nag
+from stacks.names import PUSH_TO_CLOUDWATCH_POLICY
 
 MANAGED = "Policy::arn:<AWS::Partition>:iam::aws:policy/"
 

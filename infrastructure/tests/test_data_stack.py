@@ -16,7 +16,7 @@ import pytest
 from account_setup.github_variables import ENVIRONMENT_VARIABLE, REPOSITORY_VARIABLES
 from aws_cdk.assertions import Template
 from iam_evaluator import allows, as_list, conditions_hold
-from infra_constructs.github_ci_roles import CDK_DEPLOY_ROLE_KINDS, deploy_role_output
+from infra_constructs.github_ci_roles import CDK_DEPLOY_ROLE_KINDS
 from infra_support import (
     OWNER_ID,
     REPOSITORY,
@@ -30,7 +30,8 @@ from infra_support import (
 )
 from stacks.app_builder import register_nag
 from stacks.data_stack import DataStack
-from stacks.settings import DataSettings, GitHubSettings, api_key_secret_name
+from stacks.names import api_key_secret_name, deploy_role_output
+from stacks.settings import DataSettings, GitHubSettings
 from stacks.stages import DEFAULT_STAGES
 
 GITHUB = "token.actions.githubusercontent.com"

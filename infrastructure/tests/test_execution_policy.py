@@ -26,11 +26,10 @@ from aws_cdk.assertions import Template
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from iam_evaluator import action_matches, allows, as_list, like
 from infra_support import Service, Synthesized
-from stacks.app_builder import STACK_PREFIX
-from stacks.settings import DataSettings
+from stacks.names import CDK_BOOTSTRAP_QUALIFIER, STACK_PREFIX
 
 ACCOUNT, REGION = "123456789012", "ap-southeast-2"
-QUALIFIER = DataSettings().cdk_bootstrap_qualifier
+QUALIFIER = CDK_BOOTSTRAP_QUALIFIER
 HANDLERS = ("create", "read", "update", "delete")
 # A managed policy document may hold 6,144 characters, whitespace aside (IAM's quotas).
 MANAGED_POLICY_MAX_CHARACTERS = 6144

@@ -16,7 +16,8 @@ from infra_constructs.gateway_errors import GATEWAY_ERRORS
 from infra_constructs.gradual_deployment import deployment_config
 from infra_constructs.serving_api import PAGE_METHOD, ROUTES
 from infra_support import TAGGING, Service, Synthesized, as_list, only, ref, resources, serving_function
-from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT, api_key_secret_name
+from stacks.names import api_key_secret_name
+from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
 
 PLATFORMS = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}
 RETENTION_DAYS = {"ONE_WEEK": 7, "TWO_WEEKS": 14, "ONE_MONTH": 30, "THREE_MONTHS": 90, "SIX_MONTHS": 180}
