@@ -207,8 +207,8 @@ bootstrap: infra-setup ## Once per account: execution policy, cdk bootstrap, dat
 		$(CDK) bootstrap $(CDK_CONTEXT) --cloudformation-execution-policies "$$policy"
 	$(CDK) deploy TextClassifier-Data $$(cat $(DATA_STACK_CONTEXT)) --outputs-file cdk.out/data-outputs.json
 	$(RUN) dvc remote modify s3 url "$$($(RUN) python -c 'import json; print(json.load(open("infrastructure/cdk.out/data-outputs.json"))["TextClassifier-Data"]["DvcRemoteUrl"])')"
-	$(MAKE) --no-print-directory seed-remote REMOTE=s3
 	@$(ACCOUNT_SETUP) github-variables cdk.out/data-outputs.json
+	$(MAKE) --no-print-directory seed-remote REMOTE=s3
 
 # --- Security: every scanner offline, on a clean clone too ---------------------------------------------
 .PHONY: security
