@@ -82,6 +82,9 @@ class ServiceStack(Stack):
             alarms=self.alarms.all,
             pre_hook=self.pre_traffic_hook.function,
         )
+        # The hook must hold the new version's ARN and answers before CodeDeploy runs it, i.e. before the
+        # alias update that starts the deployment: CloudFormation orders only what it is told to.
+        self.serving.alias.node.add_dependency(self.pre_traffic_hook.function)
         self.dashboard = ServiceDashboard(
             self,
             "Dashboard",

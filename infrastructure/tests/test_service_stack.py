@@ -133,10 +133,10 @@ def test_codedeploy_runs_the_pre_traffic_hook_before_any_traffic_moves(service: 
     template = service.template
     hook_id, hook = _hook(template)
     alias_id, _ = _alias(template)
-    update = resources(template, "AWS::Lambda::Alias")[alias_id]["UpdatePolicy"][
-        "CodeDeployLambdaAliasUpdate"
-    ]
-    assert update["BeforeAllowTrafficHook"] == ref(hook_id)
+    alias = resources(template, "AWS::Lambda::Alias")[alias_id]
+    assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["BeforeAllowTrafficHook"] == ref(hook_id)
+    # The hook is updated (the new version's ARN and answers) before the alias update that runs it.
+    assert hook_id in alias["DependsOn"]
     _, group = only(template, "AWS::CodeDeploy::DeploymentGroup")
     assert "DEPLOYMENT_FAILURE" in group["AutoRollbackConfiguration"]["Events"]
     assert hook["Handler"] == "hook.handler"
