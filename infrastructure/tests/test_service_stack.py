@@ -16,8 +16,10 @@ from infra_constructs.gateway_errors import GATEWAY_ERRORS
 from infra_constructs.gradual_deployment import deployment_config
 from infra_constructs.serving_api import PAGE_METHOD, ROUTES
 from infra_support import TAGGING, Service, Synthesized, as_list, only, ref, resources, serving_function
-from stacks.names import api_key_secret_name
+from stacks.names import api_key_secret_name, service_stack_name
 from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
+
+from ops import smoke_test
 
 PLATFORMS = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}
 RETENTION_DAYS = {"ONE_WEEK": 7, "TWO_WEEKS": 14, "ONE_MONTH": 30, "THREE_MONTHS": 90, "SIX_MONTHS": 180}
@@ -299,6 +301,15 @@ def test_key_and_stage_are_throttled_and_the_key_has_a_quota(service: Service):
     outputs = template.to_json()["Outputs"]
     assert outputs["ApiKeyId"]["Value"] == ref(key_id)
     assert {"ApiUrl", "ClassifyUrl"} <= set(outputs)  # what the deploy workflow's smoke test calls
+
+
+def test_the_smoke_test_reads_outputs_the_stack_writes(service: Service):
+    """ops.smoke_test finds a stage by its stack's name and two outputs: the URL and the key's secret."""
+    outputs = service.template.to_json()["Outputs"]
+    stage = service.settings.stage
+    assert smoke_test.STACK.format(stage=stage) == service_stack_name(stage)
+    assert smoke_test.URL_OUTPUT in outputs
+    assert outputs[smoke_test.KEY_SECRET_OUTPUT]["Value"] == api_key_secret_name(stage)
 
 
 def test_the_key_is_a_generated_secret_under_the_stages_fixed_name_never_in_the_template(service: Service):

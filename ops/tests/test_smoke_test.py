@@ -35,7 +35,7 @@ def _no_aws(key_id: str) -> str:
 
 
 def test_the_stage_outputs_give_the_url_and_the_key(tmp_path):
-    _write_outputs(tmp_path, "dev", ApiUrl=API_URL, ApiKeyId="k1a2b3")
+    _write_outputs(tmp_path, "dev", ApiUrl=API_URL, ApiKeySecretName="text-classifier/dev/api-key")
     asked = []
 
     def fetch_key(key_id: str) -> str:
@@ -43,11 +43,11 @@ def test_the_stage_outputs_give_the_url_and_the_key(tmp_path):
         return "the-key-value"
 
     assert resolve_target("dev", None, None, tmp_path, fetch_key) == Target(API_URL, "the-key-value")
-    assert asked == ["k1a2b3"]
+    assert asked == ["text-classifier/dev/api-key"]
 
 
 def test_a_given_key_is_used_without_asking_aws(tmp_path):
-    _write_outputs(tmp_path, "prod", ApiUrl=API_URL, ApiKeyId="k1a2b3")
+    _write_outputs(tmp_path, "prod", ApiUrl=API_URL, ApiKeySecretName="text-classifier/dev/api-key")
     assert resolve_target("prod", None, "given", tmp_path, _no_aws) == Target(API_URL, "given")
 
 
