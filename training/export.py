@@ -8,7 +8,6 @@ not match model.npz, which serving's integrity check reports instead of serving 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -25,18 +24,23 @@ import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
+from serving.app.contracts import artifact
+from serving.app.contracts.linear_tfidf import (
+    ALIGNMENT,
+    NUMBER_LIMIT,
+    PADDING,
+    STORED_ARRAYS,
+    WEIGHT_DTYPES,
+    WORD_ANALYZER,
+    ngram_number,
+)
 from training import REPO_ROOT
 from training.pipeline import UnservableModelError, check_servable, vectorizers
 
-FORMAT_VERSION = 4
-# Terms are stored as UTF-8; a lone surrogate (JSON text can carry one, e.g. "\ud800", and a character
-# n-gram keeps it) is written as its three-byte form, which serving reads back with the same handler.
-TERM_ENCODING = ("utf-8", "surrogatepass")
-UNCOMPRESSED = {"coef", "word_ngrams", "words"}
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
-DEFAULT_OUT_DIR = REPO_ROOT / "serving" / "app" / "data"
-NPZ_NAME = "model.npz"
-JSON_NAME = "model.json"
+DEFAULT_OUT_DIR = REPO_ROOT / "serving" / "app" / artifact.MODEL_DIRECTORY
+NPZ_NAME = artifact.ARRAYS_FILE
+JSON_NAME = artifact.MANIFEST_FILE
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,8 @@ def export_model(pipeline: Pipeline, out_dir: Path, metadata: dict[str, Any]) ->
     npz_data = npz_bytes(model_arrays(pipeline))
     sha256 = hashlib.sha256(npz_data).hexdigest()
     document = {
-        "format_version": FORMAT_VERSION,
-        "version": sha256[:12],
+        "format_version": artifact.FORMAT_VERSION,
+        "version": artifact.model_version(sha256),
         "artifact": {"file": NPZ_NAME, "sha256": sha256, "bytes": len(npz_data)},
         "classes": [str(label) for label in pipeline.named_steps["clf"].classes_],
         "featurizer": featurizer_settings(pipeline),
@@ -93,10 +97,10 @@ def model_arrays(pipeline: Pipeline) -> dict[str, np.ndarray]:
     char_terms = [
         term
         for vectorizer in blocks
-        if vectorizer.analyzer != "word"
+        if vectorizer.analyzer != WORD_ANALYZER
         for term in vectorizer.get_feature_names_out().tolist()
     ]
-    word_blocks = [vectorizer for vectorizer in blocks if vectorizer.analyzer == "word"]
+    word_blocks = [vectorizer for vectorizer in blocks if vectorizer.analyzer == WORD_ANALYZER]
     coef = np.asarray(classifier.coef_, dtype=np.float64)
     intercept = np.asarray(classifier.intercept_, dtype=np.float64)
     if coef.shape[0] == 1:
@@ -134,7 +138,7 @@ def word_ngram_arrays(vectorizer: TfidfVectorizer | None) -> dict[str, np.ndarra
         if any(not low <= len(row) <= high for row in rows):
             raise UnservableModelError("a word n-gram does not split into its words at spaces")
         words = sorted({word for row in rows for word in row})
-        if max(len(words), 1) ** high >= 2**63:
+        if max(len(words), 1) ** high >= NUMBER_LIMIT:
             raise UnservableModelError(
                 f"{len(words)} words in n-grams of up to {high} words overflow 64-bit numbers; "
                 "lower featurize.ngram_range or featurize.select_features"
@@ -142,12 +146,12 @@ def word_ngram_arrays(vectorizer: TfidfVectorizer | None) -> dict[str, np.ndarra
     word_id = {word: i for i, word in enumerate(words)}
     # int16 when the ids fit (half the bytes, stored uncompressed: inflating would cost every cold start)
     id_type = np.int16 if len(words) <= np.iinfo(np.int16).max else np.int32
-    ngrams = np.full((len(rows), high), -1, dtype=id_type)
+    ngrams = np.full((len(rows), high), PADDING, dtype=id_type)
     keys = np.zeros(len(rows), dtype=np.int64)
     for i, row in enumerate(rows):
         ids = [word_id[word] for word in row]
         ngrams[i, : len(ids)] = ids
-        keys[i] = functools.reduce(lambda number, word: number * len(words) + word, ids, 0)
+        keys[i] = ngram_number(ids, len(words))
     lengths = np.array([len(row) for row in rows], dtype=np.int64)
     return {
         "words": _utf8(" ".join(words)),
@@ -157,7 +161,7 @@ def word_ngram_arrays(vectorizer: TfidfVectorizer | None) -> dict[str, np.ndarra
 
 
 def _utf8(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode(*TERM_ENCODING), dtype=np.uint8)
+    return np.frombuffer(text.encode(*artifact.TEXT_ENCODING), dtype=np.uint8)
 
 
 def _lengths(strings: list[str]) -> np.ndarray:
@@ -171,7 +175,7 @@ def _narrowest_exact(weights: np.ndarray) -> np.ndarray:
     that type again and the artifact stores the evaluated weights bit for bit, at a quarter of the size
     for float16. Weights that were never rounded stay float64: export never loses precision.
     """
-    for dtype in (np.float16, np.float32):
+    for dtype in WEIGHT_DTYPES[:-1]:  # the narrower ones first; the last is float64 itself
         narrowed = weights.astype(dtype)
         if np.array_equal(narrowed.astype(np.float64), weights):
             return narrowed
@@ -191,7 +195,7 @@ def block_settings(vectorizer: TfidfVectorizer) -> dict[str, Any]:
         "lowercase": bool(vectorizer.lowercase),
         "strip_accents": vectorizer.strip_accents,
         # scikit-learn ignores the pattern of a character analyzer; the artifact says so with null.
-        "token_pattern": vectorizer.token_pattern if vectorizer.analyzer == "word" else None,
+        "token_pattern": vectorizer.token_pattern if vectorizer.analyzer == WORD_ANALYZER else None,
         "ngram_range": list(vectorizer.ngram_range),
         "binary": bool(vectorizer.binary),
         "sublinear_tf": bool(vectorizer.sublinear_tf),
@@ -213,8 +217,8 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, array in arrays.items():
             member = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_TIMESTAMP)
-            member.compress_type = zipfile.ZIP_STORED if name in UNCOMPRESSED else zipfile.ZIP_DEFLATED
-            if name in UNCOMPRESSED:
+            member.compress_type = zipfile.ZIP_STORED if name in STORED_ARRAYS else zipfile.ZIP_DEFLATED
+            if name in STORED_ARRAYS:
                 member.extra = _alignment_padding(buffer.tell(), member.filename)
             content = io.BytesIO()
             np.lib.format.write_array(content, array, allow_pickle=False)
@@ -223,10 +227,10 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 # A zip extra field that only pads (the id Android's zipalign uses for the same purpose), so that a stored
-# member's data starts on a 64-byte boundary: numpy pads each .npy header to a multiple of 64 bytes, so
-# the array then is aligned too, and serving uses it in place (numpy computes slowly on unaligned data).
+# member's data starts on an ALIGNMENT (64-byte) boundary: numpy pads each .npy header to a multiple of
+# 64 bytes, so the array then is aligned too, and serving uses it in place (numpy computes slowly on
+# unaligned data).
 ALIGNMENT_EXTRA_ID = 0xD935
-ALIGNMENT = 64
 LOCAL_HEADER_BYTES = 30
 
 

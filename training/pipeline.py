@@ -23,6 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from serving.app.contracts.linear_tfidf import ANALYZERS, NORMS, STRIP_ACCENTS, WORD_ANALYZER
 from training.analyzer_choice import AUTO
 from training.params import MULTINOMIAL_SOLVERS
 
@@ -59,7 +60,7 @@ def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
 
 def _vectorizer(analyzer: str, featurize: dict[str, Any]) -> TfidfVectorizer:
     """One block; the token pattern and the word n-gram range concern the word block only."""
-    is_word = analyzer == "word"
+    is_word = analyzer == WORD_ANALYZER
     return TfidfVectorizer(
         analyzer=analyzer,
         ngram_range=tuple(featurize["ngram_range" if is_word else "char_ngram_range"]),
@@ -110,7 +111,7 @@ def check_servable(pipeline: Pipeline) -> None:
     word_blocks = [
         vectorizer
         for _, vectorizer in union.transformer_list
-        if getattr(vectorizer, "analyzer", None) == "word"
+        if getattr(vectorizer, "analyzer", None) == WORD_ANALYZER
     ]
     if len(word_blocks) > 1:
         problems.append(f"{len(word_blocks)} word blocks (at most one)")
@@ -138,12 +139,12 @@ def _matches_spaces(token_pattern: str) -> bool:
 
 # Settings of TfidfVectorizer and the values serving's recipe implements.
 _VECTORIZER_RULES: dict[str, tuple] = {
-    "analyzer": ("word", "char_wb", "char"),
+    "analyzer": ANALYZERS,
     "preprocessor": (None,),
     "tokenizer": (None,),
     "stop_words": (None,),
-    "strip_accents": (None, "ascii", "unicode"),
-    "norm": ("l2", "l1", None),
+    "strip_accents": STRIP_ACCENTS,
+    "norm": NORMS,
     "dtype": (np.float64,),
     "input": ("content",),
 }

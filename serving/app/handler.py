@@ -1,4 +1,4 @@
-"""AWS Lambda entry point behind API Gateway (REST, proxy integration): ``handler.lambda_handler``.
+"""AWS Lambda entry point behind API Gateway (REST, proxy integration): ``app.handler.lambda_handler``.
 
 The model is loaded once per execution environment, at import (Lambda's init phase), so that a broken
 artifact fails the deployment loudly at start instead of failing requests one by one. A request is
@@ -21,13 +21,12 @@ import time
 
 _imports_started = time.perf_counter()
 
-import model_artifact  # noqa: E402  (timed: imports are part of the cold start)
-import playground  # noqa: E402
-import telemetry  # noqa: E402
+from . import model_artifact, playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
+from .contracts import api  # noqa: E402
 
 try:
     # Reads openapi.json, the source of its request limits, once: the document this handler serves.
-    import api_contract
+    from . import api_contract
 except RuntimeError as error:  # api_contract.OpenApiDocumentError: a missing or broken openapi.json
     telemetry.log(
         "ERROR", "OpenAPI document failed to load", path=str(getattr(error, "path", "")), error=str(error)
@@ -109,11 +108,12 @@ def lambda_handler(event: dict, context: object) -> dict:
 
 def _route(event: dict, record: telemetry.RequestRecord) -> dict:
     record.route = api_contract.match_route(event)
-    if record.route == "GET /":
+    path = event["path"]  # a known route's (contracts.api), each with its one method
+    if path == api.PAGE:
         return playground.html_response(PAGE, PAGE_POLICY)
-    if record.route == "GET /model":
+    if path == api.MODEL:
         return api_contract.json_response(200, MODEL.description)
-    if record.route == "GET /openapi.json":
+    if path == api.OPENAPI:
         return api_contract.json_text_response(200, OPENAPI_DOCUMENT)
     return _classify(event, record)
 

@@ -12,12 +12,23 @@ import re
 from typing import Any, NamedTuple
 
 import numpy as np
-from npz_archive import read_npz
-from text_classifier import TextClassifier
-from tfidf_featurizer import (
+
+from .contracts import artifact
+from .contracts.linear_tfidf import (
     ANALYZERS,
+    ARRAYS,
+    BLOCK_KEYS,
+    CHAR_WB_ANALYZER,
+    MAX_WORD_BLOCKS,
     NORMS,
+    NUMBER_LIMIT,
+    PADDING,
     STRIP_ACCENTS,
+    WORD_ANALYZER,
+)
+from .npz_archive import read_npz
+from .text_classifier import TextClassifier
+from .tfidf_featurizer import (
     FeatureUnion,
     FeaturizerSettings,
     SortedTerms,
@@ -27,35 +38,15 @@ from tfidf_featurizer import (
     ngram_lengths_and_numbers,
 )
 
-# Versions 2 and 3 (every term stored as text) are not served: retraining writes version 4.
-SUPPORTED_FORMAT_VERSIONS = (4,)
 MODEL_DIR_ENV = "MODEL_DIR"
-MANIFEST_FILE = "model.json"
 FIX = "Retrain with `make train`, or fetch the versioned model with `dvc pull`."
 
-# name -> (accepted dtypes, number of dimensions); shapes are checked against each other and the classes.
 # The weights may be stored narrower than float64 (the precision training rounded them to); they stay
 # so in memory, and each request widens the few rows it reads (see text_classifier).
-ARRAYS = {
-    "vocabulary": ((np.dtype(np.uint8),), 1),
-    "term_lengths": ((np.dtype(np.uint32),), 1),
-    "words": ((np.dtype(np.uint8),), 1),
-    "word_ngrams": ((np.dtype(np.int16), np.dtype(np.int32)), 2),
-    "word_ngram_order": ((np.dtype(np.int32),), 1),
-    "idf": ((np.dtype(np.float64),), 1),
-    "coef": ((np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)), 2),
-    "intercept": ((np.dtype(np.float64),), 1),
-}
-# The keys of each block of the featurizer section: FeaturizerSettings' fields (the class is their one
-# definition on the serving side) and the block's number of features. Training's exporter writes them; a
-# contract test holds the two sides together.
-BLOCK_KEYS = (*FeaturizerSettings._fields, "n_features")
+_DTYPES = {name: (tuple(map(np.dtype, dtypes)), ndim) for name, (dtypes, ndim) in ARRAYS.items()}
 _BOOLEAN_FEATURIZER_KEYS = tuple(
     key for key, value_type in FeaturizerSettings.__annotations__.items() if value_type is bool
 )
-# How the terms' text is encoded: UTF-8, lone surrogates (which JSON texts can carry) in their three-byte
-# form, as training writes them; a request's lone surrogate then finds its term.
-TERM_ENCODING = ("utf-8", "surrogatepass")
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -81,13 +72,13 @@ class Model(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold
 def default_model_dir() -> str:
     """``$MODEL_DIR`` when set (tests, local runs), else ``data/`` next to this module (the image)."""
     configured = os.environ.get(MODEL_DIR_ENV)
-    return configured or os.path.join(os.path.dirname(os.path.realpath(__file__)), "data")
+    return configured or os.path.join(os.path.dirname(os.path.realpath(__file__)), artifact.MODEL_DIRECTORY)
 
 
 def load_model(directory: FilePath | None = None) -> Model:
     """Reads, verifies (in the order MODEL_ARTIFACT.md lists) and assembles the model."""
     directory = directory if directory is not None else default_model_dir()
-    manifest_path = os.path.join(directory, MANIFEST_FILE)
+    manifest_path = os.path.join(directory, artifact.MANIFEST_FILE)
     manifest = read_manifest(manifest_path)
     blocks = featurizer_blocks(manifest.get("featurizer"), manifest_path)
     classes = class_names(manifest.get("classes"), manifest_path)
@@ -115,11 +106,11 @@ def read_manifest(path: FilePath) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise ModelLoadError(path, "must be a JSON object")
     version = manifest.get("format_version")
-    if type(version) is not int or version not in SUPPORTED_FORMAT_VERSIONS:
+    if type(version) is not int or version != artifact.FORMAT_VERSION:
         raise ModelLoadError(
             path,
             f"format_version {version!r} is not supported by this serving code "
-            f"(supported: {list(SUPPORTED_FORMAT_VERSIONS)})",
+            f"(supported: {[artifact.FORMAT_VERSION]})",
         )
     return manifest
 
@@ -171,7 +162,7 @@ def block_settings(block: Any, name: str, path: FilePath) -> tuple[FeaturizerSet
 def token_pattern(pattern: Any, analyzer: str, name: str, path: FilePath) -> str | None:
     """The word analyzer's regular expression, with at most one capturing group as scikit-learn requires;
     null for a character analyzer (scikit-learn ignores the pattern there)."""
-    if analyzer != "word":
+    if analyzer != WORD_ANALYZER:
         if pattern is not None:
             raise ModelLoadError(path, f"{name}.token_pattern must be null for the {analyzer} analyzer")
         return None
@@ -227,7 +218,7 @@ def artifact_entry(manifest: dict[str, Any], directory: FilePath, path: FilePath
     )
     if not valid:
         raise ModelLoadError(path, "'artifact' must be {file: a name, sha256: 64 hex digits, bytes: int}")
-    if manifest.get("version") != entry["sha256"][:12]:
+    if manifest.get("version") != artifact.model_version(entry["sha256"]):
         raise ModelLoadError(path, "'version' must be the first 12 hex digits of artifact.sha256")
     return os.path.join(directory, entry["file"]), entry["sha256"], entry["bytes"]
 
@@ -260,9 +251,9 @@ def check_shapes(
 ) -> None:
     """Array names, dtypes and shapes agree with each other, the blocks and ``classes``; weights are
     finite."""
-    if set(arrays) != set(ARRAYS):
-        raise ModelLoadError(path, f"holds arrays {sorted(arrays)}, expected {sorted(ARRAYS)}")
-    for name, (dtypes, ndim) in ARRAYS.items():
+    if set(arrays) != set(_DTYPES):
+        raise ModelLoadError(path, f"holds arrays {sorted(arrays)}, expected {sorted(_DTYPES)}")
+    for name, (dtypes, ndim) in _DTYPES.items():
         array = arrays[name]
         if array.dtype not in dtypes or array.ndim != ndim:
             found = f"{array.dtype} {array.shape}"
@@ -273,9 +264,9 @@ def check_shapes(
         raise ModelLoadError(
             path, f"holds {n_features} features but model.json's blocks add up to {blocks_total}"
         )
-    word_features = sum(size for settings, size in blocks if settings.analyzer == "word")
-    if sum(settings.analyzer == "word" for settings, _ in blocks) > 1:
-        raise ModelLoadError(path, "model.json lists more than one word block (format 4 holds one)")
+    word_features = sum(size for settings, size in blocks if settings.analyzer == WORD_ANALYZER)
+    if sum(settings.analyzer == WORD_ANALYZER for settings, _ in blocks) > MAX_WORD_BLOCKS:
+        raise ModelLoadError(path, f"model.json lists more than {MAX_WORD_BLOCKS} word block")
     expected = {
         "term_lengths": (n_features - word_features,),
         "word_ngrams": (word_features, arrays["word_ngrams"].shape[1]),
@@ -332,7 +323,7 @@ def feature_union(
     char_terms = decoded_strings(arrays["vocabulary"], arrays["term_lengths"], "vocabulary", path)
     featurizers, start, char_start = [], 0, 0
     for k, (settings, size) in enumerate(blocks):
-        if settings.analyzer == "word":
+        if settings.analyzer == WORD_ANALYZER:
             index = word_ngram_index(arrays, settings.ngram_range, path)
         else:
             index = term_index(char_terms[char_start : char_start + size], settings, k, path)
@@ -365,7 +356,7 @@ def word_list(data: np.ndarray, path: FilePath) -> list[str]:
 def decoded_text(data: np.ndarray, name: str, path: FilePath) -> str:
     """A text array's bytes as text (UTF-8, lone surrogates in their three-byte form)."""
     try:
-        return data.tobytes().decode(*TERM_ENCODING)
+        return data.tobytes().decode(*artifact.TEXT_ENCODING)
     except UnicodeDecodeError:
         raise ModelLoadError(path, f"array {name!r} is not UTF-8 text") from None
 
@@ -376,7 +367,7 @@ def term_index(terms: list[str], settings: FeaturizerSettings, k: int, path: Fil
     A char_wb term never holds two consecutive spaces (it is cut from one space-padded word): the
     featurizer relies on it to skip the n-grams that cross words, so a vocabulary breaking it is refused.
     """
-    if settings.analyzer == "char_wb" and any("  " in term for term in terms):
+    if settings.analyzer == CHAR_WB_ANALYZER and any("  " in term for term in terms):
         raise ModelLoadError(path, f"array 'vocabulary' has a char_wb term with two spaces in block {k}")
     index = TermIndex(terms)  # its dict counts the distinct terms: no second pass over them
     if index.n_distinct_terms != len(terms):
@@ -394,13 +385,17 @@ def word_ngram_index(
     words = word_list(arrays["words"], path)
     ngrams, order = arrays["word_ngrams"], arrays["word_ngram_order"]
     low, high = ngram_range
-    valid = ngrams.shape[1] == high and ngrams.min(initial=-1) >= -1 and ngrams.max(initial=-1) < len(words)
+    valid = (
+        ngrams.shape[1] == high
+        and ngrams.min(initial=PADDING) >= PADDING
+        and ngrams.max(initial=PADDING) < len(words)
+    )
     # Padding only at the end: no known id after a -1.
     valid = valid and len(ngrams) and (ngrams[:, 0] >= 0).all()
     valid = valid and not any(((ngrams[:, j] >= 0) & (ngrams[:, j - 1] < 0)).any() for j in range(1, high))
     if not valid:
         raise ModelLoadError(path, f"array 'word_ngrams' must hold {high} word ids per term, -1 padding last")
-    if len(words) ** high >= 2**63:
+    if len(words) ** high >= NUMBER_LIMIT:
         raise ModelLoadError(path, f"{len(words)} words in n-grams of up to {high} overflow 64-bit numbers")
     lengths, numbers = ngram_lengths_and_numbers(ngrams, len(words))
     if lengths.min() < low:

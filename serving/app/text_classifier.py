@@ -6,8 +6,9 @@ Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``mode
 from typing import NamedTuple
 
 import numpy as np
-from explanations import Explanation, explain
-from tfidf_featurizer import FeatureUnion, SparseRows
+
+from .explanations import Explanation, explain
+from .tfidf_featurizer import FeatureUnion, SparseRows
 
 
 class Prediction(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold start

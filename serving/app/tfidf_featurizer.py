@@ -25,9 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-ANALYZERS = ("word", "char_wb", "char")
-STRIP_ACCENTS = (None, "ascii", "unicode")
-NORMS = (None, "l1", "l2")
+from .contracts.linear_tfidf import CHAR_ANALYZER, CHAR_WB_ANALYZER, WORD_ANALYZER
+
 # scikit-learn's VectorizerMixin._white_spaces: a run of two or more whitespace characters becomes one
 # space before character n-grams are cut; a single "\n" or "\t" stays as it is.
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -420,7 +419,7 @@ class TfidfFeaturizer:
     """
 
     def __init__(self, index: "TermIndex | WordNgramIndex", idf: np.ndarray, settings: FeaturizerSettings):
-        needed = WordNgramIndex if settings.analyzer == "word" else TermIndex
+        needed = WordNgramIndex if settings.analyzer == WORD_ANALYZER else TermIndex
         if not isinstance(index, needed):
             raise ValueError(f"the {settings.analyzer} analyzer needs a {needed.__name__}")
         self.index = index
@@ -437,9 +436,9 @@ class TfidfFeaturizer:
     def _splitter(self, settings: FeaturizerSettings) -> Callable[[str], Iterable[str]]:
         """What the index is given per text: the word analyzer's tokens, or the character n-grams."""
         low, high = settings.ngram_range
-        if settings.analyzer == "char":
+        if settings.analyzer == CHAR_ANALYZER:
             return lambda text: char_ngrams(text, low, high)
-        if settings.analyzer == "char_wb":
+        if settings.analyzer == CHAR_WB_ANALYZER:
             return lambda text: char_wb_ngrams(text, low, high)
         return word_tokenizer(settings.token_pattern)
 

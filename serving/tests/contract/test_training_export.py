@@ -6,12 +6,12 @@ training's own exporter, so a drift on either side of serving/MODEL_ARTIFACT.md 
 
 import numpy as np
 import pytest
-from model_artifact import BLOCK_KEYS, load_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
+from serving.app.model_artifact import BLOCK_KEYS, load_model
 from serving.tests.artifact_export import bbc_news
 from training.export import block_settings, export_model
 

@@ -17,10 +17,10 @@ import json
 import math
 from typing import Any
 
-import api_contract
 from hypothesis import given
 from hypothesis import strategies as st
 
+from serving.app import api_contract
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.fuzz import strategies as fuzz
 from serving.tests.fuzz.fuzz_settings import CASES, fuzz_settings

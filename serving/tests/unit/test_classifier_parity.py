@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from explanations import explain
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_artifact import load_model
 
+from serving.app.explanations import explain
+from serving.app.model_artifact import load_model
 from serving.tests.artifact_export import bbc_news, export, train, train_union
 
 UNUSUAL_TRAINING_TEXTS = [

@@ -3,10 +3,10 @@ layout, and how features are named."""
 
 import numpy as np
 import pytest
-from explanations import explain
-from model_artifact import load_model
-from text_classifier import TextClassifier
 
+from serving.app.explanations import explain
+from serving.app.model_artifact import load_model
+from serving.app.text_classifier import TextClassifier
 from serving.tests.artifact_export import unigram_featurizer
 
 TERMS = ["goal", "shares", "match", "bank", "the"]

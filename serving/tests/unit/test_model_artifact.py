@@ -5,11 +5,11 @@ import json
 import shutil
 from pathlib import Path
 
-import model_artifact
 import numpy as np
 import pytest
-from model_artifact import ModelLoadError, load_model
 
+from serving.app import model_artifact
+from serving.app.model_artifact import ModelLoadError, load_model
 from serving.tests.artifact_export import (
     bbc_news,
     export,

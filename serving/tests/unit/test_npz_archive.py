@@ -6,7 +6,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from npz_archive import read_npz
+
+from serving.app.npz_archive import read_npz
 
 ARRAYS = {
     "words": np.frombuffer("naïve café \ud800".encode("utf-8", "surrogatepass"), np.uint8),

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from text_classifier import TextClassifier, softmax
 
+from serving.app.text_classifier import TextClassifier, softmax
 from serving.tests.artifact_export import unigram_featurizer
 
 
