@@ -24,8 +24,7 @@ import os
 from typing import Any, NamedTuple
 
 from .contracts.api import ROUTES
-from .explanations import Explanation
-from .text_classifier import Prediction
+from .families.protocol import Explanation, Prediction
 
 OPENAPI_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.json")
 

@@ -2,8 +2,9 @@
 
 The model is loaded once per execution environment, at import (Lambda's init phase), so that a broken
 artifact fails the deployment loudly at start instead of failing requests one by one. A request is
-parsed and validated (``api_contract``), predicted (``text_classifier``) and formatted; each step is in
-its own module so this one only wires them and measures (``telemetry``).
+parsed and validated (``api_contract``), predicted by the model's classifier (``families``: whatever kind
+the artifact records, loaded by ``artifact.loader``) and formatted; each step is in its own module so
+this one only wires them and measures (``telemetry``).
 
     POST /classify      {"text": "..."} or {"texts": [...]}, optional "top_k" and "explain"
                         -> label, top-k scores and, if asked, the label's explanation
@@ -21,7 +22,9 @@ import time
 
 _imports_started = time.perf_counter()
 
-from . import model_artifact, playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
+from . import playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
+from .artifact import loader  # noqa: E402
+from .artifact.manifest import ModelLoadError  # noqa: E402
 from .contracts import api  # noqa: E402
 
 try:
@@ -36,16 +39,16 @@ except RuntimeError as error:  # api_contract.OpenApiDocumentError: a missing or
 _IMPORT_MS = (time.perf_counter() - _imports_started) * 1000.0
 
 
-def _load_model() -> model_artifact.Model:
+def _load_model() -> loader.Model:
     """Loads and verifies the model; a broken artifact stops the init with a message saying what to do."""
     started = time.perf_counter()
     try:
-        model = model_artifact.load_model()
-    except model_artifact.ModelLoadError as error:
+        model = loader.load_model()
+    except ModelLoadError as error:
         telemetry.log("ERROR", "model failed to load", error=str(error))
         raise
     load_ms = (time.perf_counter() - started) * 1000.0
-    n_features, n_classes = model.classifier.featurizer.n_features, len(model.classifier.classes)
+    n_features, n_classes = model.classifier.n_features, len(model.classifier.classes)
     telemetry.record_model_load(load_ms, model.version, n_features, n_classes)
     telemetry.log("INFO", "model loaded", modelVersion=model.version, loadMs=load_ms, importMs=_IMPORT_MS)
     return model

@@ -15,10 +15,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
-from serving.app import tfidf_featurizer  # serving's, beside scikit-learn's FeatureUnion above
 from serving.app.contracts import artifact
-from serving.app.contracts.linear_tfidf import BLOCK_KEYS, ngram_number
-from serving.app.model_artifact import word_ngram_index
+from serving.app.contracts.linear_tfidf import BLOCK_KEYS, KIND, SOFTMAX, ngram_number
+from serving.app.tfidf import featurizer as served_featurizer  # serving's, beside scikit-learn's FeatureUnion
+from serving.app.tfidf.vocabulary import word_ngram_index
 
 # The vectorizer of the small BBC News model the service tests serve; a test that rebuilds that model's
 # pipeline to compare answers with uses the same settings.
@@ -95,10 +95,11 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     featurizer_blocks = [_block(vectorizer) for vectorizer in blocks]
     manifest = {
         "format_version": artifact.FORMAT_VERSION,
+        "kind": KIND,
         "version": artifact.model_version(sha256),
         "artifact": {"file": "model.npz", "sha256": sha256, "bytes": len(data)},
         "classes": [str(label) for label in classifier.classes_],
-        "featurizer": {"blocks": featurizer_blocks},
+        "settings": {"link": SOFTMAX, "featurizer": {"blocks": featurizer_blocks}},
         "data": {"source": "bbc-news", "train_documents": 300, "test_documents": 0},
         "metrics": {"accuracy": 0.9, "macro_f1": 0.9, "baseline_accuracy": 0.2},
         "params": {"featurize": featurizer_blocks},
@@ -142,7 +143,7 @@ def word_arrays(terms: list[str], high: int) -> dict[str, np.ndarray]:
 def unigram_featurizer(terms: list[str]):
     """A one-block featurizer over these words (column i is ``terms[i]``): lowercased ``\\w+`` tokens,
     raw counts, idf all ones, l2-normalised; for hand-made classifiers in unit tests."""
-    settings = tfidf_featurizer.FeaturizerSettings(
+    settings = served_featurizer.FeaturizerSettings(
         analyzer="word",
         lowercase=True,
         strip_accents=None,
@@ -153,8 +154,8 @@ def unigram_featurizer(terms: list[str]):
         use_idf=True,
         norm="l2",
     )
-    block = tfidf_featurizer.TfidfFeaturizer(word_index(terms), np.ones(len(terms)), settings)
-    return tfidf_featurizer.FeatureUnion([block])
+    block = served_featurizer.TfidfFeaturizer(word_index(terms), np.ones(len(terms)), settings)
+    return served_featurizer.FeatureUnion([block])
 
 
 def word_index(terms: list[str], ngram_range: tuple[int, int] = (1, 1)):
@@ -178,6 +179,19 @@ def rewrite_manifest(directory: Path, **changes) -> None:
     path = directory / "model.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest.update(changes)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def blocks_of(manifest: dict) -> list[dict]:
+    """The featurizer blocks a manifest lists."""
+    return manifest["settings"]["featurizer"]["blocks"]
+
+
+def rewrite_featurizer(directory: Path, featurizer) -> None:
+    """Replaces model.json's settings.featurizer (for integrity tests)."""
+    path = directory / "model.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["settings"]["featurizer"] = featurizer
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 

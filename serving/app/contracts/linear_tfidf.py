@@ -4,6 +4,16 @@ Training's exporter writes these arrays and settings, serving's loader checks th
 them; each value is defined here once. Imports nothing.
 """
 
+# model.json's `kind` for this family (training.families.linear_tfidf writes it, serving.app.families
+# registers the family under it).
+KIND = "linear-tfidf"
+
+# model.json's settings.link: how the linear scores become probabilities. A link must be monotonic in each
+# class's score (the ranking of the classes is the ranking of their scores). Only softmax today, which is
+# what a multinomial logistic regression fits; others (one-vs-rest sigmoids, none) can be added here.
+SOFTMAX = "softmax"
+LINKS = (SOFTMAX,)
+
 # model.npz: array name -> (the dtype names it may have, its number of dimensions). Shapes are checked
 # against each other, the featurizer blocks and the classes. `coef` holds the weights at the precision
 # training rounded them to (train.weights_dtype); `word_ngrams` is int16 while the word ids fit.
@@ -18,10 +28,9 @@ ARRAYS = {
     "intercept": (("float64",), 1),
 }
 WEIGHT_DTYPES = ARRAYS["coef"][0]
-# Stored uncompressed, their data aligned on ALIGNMENT bytes, so that serving uses them in place (inflating
-# them would cost every cold start more than their extra bytes); the other arrays are deflated.
+# Stored uncompressed and aligned (contracts.artifact.ALIGNMENT), so that serving uses them in place
+# (inflating them would cost every cold start more than their extra bytes); the other arrays are deflated.
 STORED_ARRAYS = ("coef", "word_ngrams", "words")
-ALIGNMENT = 64
 
 # model.json's featurizer.blocks[k]: one TfidfVectorizer's settings serving reproduces, and its number of
 # features; the values each setting may take, where serving implements a list of them.
@@ -41,8 +50,12 @@ WORD_ANALYZER = "word"  # words (tokens of `token_pattern`) and their n-grams
 CHAR_WB_ANALYZER = "char_wb"  # character n-grams within space-padded words
 CHAR_ANALYZER = "char"  # character n-grams across the whole text
 ANALYZERS = (WORD_ANALYZER, CHAR_WB_ANALYZER, CHAR_ANALYZER)
-STRIP_ACCENTS = (None, "ascii", "unicode")
-NORMS = (None, "l1", "l2")
+ASCII_ACCENTS = "ascii"  # decompose (NFKD), then drop every non-ASCII character
+UNICODE_ACCENTS = "unicode"  # decompose (NFKD), then drop the combining marks
+STRIP_ACCENTS = (None, ASCII_ACCENTS, UNICODE_ACCENTS)
+L1_NORM = "l1"
+L2_NORM = "l2"
+NORMS = (None, L1_NORM, L2_NORM)
 MAX_WORD_BLOCKS = 1
 
 # The word block's terms are word ids (`word_ngrams`, padded with PADDING up to the block's longest

@@ -16,8 +16,8 @@ import pytest
 from fault_service import post_json
 
 from local_runtime.pool import InitFailed
+from serving.app.artifact.manifest import FIX
 from serving.app.contracts.artifact import FORMAT_VERSION, MANIFEST_FILE
-from serving.app.model_artifact import FIX
 
 INTERNAL_ERROR = {"message": "Internal server error"}
 ARRAYS = broken_models.ARRAYS_FILE

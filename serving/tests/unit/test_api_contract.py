@@ -22,8 +22,7 @@ from serving.app.api_contract import (
     read_json_body,
     to_json,
 )
-from serving.app.explanations import Explanation
-from serving.app.text_classifier import Prediction
+from serving.app.families.protocol import Explanation, Prediction
 
 
 def client_error(function, *args) -> ClientError:

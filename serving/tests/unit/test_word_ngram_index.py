@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from serving.app.tfidf_featurizer import NumberTable
+from serving.app.tfidf.word_ngrams import NumberTable
 from serving.tests.artifact_export import word_index
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serving.app.tfidf_featurizer import word_tokenizer
+from serving.app.tfidf.text_analysis import word_tokenizer
 
 PATTERNS = [
     r"(?u)\w++(?:[.@]\w++)*+",  # params.yaml's
