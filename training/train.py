@@ -22,7 +22,7 @@ from typing import Any
 
 import joblib
 
-from training import REPO_ROOT
+from training import REPO_ROOT, pinned_numerics
 from training.analyzer_choice import AUTO, choose_analyzer
 from training.data_checks import check_dataset, printed_lines
 from training.data_sources import DataError, Dataset, load_dataset
@@ -184,4 +184,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    pinned_numerics.pin()  # the same bytes on every x86-64 CPU; not in main(), which tests call in-process
     sys.exit(main())
