@@ -6,7 +6,7 @@
 On x86-64 Linux (training.pinned_numerics) training writes the very bytes dvc.lock names, on any CPU, so
 anything else there is another model (or a stale dvc.lock: `make check-lock` says which input changed).
 Elsewhere (arm64, macOS) other compilers round differently: a model trained there is "the same model up
-to rounding" when it has the same classes, terms and featurizer settings, every stored float within
+to rounding" when it has the same kind, classes, terms and settings, every stored float within
 WEIGHT_TOLERANCE of the lock's, and the same label for every document of the test split
 (confusion_matrix.csv lists each test document's actual and predicted label, in order). The check passes
 then, saying so, and fails on "a different model": a runner's CPU never turns a branch red.
@@ -36,7 +36,7 @@ LOCKED_PATHS = {
 # float16 weights (the default train.weights_dtype) step by 2**-10 of their size: one step of rounding
 # apart is the same model; idf and intercepts (float64) differ by far less.
 WEIGHT_TOLERANCE = {"rtol": 2**-9, "atol": 1e-6}
-MANIFEST_KEYS_THAT_MUST_MATCH = ("format_version", "classes", "featurizer")
+MANIFEST_KEYS_THAT_MUST_MATCH = ("format_version", "kind", "classes", "settings")
 IDENTICAL, ROUNDING, DIFFERENT = "byte-identical", "the same model up to rounding", "a different model"
 
 
