@@ -52,6 +52,7 @@ import numpy as np
 from local_runtime.dockerfile import parse_dockerfile
 from local_runtime.paths import APP_DIR, REPO_ROOT
 from local_runtime.task_root import build_task_root
+from serving.app.contracts import api, artifact
 
 BENCH_DIR = REPO_ROOT / "bench"
 PROBE = BENCH_DIR / "probe.py"
@@ -115,7 +116,7 @@ def train_project(workdir: Path, reuse: bool, data: str | None = None) -> dict[s
         "macro_f1": metrics["macro_f1"],
         "fit_seconds": json.loads(timing.read_text(encoding="utf-8")),
         "artifact_bytes": sum(
-            path.stat().st_size for path in (model_dir / "model.npz", model_dir / "model.json")
+            (model_dir / name).stat().st_size for name in (artifact.ARRAYS_FILE, artifact.MANIFEST_FILE)
         ),
         "n_features": metrics["n_features"],
         "model_dir": model_dir,
@@ -162,7 +163,7 @@ def _classify_event(payload: dict) -> dict:
 
     body = json.dumps(payload).encode("utf-8")
     headers = [("Host", "127.0.0.1"), ("Content-Type", "application/json")]
-    request = HttpRequest("POST", "/classify", headers, body, source_ip="127.0.0.1")
+    request = HttpRequest("POST", api.CLASSIFY, headers, body, source_ip="127.0.0.1")
     return build_event(request, stage="bench", port=0, request_id="bench", trace_id="Root=1-00000000-bench")
 
 

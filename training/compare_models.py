@@ -24,13 +24,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from serving.app.contracts import artifact
 from training import REPO_ROOT, pinned_numerics
 
 # The DVC outputs compared, by role: the artifact's arrays and manifest, and the test split's labels.
-ARRAYS, MANIFEST, LABELS = "model.npz", "model.json", "confusion_matrix.csv"
+ARRAYS, MANIFEST, LABELS = artifact.ARRAYS_FILE, artifact.MANIFEST_FILE, "confusion_matrix.csv"
 LOCKED_PATHS = {
-    ARRAYS: "serving/app/data/model.npz",
-    MANIFEST: "serving/app/data/model.json",
+    ARRAYS: f"serving/app/{artifact.MODEL_DIRECTORY}/{ARRAYS}",
+    MANIFEST: f"serving/app/{artifact.MODEL_DIRECTORY}/{MANIFEST}",
     LABELS: "training/reports/confusion_matrix.csv",
 }
 # float16 weights (the default train.weights_dtype) step by 2**-10 of their size: one step of rounding
