@@ -1,7 +1,7 @@
 """A linear classifier over featurized texts: features · coef + intercept, then the probability link.
 
 Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``families.linear_tfidf``
-builds it from the artifact.
+builds it from the artifact. Target: batch throughput and warm latency (``make bench``).
 """
 
 from collections.abc import Callable

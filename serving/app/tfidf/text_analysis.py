@@ -4,6 +4,9 @@ Each function reproduces scikit-learn 1.9's analyzer step it names (MODEL_ARTIFA
 computes a prediction"). Character n-grams are cut by ``map``/``zip`` chains that run in C: a
 100,000-character text yields about half a million of them, far too many for a Python-level loop per
 character.
+
+Target: batch throughput and warm latency (``make bench``); the parity tests hold the tokens and n-grams
+to scikit-learn's.
 """
 
 import re

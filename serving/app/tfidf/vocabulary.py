@@ -2,6 +2,9 @@
 
 The word block's terms are the rows of ``word_ngrams`` (word ids into ``words``); the character blocks'
 terms follow each other in ``vocabulary``, cut at ``term_lengths`` (serving/MODEL_ARTIFACT.md).
+
+Target: the cold start (``make bench``): the text is decoded once and cut, the word index is built from
+ids and numbers, never from term strings.
 """
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 One pass over a whole batch, in place: a handful of numpy calls rather than a dozen per text. A row's
 norm is summed from that row's weights alone, so a text weighs the same alone or in any batch.
+Target: batch throughput (``make bench``).
 """
 
 import numpy as np
