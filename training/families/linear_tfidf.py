@@ -23,7 +23,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from serving.app.contracts import artifact
 from serving.app.contracts.linear_tfidf import (
     ANALYZERS,
+    ARRAYS,
     KIND,
+    MAX_WORD_BLOCKS,
     NORMS,
     NUMBER_LIMIT,
     PADDING,
@@ -94,8 +96,8 @@ def check_servable(pipeline: Pipeline) -> None:
         for _, vectorizer in union.transformer_list
         if getattr(vectorizer, "analyzer", None) == WORD_ANALYZER
     ]
-    if len(word_blocks) > 1:
-        problems.append(f"{len(word_blocks)} word blocks (at most one)")
+    if len(word_blocks) > MAX_WORD_BLOCKS:
+        problems.append(f"{len(word_blocks)} word blocks (at most {MAX_WORD_BLOCKS})")
     problems += [
         f"token_pattern={vectorizer.token_pattern!r} can match a space (a word n-gram's words are "
         "separated by spaces)"
@@ -228,8 +230,9 @@ def word_ngram_arrays(vectorizer: TfidfVectorizer | None) -> dict[str, np.ndarra
                 "lower featurize.ngram_range or featurize.select_features"
             )
     word_id = {word: i for i, word in enumerate(words)}
-    # int16 when the ids fit (half the bytes, stored uncompressed: inflating would cost every cold start)
-    id_type = np.int16 if len(words) <= np.iinfo(np.int16).max else np.int32
+    # The narrowest id type the contract allows that holds the ids: int16 while they fit (half the bytes,
+    # stored uncompressed: inflating would cost every cold start).
+    id_type = next(dtype for dtype in ARRAYS["word_ngrams"][0] if np.iinfo(dtype).max >= len(words))
     ngrams = np.full((len(rows), high), PADDING, dtype=id_type)
     keys = np.zeros(len(rows), dtype=np.int64)
     for i, row in enumerate(rows):
