@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import smoke_test
-from smoke_test import KNOWN_TEXT, Answer, SmokeTestError, Target, classify, main, resolve_target, verdict
+
+from ops import smoke_test
+from ops.smoke_test import KNOWN_TEXT, Answer, SmokeTestError, Target, classify, main, resolve_target, verdict
 
 GOOD = {
     "label": "rec.sport.hockey",

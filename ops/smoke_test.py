@@ -10,7 +10,7 @@ Where the service is: the stage's CDK outputs, `infrastructure/cdk.out/<stage>-o
 `aws apigateway get-api-key --include-value`. `--url` (make: URL=) and the API_KEY environment variable
 override them; a URL without a key suits `make serve`. The key is never printed.
 
-    python .github/scripts/smoke_test.py [--stage dev] [--url URL] [--summary FILE]
+    python -m ops.smoke_test [--stage dev] [--url URL] [--summary FILE]
 """
 
 from __future__ import annotations
