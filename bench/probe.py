@@ -1,11 +1,12 @@
 """One fresh Lambda execution environment, simulated: run as a script in a new interpreter by bench/run.py.
 
-    python bench/probe.py cold APP_DIR MODULE EVENTS_JSON RESULT_JSON
-    python bench/probe.py warm APP_DIR MODULE EVENTS_JSON RESULT_JSON CALLS BATCHES [explained]
+    python bench/probe.py cold MODULE EVENTS_JSON RESULT_JSON
+    python bench/probe.py warm MODULE EVENTS_JSON RESULT_JSON CALLS BATCHES [explained]
 
 `cold`: what a cold start costs, as Lambda's init phase and first invocation do it: import the handler
-module (which loads its model) and answer one API Gateway event. The parent times the whole process,
-interpreter start-up included; the probe writes its peak memory to RESULT_JSON.
+module MODULE (which loads its model; the caller puts its task root on PYTHONPATH, as Lambda's runtime
+does) and answer one API Gateway event. The parent times the whole process, interpreter start-up
+included; the probe writes its peak memory to RESULT_JSON.
 `warm`: then answer the single-text event CALLS times and, after one first batch timed on its own (a
 warm environment has answered one), the batch event BATCHES times, timing each call, and write the
 timings to RESULT_JSON; with `explained`, also answer the explained event (the
@@ -60,10 +61,9 @@ def peak_rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def main(mode: str, app_dir: str, module: str, events_path: str, result_path: str, *rest: str) -> None:
+def main(mode: str, module: str, events_path: str, result_path: str, *rest: str) -> None:
     with open(events_path, encoding="utf-8") as stream:
         events = json.load(stream)
-    sys.path.insert(0, app_dir)
     handler = importlib.import_module(module)
     answer(handler, events["single"])
     if mode == "cold":

@@ -49,7 +49,10 @@ from typing import Any
 
 import numpy as np
 
+from local_runtime.dockerfile import parse_dockerfile
 from local_runtime.paths import APP_DIR, REPO_ROOT
+from local_runtime.task_root import build_task_root
+from serving.app.contracts import api, artifact
 
 BENCH_DIR = REPO_ROOT / "bench"
 PROBE = BENCH_DIR / "probe.py"
@@ -113,7 +116,7 @@ def train_project(workdir: Path, reuse: bool, data: str | None = None) -> dict[s
         "macro_f1": metrics["macro_f1"],
         "fit_seconds": json.loads(timing.read_text(encoding="utf-8")),
         "artifact_bytes": sum(
-            path.stat().st_size for path in (model_dir / "model.npz", model_dir / "model.json")
+            (model_dir / name).stat().st_size for name in (artifact.ARRAYS_FILE, artifact.MANIFEST_FILE)
         ),
         "n_features": metrics["n_features"],
         "model_dir": model_dir,
@@ -160,26 +163,31 @@ def _classify_event(payload: dict) -> dict:
 
     body = json.dumps(payload).encode("utf-8")
     headers = [("Host", "127.0.0.1"), ("Content-Type", "application/json")]
-    request = HttpRequest("POST", "/classify", headers, body, source_ip="127.0.0.1")
+    request = HttpRequest("POST", api.CLASSIFY, headers, body, source_ip="127.0.0.1")
     return build_event(request, stage="bench", port=0, request_id="bench", trace_id="Root=1-00000000-bench")
 
 
 def serving_sides(project: dict[str, Any], reference: dict[str, Any]) -> list[dict[str, Any]]:
-    """The two handlers to measure, each with its model; their figures go into `reference`/`project`."""
+    """The two handlers to measure, each with its model; their figures go into `reference`/`project`.
+
+    This project's handler runs from a task root laid out as its image holds it (the Dockerfile read by
+    the local runtime), with its model where the image keeps it, beside the trained model's folder.
+    """
+    model_dir = project.pop("model_dir")
+    image = parse_dockerfile(APP_DIR / "Dockerfile")
+    task_root = build_task_root(APP_DIR, image, model_dir.parent / "task_root", model_dir)
     return [
         {
             "name": "reference",
-            "app_dir": BENCH_DIR,
-            "module": "reference_handler",
+            "module": "bench.reference_handler",
             "env": probe_environment({"REFERENCE_MODEL": str(reference.pop("model_path"))}),
             "result": reference,
             "explains": False,
         },
         {
             "name": "project",
-            "app_dir": APP_DIR,
-            "module": "handler",
-            "env": probe_environment({"MODEL_DIR": str(project.pop("model_dir"))}),
+            "module": image.handler.rpartition(".")[0],
+            "env": probe_environment({"PYTHONPATH": str(task_root)}),
             "result": project,
             "explains": True,
         },
@@ -190,7 +198,8 @@ def probe_environment(extra: dict[str, str]) -> dict[str, str]:
     """The process environment of a simulated Lambda execution environment.
 
     Bytecode may be cached (the image compiles it at build time); AWS_LAMBDA_FUNCTION_NAME makes both
-    handlers' metrics code behave as on Lambda (stdout, no network probing).
+    handlers' metrics code behave as on Lambda (stdout, no network probing). A task root is on the
+    module search path through PYTHONPATH, as the Lambda runtime puts it there.
     """
     environment = {
         key: value
@@ -203,7 +212,7 @@ def probe_environment(extra: dict[str, str]) -> dict[str, str]:
 def cold_start(side: dict[str, Any], events_path: Path, workdir: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of one fresh process: import the handler, load, answer one event."""
     result_path = workdir / f"{side['name']}-cold.json"
-    command = [sys.executable, str(PROBE), "cold", str(side["app_dir"]), side["module"], str(events_path)]
+    command = [sys.executable, str(PROBE), "cold", side["module"], str(events_path)]
     started = time.perf_counter()
     result = subprocess.run(
         [*command, str(result_path)],
@@ -222,7 +231,7 @@ def warm(side: dict[str, Any], events_path: Path, calls: int, workdir: Path) -> 
     """The raw timings of one warm process: single-text calls (and explained ones, if the side explains)
     and batches."""
     result_path = workdir / f"{side['name']}-warm.json"
-    command = [sys.executable, str(PROBE), "warm", str(side["app_dir"]), side["module"], str(events_path)]
+    command = [sys.executable, str(PROBE), "warm", side["module"], str(events_path)]
     command += [str(result_path), str(calls), str(BATCHES)] + (["explained"] if side["explains"] else [])
     subprocess.run(command, env=side["env"], check=True, stdout=subprocess.DEVNULL)
     return json.loads(result_path.read_text(encoding="utf-8"))

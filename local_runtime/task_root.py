@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from local_runtime.dockerfile import TASK_ROOT, Copy, ImageSpec
-
-MODEL_DIRECTORY = "data"
+from serving.app.contracts.artifact import MODEL_DIRECTORY
 
 
 class BuildContextError(ValueError):
@@ -23,29 +23,31 @@ class BuildContextError(ValueError):
 def build_task_root(
     context: Path, image: ImageSpec, destination: Path, model_dir: Path | None = None
 ) -> Path:
-    """Copies the image's files from `context` into `destination`; `model_dir` replaces data/."""
-    ignore = DockerIgnore.load(context)
-    destination.mkdir(parents=True, exist_ok=True)
-    for copy in image.copies:
-        if model_dir is not None and _lands_in_model_directory(copy):
-            continue  # replaced below, so the build context need not hold a model at all
-        _apply_copy(context.resolve(), copy, destination, ignore)
-    if model_dir is not None:
-        replace_model_directory(destination, model_dir)
+    """Copies the image's files from `context` into `destination`.
+
+    `model_dir` stands in for the context's model folder (data/): the task root is what the image would
+    hold had the context held that model, wherever the Dockerfile puts it. The context itself need not
+    hold a model at all.
+    """
+    if model_dir is None:
+        _copy_image_files(context, image, destination)
+        return destination
+    if not model_dir.is_dir():
+        raise BuildContextError(f"--model-dir {model_dir} is not a directory")
+    with tempfile.TemporaryDirectory(prefix="build-context-") as scratch:
+        overlay = Path(scratch) / "context"
+        shutil.copytree(context, overlay, symlinks=True)
+        shutil.rmtree(overlay / MODEL_DIRECTORY, ignore_errors=True)
+        shutil.copytree(model_dir, overlay / MODEL_DIRECTORY)
+        _copy_image_files(overlay, image, destination)
     return destination
 
 
-def replace_model_directory(task_root: Path, model_dir: Path) -> None:
-    """Puts `model_dir`'s files where the image keeps its model, so one build context serves any model."""
-    if not model_dir.is_dir():
-        raise BuildContextError(f"--model-dir {model_dir} is not a directory")
-    target = task_root / MODEL_DIRECTORY
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(model_dir, target)
-
-
-def _lands_in_model_directory(copy: Copy) -> bool:
-    return copy.destination.relative_to(TASK_ROOT).parts[:1] == (MODEL_DIRECTORY,)
+def _copy_image_files(context: Path, image: ImageSpec, destination: Path) -> None:
+    ignore = DockerIgnore.load(context)
+    destination.mkdir(parents=True, exist_ok=True)
+    for copy in image.copies:
+        _apply_copy(context.resolve(), copy, destination, ignore)
 
 
 def _apply_copy(context: Path, copy: Copy, task_root: Path, ignore: DockerIgnore) -> None:

@@ -1,1 +1,1 @@
-"""Serving: the Lambda function (app/), its local runtime (local/) and their tests."""
+"""Serving: the Lambda function's package (app/, the image's `app`) and its tests (tests/)."""

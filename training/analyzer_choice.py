@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from serving.app.contracts.linear_tfidf import CHAR_WB_ANALYZER, WORD_ANALYZER
+
 AUTO = "auto"
 # Letters of scripts written without spaces between words: CJK ideographs (with extensions and
 # compatibility forms), Hiragana, Katakana (full and half width), Thai, Lao, Tibetan, Myanmar, Khmer.
@@ -47,7 +49,7 @@ def no_space_script_share(texts: list[str]) -> float:
 def choose_analyzer(texts: list[str]) -> tuple[str, float]:
     """The analyzer `auto` means for these training texts, and the share it was decided on."""
     share = no_space_script_share(texts)
-    return ("char_wb" if share >= NO_SPACE_SCRIPT_SHARE else "word"), share
+    return (CHAR_WB_ANALYZER if share >= NO_SPACE_SCRIPT_SHARE else WORD_ANALYZER), share
 
 
 def resolve_analyzer(params: dict[str, dict[str, Any]], texts: list[str]) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,7 @@
 On x86-64 Linux (training.pinned_numerics) training writes the very bytes dvc.lock names, on any CPU, so
 anything else there is another model (or a stale dvc.lock: `make check-lock` says which input changed).
 Elsewhere (arm64, macOS) other compilers round differently: a model trained there is "the same model up
-to rounding" when it has the same classes, terms and featurizer settings, every stored float within
+to rounding" when it has the same kind, classes, terms and settings, every stored float within
 WEIGHT_TOLERANCE of the lock's, and the same label for every document of the test split
 (confusion_matrix.csv lists each test document's actual and predicted label, in order). The check passes
 then, saying so, and fails on "a different model": a runner's CPU never turns a branch red.
@@ -24,19 +24,20 @@ from typing import NamedTuple
 
 import numpy as np
 
+from serving.app.contracts import artifact
 from training import REPO_ROOT, pinned_numerics
 
 # The DVC outputs compared, by role: the artifact's arrays and manifest, and the test split's labels.
-ARRAYS, MANIFEST, LABELS = "model.npz", "model.json", "confusion_matrix.csv"
+ARRAYS, MANIFEST, LABELS = artifact.ARRAYS_FILE, artifact.MANIFEST_FILE, "confusion_matrix.csv"
 LOCKED_PATHS = {
-    ARRAYS: "serving/app/data/model.npz",
-    MANIFEST: "serving/app/data/model.json",
+    ARRAYS: f"serving/app/{artifact.MODEL_DIRECTORY}/{ARRAYS}",
+    MANIFEST: f"serving/app/{artifact.MODEL_DIRECTORY}/{MANIFEST}",
     LABELS: "training/reports/confusion_matrix.csv",
 }
 # float16 weights (the default train.weights_dtype) step by 2**-10 of their size: one step of rounding
 # apart is the same model; idf and intercepts (float64) differ by far less.
 WEIGHT_TOLERANCE = {"rtol": 2**-9, "atol": 1e-6}
-MANIFEST_KEYS_THAT_MUST_MATCH = ("format_version", "classes", "featurizer")
+MANIFEST_KEYS_THAT_MUST_MATCH = ("format_version", "kind", "classes", "settings")
 IDENTICAL, ROUNDING, DIFFERENT = "byte-identical", "the same model up to rounding", "a different model"
 
 

@@ -33,6 +33,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from training.analyzer_choice import resolve_analyzer
 from training.counting import count_terms
+from training.families.linear_tfidf import round_weights
 from training.params import ParamsError
 from training.pipeline import build_pipeline
 
@@ -139,15 +140,6 @@ def chi2_scores(features, labels: list[str]) -> np.ndarray:
     return np.concatenate(
         [chi2(features[:, start : start + width], labels)[0] for start in range(0, columns, width)]
     )
-
-
-def round_weights(classifier, dtype: str) -> None:
-    """Round the fitted weights to `dtype` (kept as float64): the precision the artifact stores."""
-    with np.errstate(over="ignore"):  # an overflow is reported below, with what to do
-        rounded = classifier.coef_.astype(dtype)
-    if not np.isfinite(rounded).all():
-        raise ValueError(f"weights overflow {dtype}; set train.weights_dtype to a wider type")
-    classifier.coef_ = rounded.astype(np.float64)
 
 
 def _progress(step: str, started: float) -> None:

@@ -27,11 +27,18 @@ from ruamel.yaml.comments import CommentedSeq
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
+from serving.app.contracts.linear_tfidf import (
+    CHAR_ANALYZER,
+    CHAR_WB_ANALYZER,
+    STRIP_ACCENTS,
+    WEIGHT_DTYPES,
+    WORD_ANALYZER,
+)
 from training import REPO_ROOT
 
 DEFAULT_PARAMS_PATH = REPO_ROOT / "params.yaml"
 # The precisions the artifact can store the weights at (serving/MODEL_ARTIFACT.md).
-WEIGHTS_DTYPES = ("float16", "float32", "float64")
+WEIGHTS_DTYPES = WEIGHT_DTYPES
 # Solvers that fit one softmax model for all classes, matching serving's softmax over scores.
 MULTINOMIAL_SOLVERS = ("lbfgs", "newton-cg", "sag", "saga")
 # LogisticRegression's class_weight: None weighs every document equally; "balanced" weighs each label's
@@ -41,7 +48,8 @@ CLASS_WEIGHTS = (None, BALANCED)
 # Feature blocks: words, character n-grams inside words (char_wb) or across them (char), or a union of
 # words with one of them; training.pipeline builds one TfidfVectorizer per block, in this order.
 # `auto` picks one of them from the training texts (training.analyzer_choice).
-ANALYZERS = ("auto", "word", "char_wb", "char", "word+char_wb", "word+char")
+_BLOCKS = (WORD_ANALYZER, CHAR_WB_ANALYZER, CHAR_ANALYZER)
+ANALYZERS = ("auto", *_BLOCKS, *(f"{WORD_ANALYZER}+{chars}" for chars in (CHAR_WB_ANALYZER, CHAR_ANALYZER)))
 _REQUIRED = object()
 
 
@@ -92,6 +100,12 @@ def _is_token_pattern(value: Any) -> bool:
         return False
 
 
+def _one_of(values: tuple) -> str:
+    """`null, ascii or unicode`: the values as YAML spells them."""
+    names = ["null" if value is None else str(value) for value in values]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 SCHEMA: dict[str, dict[str, Rule]] = {
     "data": {
         "source": Rule(
@@ -116,7 +130,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "max_df": Rule(_is_document_frequency, "a document count >= 1 or a share of documents in (0, 1]"),
         "sublinear_tf": Rule(lambda v: isinstance(v, bool), "true or false"),
         "lowercase": Rule(lambda v: isinstance(v, bool), "true or false"),
-        "strip_accents": Rule(lambda v: v in (None, "ascii", "unicode"), "null, ascii or unicode"),
+        "strip_accents": Rule(lambda v: v in STRIP_ACCENTS, _one_of(STRIP_ACCENTS)),
         "token_pattern": Rule(_is_token_pattern, "a valid regular expression with at most one group"),
         "select_features": Rule(
             lambda v: v is None or (_is_int(v) and v >= 1), "null or a positive number of terms", None

@@ -8,14 +8,13 @@
 so every model has the same shape and every user of it one code path. Each block is normalised on its
 own and its columns follow the previous block's, which is what FeatureUnion computes.
 
-Serving re-implements this pipeline's prediction in plain numpy (serving/MODEL_ARTIFACT.md), so the
-pipeline is restricted to what that recipe can reproduce; `check_servable` refuses anything else here,
-at training time, rather than letting serving silently disagree with the evaluated model.
+This is the linear TF-IDF model family (training/families/linear_tfidf.py): serving re-implements its
+prediction in plain numpy (serving/MODEL_ARTIFACT.md), so the family's `check_servable` refuses, here at
+build time and again at export, anything that recipe cannot reproduce.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -23,14 +22,20 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from serving.app.contracts.linear_tfidf import WORD_ANALYZER
 from training.analyzer_choice import AUTO
+from training.families.linear_tfidf import check_servable, vectorizers
+from training.families.protocol import UnservableModelError
 from training.params import MULTINOMIAL_SOLVERS
 
-STEPS = ["features", "clf"]
-
-
-class UnservableModelError(ValueError):
-    """The pipeline uses a setting serving's numpy re-implementation cannot reproduce."""
+__all__ = [
+    "MULTINOMIAL_SOLVERS",
+    "UnservableModelError",
+    "build_pipeline",
+    "check_servable",
+    "n_features",
+    "vectorizers",
+]
 
 
 def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
@@ -59,7 +64,7 @@ def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
 
 def _vectorizer(analyzer: str, featurize: dict[str, Any]) -> TfidfVectorizer:
     """One block; the token pattern and the word n-gram range concern the word block only."""
-    is_word = analyzer == "word"
+    is_word = analyzer == WORD_ANALYZER
     return TfidfVectorizer(
         analyzer=analyzer,
         ngram_range=tuple(featurize["ngram_range" if is_word else "char_ngram_range"]),
@@ -74,76 +79,6 @@ def _vectorizer(analyzer: str, featurize: dict[str, Any]) -> TfidfVectorizer:
     )
 
 
-def vectorizers(pipeline: Pipeline) -> list[tuple[str, TfidfVectorizer]]:
-    """The feature blocks, (name, vectorizer), in column order."""
-    return pipeline.named_steps["features"].transformer_list
-
-
 def n_features(pipeline: Pipeline) -> int:
     """The fitted model's number of features, over all blocks."""
     return sum(len(vectorizer.vocabulary_) for _, vectorizer in vectorizers(pipeline))
-
-
-def check_servable(pipeline: Pipeline) -> None:
-    """Raise UnservableModelError unless serving/MODEL_ARTIFACT.md's recipe reproduces this pipeline."""
-    if list(pipeline.named_steps) != STEPS:
-        raise UnservableModelError(f"expected steps {STEPS}, got {list(pipeline.named_steps)}")
-    union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
-    if not isinstance(union, FeatureUnion) or not isinstance(classifier, LogisticRegression):
-        raise UnservableModelError(
-            "expected a FeatureUnion of TfidfVectorizers followed by a LogisticRegression"
-        )
-    if not union.transformer_list:
-        raise UnservableModelError("expected at least one feature block")
-    problems = []
-    if union.transformer_weights is not None:
-        problems.append(f"transformer_weights={union.transformer_weights!r} (must be None)")
-    for name, vectorizer in union.transformer_list:
-        if not isinstance(vectorizer, TfidfVectorizer):
-            problems.append(f"block {name!r} is a {type(vectorizer).__name__} (must be a TfidfVectorizer)")
-            continue
-        problems += [
-            f"block {name!r}: {setting}={getattr(vectorizer, setting)!r} (must be {allowed})"
-            for setting, allowed in _VECTORIZER_RULES.items()
-            if getattr(vectorizer, setting) not in allowed
-        ]
-    word_blocks = [
-        vectorizer
-        for _, vectorizer in union.transformer_list
-        if getattr(vectorizer, "analyzer", None) == "word"
-    ]
-    if len(word_blocks) > 1:
-        problems.append(f"{len(word_blocks)} word blocks (at most one)")
-    problems += [
-        f"token_pattern={vectorizer.token_pattern!r} can match a space (a word n-gram's words are "
-        "separated by spaces)"
-        for vectorizer in word_blocks
-        if _matches_spaces(vectorizer.token_pattern)
-    ]
-    if classifier.solver not in MULTINOMIAL_SOLVERS:
-        problems.append(f"solver={classifier.solver!r} (must be one of {', '.join(MULTINOMIAL_SOLVERS)})")
-    if problems:
-        raise UnservableModelError("serving cannot reproduce: " + "; ".join(problems))
-
-
-def _matches_spaces(token_pattern: str) -> bool:
-    """Whether the pattern yields a token holding a space from a few typical texts.
-
-    scikit-learn names a word n-gram by its tokens joined with spaces, and serving's artifact stores it
-    as those words: a token holding a space would make the split ambiguous.
-    """
-    probes = ("a b", "a  b", "1 2", "a. b", "a, b", "x-y z", " ", "a\tb c")
-    return any(" " in token for probe in probes for token in re.findall(token_pattern, probe))
-
-
-# Settings of TfidfVectorizer and the values serving's recipe implements.
-_VECTORIZER_RULES: dict[str, tuple] = {
-    "analyzer": ("word", "char_wb", "char"),
-    "preprocessor": (None,),
-    "tokenizer": (None,),
-    "stop_words": (None,),
-    "strip_accents": (None, "ascii", "unicode"),
-    "norm": ("l2", "l1", None),
-    "dtype": (np.float64,),
-    "input": ("content",),
-}

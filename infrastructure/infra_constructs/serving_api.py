@@ -18,15 +18,22 @@ from stacks.settings import ApiSettings, SettingsError
 from infra_constructs.checkov_skips import skip_check
 from infra_constructs.gateway_errors import add_gateway_errors
 from infra_constructs.nag import acknowledge
+from serving.app.contracts import api
 
-# Routes the handler serves, each with the method it answers. Every route (and any other path) also
-# gets an ANY catch-all to the same alias, so a wrong method or path reaches the handler and is
-# answered 405/404 in its JSON shape instead of API Gateway's 403 "Missing Authentication Token".
-ROUTES: tuple[tuple[str, str], ...] = (("classify", "POST"), ("model", "GET"), ("openapi.json", "GET"))
+# Routes the handler serves (serving/app/contracts/api.py), each with the method it answers, as resource
+# names under the root. Every route (and any other path) also gets an ANY catch-all to the same alias, so
+# a wrong method or path reaches the handler and is answered 405/404 in its JSON shape instead of API
+# Gateway's 403 "Missing Authentication Token".
+ROUTES: tuple[tuple[str, str], ...] = tuple(
+    (path.removeprefix("/"), method)
+    for path, methods in api.ROUTES.items()
+    if path != api.PAGE
+    for method in methods
+)
 # GET / is the playground page: a static HTML page holding no data, served without an API key so that a
 # browser can open it; the POST /classify it sends (with the key typed into it) still needs one.
-PAGE_METHOD = "GET"
-VALIDATED_ROUTE = "classify"
+(PAGE_METHOD,) = api.ROUTES[api.PAGE]
+VALIDATED_ROUTE = api.CLASSIFY.removeprefix("/")
 # The name of the body schema in the OpenAPI document, and of the API Gateway model made from it.
 REQUEST_MODEL_NAME = "ClassifyRequest"
 DRAFT_04 = "http://json-schema.org/draft-04/schema#"

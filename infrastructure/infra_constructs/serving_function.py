@@ -25,7 +25,7 @@ def function_environment(telemetry: TelemetrySettings, cors_allow_origins: tuple
     """Environment variables of the handler.
 
     The handler's telemetry (and aws-embedded-metrics itself) read the metrics namespace and service
-    name from `AWS_EMF_*` (names defined in serving/app/metric_names.py). With a Lambda proxy
+    name from `AWS_EMF_*` (names defined in serving/app/contracts/metrics.py). With a Lambda proxy
     integration the handler, not API Gateway, adds CORS headers to its answers, so it is told the
     allowed origins.
     """

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Literal, get_args
 
 from aws_cdk import aws_logs as logs
 
+# The names of the handler's metrics (namespace, dimension, metrics, the environment variables that set
+# them), defined once in the serving package's import-free contracts; the image carries the same module.
+from serving.app.contracts import metrics as METRIC_NAMES
 from stacks.github_subjects import NUMERIC_ID, GitHubRepository
 from stacks.names import CDK_BOOTSTRAP_QUALIFIER
 
@@ -23,9 +25,6 @@ SERVING_APP_DIR = REPO_ROOT / "serving" / "app"
 # The API's OpenAPI document, which the handler also serves: its ClassifyRequest schema is API Gateway's
 # request model for POST /classify, so the gateway and the handler validate against one source.
 OPENAPI_DOCUMENT = SERVING_APP_DIR / "openapi.json"
-# The names of the handler's metrics (namespace, dimension, metrics, the environment variables that set
-# them), defined once in the serving app; the image carries the same file.
-METRIC_NAMES_MODULE = SERVING_APP_DIR / "metric_names.py"
 
 # API Gateway's REST integration gives up after 29 s; the function must finish (or fail) before that
 # so the client gets the handler's own answer rather than a gateway timeout.
@@ -171,23 +170,6 @@ class AlarmSettings:
             _require(bool(_EMAIL.match(self.email)), f"alarm e-mail {self.email!r} is not an e-mail address.")
 
 
-def load_metric_names(path: Path = METRIC_NAMES_MODULE) -> ModuleType:
-    """serving/app/metric_names.py, run from its path: the serving app stays off sys.path, and no bytecode
-    cache is written into the image's build directory."""
-    if not path.is_file():
-        raise SettingsError(
-            f"{path} is missing: the dashboard and alarms read the handler's metric names from it. "
-            "It belongs to the serving app; restore it from git."
-        )
-    module = ModuleType("serving_metric_names")
-    module.__file__ = str(path)
-    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
-    return module
-
-
-METRIC_NAMES = load_metric_names()
-
-
 @dataclass(frozen=True)
 class ModelMetric:
     """One metric the handler emits in CloudWatch embedded metric format, and how to chart it."""
@@ -201,7 +183,7 @@ class TelemetrySettings:
     """Where the handler's embedded metrics go (passed to it as environment variables), and what is charted.
 
     The handler puts every metric under one dimension, `service_dimension` = `service_name`. Every name
-    comes from serving/app/metric_names.py (`METRIC_NAMES`), the module the handler's telemetry emits
+    comes from serving/app/contracts/metrics.py (`METRIC_NAMES`), the module the handler's telemetry emits
     them from; infrastructure/tests/test_shared_names.py runs the handler to check it.
     """
 
@@ -226,7 +208,7 @@ class TelemetrySettings:
         _require(
             not unknown,
             f"model_metrics {unknown}: the handler emits only {sorted(METRIC_NAMES.UNITS)} "
-            f"(serving/app/metric_names.py).",
+            f"(serving/app/contracts/metrics.py).",
         )
 
 

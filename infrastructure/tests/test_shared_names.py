@@ -1,6 +1,6 @@
 """Every metric the dashboard or an alarm reads is one the real handler writes, under the same dimensions.
 
-The CDK app takes the names from serving/app/metric_names.py, but nothing in the template proves the
+The CDK app takes the names from serving/app/contracts/metrics.py, but nothing in the template proves the
 handler still emits them: a handler that stops writing a metric (or writes it under another name,
 namespace or dimension) leaves a blank graph and an alarm that never fires, with synthesis green. So the
 synthesized stacks are read for every metric outside AWS's own namespaces, the handler is run in a fresh
@@ -32,12 +32,12 @@ STAGES = ("dev", "prod")
 # A metric as CloudWatch addresses it: namespace, name and the dimension name -> value pairs.
 MetricKey = tuple[str, str, frozenset[tuple[str, str]]]
 
-# Runs in a fresh interpreter, from serving/app as Lambda's task root: imports the handler (the cold start
-# emits ModelLoadTime), answers the events read from stdin, then one request that fails inside the
-# handler (500). Prints the status codes on stderr; the handler's stdout is its log and metrics.
+# Runs in a fresh interpreter: imports the handler (the cold start emits ModelLoadTime), answers the
+# events read from stdin, then one request that fails inside the handler (500). Prints the status codes
+# on stderr; the handler's stdout is its log and metrics.
 _RUN_HANDLER = """
 import json, sys
-import handler
+from serving.app import handler
 
 class Context:
     aws_request_id = "shared-names-test"

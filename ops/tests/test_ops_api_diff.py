@@ -187,7 +187,7 @@ def test_a_changed_error_shape_fails():
 
 def test_a_closed_request_object_and_a_new_pattern_fail():
     found = breaking(
-        lambda d: schema(d, "ModelDescription")["properties"]["featurizer"].update(additionalProperties=False)
+        lambda d: schema(d, "ModelDescription")["properties"]["settings"].update(additionalProperties=False)
     )
     assert found == [], "closing a response object only narrows what the client receives"
     found = breaking(lambda d: schema(d, "ClassifyRequest")["properties"]["text"].update(pattern="^[a-z]+$"))

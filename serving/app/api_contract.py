@@ -23,8 +23,8 @@ import json
 import os
 from typing import Any, NamedTuple
 
-from explanations import Explanation
-from text_classifier import Prediction
+from .contracts.api import ROUTES
+from .families.protocol import Explanation, Prediction
 
 OPENAPI_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.json")
 
@@ -37,8 +37,9 @@ def load_openapi_document(path: str | os.PathLike) -> dict[str, Any]:
     except (OSError, ValueError) as error:
         raise OpenApiDocumentError(
             path,
-            f"{path} cannot be read as JSON ({error}): the image must COPY serving/app/openapi.json "
-            "beside handler.py (see the Dockerfile); restore the file from git.",
+            f"{path} cannot be read as JSON ({error}): the image must carry serving/app/openapi.json "
+            "beside handler.py (the Dockerfile copies the folder; .dockerignore must let the file in); "
+            "restore the file from git.",
         ) from error
 
 
@@ -78,7 +79,6 @@ MAX_EXPLAIN_TERMS: int = _EXPLAIN_TERMS["maximum"]
 # pattern (at least one character outside it) refuses exactly the texts this module refuses.
 BLANK_CHARACTERS = " \t\n\v\f\r"
 FIELDS = tuple(_REQUEST_PROPERTIES)  # text, texts, top_k, explain
-ROUTES = {"/": ("GET",), "/classify": ("POST",), "/model": ("GET",), "/openapi.json": ("GET",)}
 JSON_HEADERS = {"Content-Type": "application/json"}
 _MAX_BASE64_CHARS = 4 * -(-MAX_BODY_BYTES // 3)
 _MAX_ECHO_CHARS = 40
@@ -106,7 +106,8 @@ class ClassifyRequest(NamedTuple):  # a NamedTuple: a dataclass costs millisecon
 
 
 def match_route(event: Any) -> str:
-    """``"METHOD /path"`` of a known route, or 404 for an unknown path, 405 for a wrong method."""
+    """``"METHOD /path"`` of a known route (``contracts.api``), or 404 for an unknown path, 405 for a wrong
+    method."""
     if not isinstance(event, dict):
         raise ClientError(400, "invalid_event", "expected an API Gateway REST proxy event")
     method, path = event.get("httpMethod"), event.get("path")

@@ -1,9 +1,10 @@
-"""AWS Lambda entry point behind API Gateway (REST, proxy integration): ``handler.lambda_handler``.
+"""AWS Lambda entry point behind API Gateway (REST, proxy integration): ``app.handler.lambda_handler``.
 
 The model is loaded once per execution environment, at import (Lambda's init phase), so that a broken
 artifact fails the deployment loudly at start instead of failing requests one by one. A request is
-parsed and validated (``api_contract``), predicted (``text_classifier``) and formatted; each step is in
-its own module so this one only wires them and measures (``telemetry``).
+parsed and validated (``api_contract``), predicted by the model's classifier (``families``: whatever kind
+the artifact records, loaded by ``artifact.loader``) and formatted; each step is in its own module so
+this one only wires them and measures (``telemetry``).
 
     POST /classify      {"text": "..."} or {"texts": [...]}, optional "top_k" and "explain"
                         -> label, top-k scores and, if asked, the label's explanation
@@ -21,13 +22,14 @@ import time
 
 _imports_started = time.perf_counter()
 
-import model_artifact  # noqa: E402  (timed: imports are part of the cold start)
-import playground  # noqa: E402
-import telemetry  # noqa: E402
+from . import playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
+from .artifact import loader  # noqa: E402
+from .artifact.manifest import ModelLoadError  # noqa: E402
+from .contracts import api  # noqa: E402
 
 try:
     # Reads openapi.json, the source of its request limits, once: the document this handler serves.
-    import api_contract
+    from . import api_contract
 except RuntimeError as error:  # api_contract.OpenApiDocumentError: a missing or broken openapi.json
     telemetry.log(
         "ERROR", "OpenAPI document failed to load", path=str(getattr(error, "path", "")), error=str(error)
@@ -37,16 +39,16 @@ except RuntimeError as error:  # api_contract.OpenApiDocumentError: a missing or
 _IMPORT_MS = (time.perf_counter() - _imports_started) * 1000.0
 
 
-def _load_model() -> model_artifact.Model:
+def _load_model() -> loader.Model:
     """Loads and verifies the model; a broken artifact stops the init with a message saying what to do."""
     started = time.perf_counter()
     try:
-        model = model_artifact.load_model()
-    except model_artifact.ModelLoadError as error:
+        model = loader.load_model()
+    except ModelLoadError as error:
         telemetry.log("ERROR", "model failed to load", error=str(error))
         raise
     load_ms = (time.perf_counter() - started) * 1000.0
-    n_features, n_classes = model.classifier.featurizer.n_features, len(model.classifier.classes)
+    n_features, n_classes = model.classifier.n_features, len(model.classifier.classes)
     telemetry.record_model_load(load_ms, model.version, n_features, n_classes)
     telemetry.log("INFO", "model loaded", modelVersion=model.version, loadMs=load_ms, importMs=_IMPORT_MS)
     return model
@@ -109,11 +111,12 @@ def lambda_handler(event: dict, context: object) -> dict:
 
 def _route(event: dict, record: telemetry.RequestRecord) -> dict:
     record.route = api_contract.match_route(event)
-    if record.route == "GET /":
+    path = event["path"]  # a known route's (contracts.api), each with its one method
+    if path == api.PAGE:
         return playground.html_response(PAGE, PAGE_POLICY)
-    if record.route == "GET /model":
+    if path == api.MODEL:
         return api_contract.json_response(200, MODEL.description)
-    if record.route == "GET /openapi.json":
+    if path == api.OPENAPI:
         return api_contract.json_text_response(200, OPENAPI_DOCUMENT)
     return _classify(event, record)
 

@@ -30,8 +30,9 @@ def load_page(top_k: int, explain_terms: int, path: str | os.PathLike = PAGE_PAT
             template = stream.read()
     except OSError as error:
         raise PageError(
-            f"{path} cannot be read ({error}): the image must COPY serving/app/playground.html beside "
-            "handler.py (see the Dockerfile); restore the file from git."
+            f"{path} cannot be read ({error}): the image must carry serving/app/playground.html beside "
+            "handler.py (the Dockerfile copies the folder; .dockerignore must let the file in); restore the "
+            "file from git."
         ) from error
     return template.replace("{{TOP_K}}", str(top_k)).replace("{{EXPLAIN}}", str(explain_terms))
 

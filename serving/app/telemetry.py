@@ -6,7 +6,7 @@ are never logged: only their count and length.
 
 Metrics (namespace ``$AWS_EMF_NAMESPACE``, default ``TextClassifier``; one dimension,
 ``Service`` = ``$AWS_EMF_SERVICE_NAME``, default ``text-classifier``; every name is defined once, in
-``metric_names``, which the CDK app's dashboard and alarms read too):
+``contracts.metrics``, which the CDK app's dashboard and alarms read too):
     ModelLoadTime    Milliseconds  once per cold start (reading, verifying and assembling the model)
     Latency          Milliseconds  per request, inside the handler
     ClientError      Count         per request, 1 for a 4xx else 0 (Average = client error rate)
@@ -24,8 +24,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import emf
-import metric_names as names
+from . import emf
+from .contracts import metrics as names
 
 NAMESPACE = os.environ.get(names.NAMESPACE_ENV) or names.DEFAULT_NAMESPACE
 SERVICE = os.environ.get(names.SERVICE_NAME_ENV) or names.DEFAULT_SERVICE_NAME

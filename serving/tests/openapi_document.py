@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import api_contract
 from jsonschema import Draft4Validator
+
+from serving.app import api_contract
 
 PATH = Path(api_contract.__file__).resolve().parent / "openapi.json"
 DOCUMENT: dict[str, Any] = json.loads(PATH.read_text(encoding="utf-8"))

@@ -16,7 +16,8 @@ def _npz(**arrays: np.ndarray) -> bytes:
 
 
 def _files(coef=(0.5, -1.25, 2.0), terms=(1, 2, 3), labels="a,a\nb,b\n", classes=("a", "b")) -> dict:
-    manifest = {"format_version": 4, "classes": list(classes), "featurizer": {"blocks": []}, "version": "x"}
+    settings = {"link": "softmax", "featurizer": {"blocks": []}}
+    manifest = {"format_version": 5, "kind": "linear-tfidf", "classes": list(classes), "settings": settings}
     arrays = {"coef": np.array(coef, dtype=np.float16), "words": np.array(terms, dtype=np.uint8)}
     return {cm.ARRAYS: _npz(**arrays), cm.MANIFEST: json.dumps(manifest).encode(), cm.LABELS: labels.encode()}
 

@@ -20,7 +20,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from training.export import export_model, npz_bytes, word_ngram_arrays
+from serving.app.contracts.artifact import FORMAT_VERSION
+from serving.app.contracts.linear_tfidf import KIND, SOFTMAX
+from training.export import export_model, npz_bytes
+from training.families.linear_tfidf import word_ngram_arrays
 from training.fit import fit_pipeline, round_weights
 from training.params import validate_params
 from training.pipeline import UnservableModelError, build_pipeline
@@ -73,7 +76,9 @@ def stored_terms(arrays, blocks: list[dict]) -> list[str]:
 
 
 def blocks_of(out_dir) -> list[dict]:
-    return json.loads((out_dir / "model.json").read_text(encoding="utf-8"))["featurizer"]["blocks"]
+    return json.loads((out_dir / "model.json").read_text(encoding="utf-8"))["settings"]["featurizer"][
+        "blocks"
+    ]
 
 
 def reference_ngrams(block: dict, text: str) -> list[str]:
@@ -106,12 +111,12 @@ def reference_predict_proba(out_dir, texts):
     """serving/MODEL_ARTIFACT.md's prediction recipe, written independently of scikit-learn."""
     manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
     with np.load(out_dir / "model.npz", allow_pickle=False) as arrays:
-        terms = stored_terms(arrays, manifest["featurizer"]["blocks"])
+        terms = stored_terms(arrays, manifest["settings"]["featurizer"]["blocks"])
         idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
     rows = []
     for text in texts:
         parts, start = [], 0
-        for block in manifest["featurizer"]["blocks"]:
+        for block in manifest["settings"]["featurizer"]["blocks"]:
             size = block["n_features"]
             index = {term: i for i, term in enumerate(terms[start : start + size])}
             x = np.zeros(size)
@@ -202,13 +207,15 @@ def test_metadata_matches_the_file_and_the_model(multiclass):
     manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
     data = (out_dir / "model.npz").read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    assert manifest["format_version"] == 4
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["kind"] == KIND
     assert manifest["artifact"] == {"file": "model.npz", "sha256": sha256, "bytes": len(data)}
     assert manifest["version"] == sha256[:12] == result.version
     assert result.bytes == len(data)
     assert manifest["classes"] == ["astronomy", "cooking", "sailing"]
     ((_, vectorizer),) = multiclass[0].named_steps["features"].transformer_list
-    assert manifest["featurizer"] == {
+    assert manifest["settings"]["link"] == SOFTMAX
+    assert manifest["settings"]["featurizer"] == {
         "blocks": [
             {
                 "analyzer": "word",
@@ -233,7 +240,7 @@ def test_a_union_lists_its_blocks_in_column_order(tmp_path):
     pipeline = fit_pipeline(validate_params(raw), texts, labels)
     export_model(pipeline, tmp_path, METADATA)
     manifest = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
-    word, chars = manifest["featurizer"]["blocks"]
+    word, chars = manifest["settings"]["featurizer"]["blocks"]
     (_, word_vectorizer), (_, char_vectorizer) = pipeline.named_steps["features"].transformer_list
     assert (word["analyzer"], word["token_pattern"]) == ("word", raw["featurize"]["token_pattern"])
     assert (chars["analyzer"], chars["token_pattern"], chars["ngram_range"]) == ("char_wb", None, [2, 4])
@@ -312,7 +319,7 @@ def test_reference_recipe_covers_every_featurizer_setting(tmp_path, settings):
     pipeline = single_block(**settings).fit(texts, labels)
     export_model(pipeline, tmp_path, METADATA)
     manifest = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))
-    (block,) = manifest["featurizer"]["blocks"]
+    (block,) = manifest["settings"]["featurizer"]["blocks"]
     assert block["use_idf"] == settings.get("use_idf", True)
     assert block["analyzer"] == settings.get("analyzer", "word")
     np.testing.assert_allclose(

@@ -3,9 +3,9 @@
 import base64
 import json
 
-import api_contract
 import pytest
 
+from serving.app import api_contract
 from serving.tests.apigw_events import LambdaContext, rest_event
 
 JSON = {"Content-Type": "application/json"}

@@ -140,11 +140,12 @@ def test_get_model_describes_the_deployed_model(handler, bbc_manifest):
     for key in (
         "version",
         "format_version",
+        "kind",
         "classes",
+        "settings",
         "metrics",
         "data",
         "libraries",
-        "featurizer",
     ):
         assert body[key] == bbc_manifest[key], key
 

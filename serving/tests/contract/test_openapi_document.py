@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import api_contract
 import pytest
 import schemathesis
 
+from serving.app import api_contract
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.openapi_document import DOCUMENT, PATH, assert_documented_answer, request_validator
 
@@ -145,27 +145,28 @@ def test_a_missing_or_broken_document_is_refused_naming_the_fix(tmp_path):
     for path in (tmp_path / "missing.json", broken):
         with pytest.raises(
             api_contract.OpenApiDocumentError,
-            match=r"cannot be read as JSON .*COPY serving/app/openapi\.json",
+            match=r"cannot be read as JSON .*carry serving/app/openapi\.json",
         ):
             api_contract.load_openapi_document(path)
 
 
 def test_a_broken_document_stops_the_init_with_a_logged_error(tmp_path):
-    """The handler's init (a fresh interpreter, from a copy of the app with a broken openapi.json) stops."""
+    """The handler's init (a fresh interpreter, from a copy of the package with a broken openapi.json, as the
+    image holds it: the package `app` in the task root) stops."""
     app = tmp_path / "app"
     shutil.copytree(PATH.parent, app, ignore=shutil.ignore_patterns("__pycache__", "data"))
     (app / "openapi.json").write_text('{"openapi": "3.0.3",', encoding="utf-8")
-    env = {**os.environ, "AWS_EMF_ENVIRONMENT": "Local", "PYTHONPATH": str(app)}
+    env = {**os.environ, "AWS_EMF_ENVIRONMENT": "Local", "PYTHONPATH": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-c", "import handler"],
-        cwd=app,
+        [sys.executable, "-c", "import app.handler"],
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode != 0
-    assert "OpenApiDocumentError" in result.stderr and "COPY serving/app/openapi.json" in result.stderr
+    assert "OpenApiDocumentError" in result.stderr and "carry serving/app/openapi.json" in result.stderr
     logged = [json.loads(line) for line in result.stdout.splitlines() if '"level": "ERROR"' in line]
     assert [(entry["message"], entry["path"]) for entry in logged] == [
         ("OpenAPI document failed to load", str(app / "openapi.json"))

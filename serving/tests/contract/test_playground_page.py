@@ -8,10 +8,9 @@ import hashlib
 import re
 from html.parser import HTMLParser
 
-import api_contract
-import playground
 import pytest
 
+from serving.app import api_contract, playground
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.openapi_document import DOCUMENT, documented_statuses
 
@@ -126,5 +125,5 @@ def test_the_document_describes_the_page_as_html_served_without_a_key(page):
 
 
 def test_a_missing_page_is_refused_naming_the_fix(tmp_path):
-    with pytest.raises(playground.PageError, match=r"cannot be read .*COPY serving/app/playground\.html"):
+    with pytest.raises(playground.PageError, match=r"cannot be read .*carry serving/app/playground\.html"):
         playground.load_page(top_k=5, explain_terms=0, path=tmp_path / "playground.html")

@@ -3,10 +3,10 @@ same bodies."""
 
 import json
 
-import api_contract
 import pytest
 from jsonschema import Draft4Validator
 
+from serving.app import api_contract
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.openapi_document import DOCUMENT
 

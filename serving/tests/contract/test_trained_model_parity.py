@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_artifact import load_model
 
 from local_runtime.paths import APP_DIR, REPO_ROOT
+from serving.app.artifact.loader import load_model
 
 pytestmark = pytest.mark.unpickles
 
@@ -141,7 +141,7 @@ def test_a_words_and_char_wb_model_equals_its_pipeline_on_the_whole_newsgroups_t
     union_model_on_newsgroups,
 ):
     model, pipeline, texts = union_model_on_newsgroups
-    blocks = [block["analyzer"] for block in model.description["featurizer"]["blocks"]]
+    blocks = [block["analyzer"] for block in model.description["settings"]["featurizer"]["blocks"]]
     assert blocks == ["word", "char_wb"]
     assert len(texts) == 7532
     assert_serves_like(model, pipeline, texts)

@@ -6,14 +6,18 @@ training's own exporter, so a drift on either side of serving/MODEL_ARTIFACT.md 
 
 import numpy as np
 import pytest
-from model_artifact import BLOCK_KEYS, load_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
+from serving.app.artifact.loader import load_model
+from serving.app.contracts.linear_tfidf import BLOCK_KEYS, BLOCK_SETTINGS
+from serving.app.tfidf.featurizer import FeaturizerSettings
 from serving.tests.artifact_export import bbc_news
-from training.export import block_settings, export_model
+from serving.tests.served_model import predict_proba
+from training.export import export_model
+from training.families.linear_tfidf import block_settings
 
 METADATA = {
     "data": {"source": "bbc-news", "train_documents": 150, "test_documents": 0},
@@ -55,13 +59,13 @@ def test_training_export_round_trip(tmp_path, blocks, labels_kept):
     probe = [*unseen[30::33], "", "Café ÉTÉ naïve", "!!!", "a\nb\tc  d", "東京 😀"]
     expected = pipeline.predict_proba(probe)
     for text, proba, label in zip(probe, expected, pipeline.predict(probe), strict=True):
-        assert np.abs(model.classifier.predict_proba(text) - proba).max() <= 1e-9
+        assert np.abs(predict_proba(model.classifier, text) - proba).max() <= 1e-9
         assert model.classifier.classify([text], 1)[0].label == label
 
 
 def test_training_writes_exactly_the_block_keys_serving_reads():
-    """One definition per side (serving may not import training, and training runs without serving/app on
-    its path): training.export.block_settings writes the keys, serving's BLOCK_KEYS (FeaturizerSettings'
-    fields and n_features) are what its loader accepts. Same keys, same order."""
+    """The contract's BLOCK_KEYS are what serving's loader accepts; training's family writes exactly them,
+    in the same order, and serving's FeaturizerSettings holds the settings among them, in their order."""
     vectorizer = TfidfVectorizer().fit(["one text", "another text"])
     assert tuple(block_settings(vectorizer)) == BLOCK_KEYS
+    assert FeaturizerSettings._fields == BLOCK_SETTINGS

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from model_artifact import MANIFEST_FILE, SUPPORTED_FORMAT_VERSIONS
+
+from serving.app.contracts.artifact import FORMAT_VERSION, MANIFEST_FILE
 
 ARRAYS_FILE = "model.npz"
 
@@ -64,7 +65,7 @@ def arrays_bit_flipped(good: Path, broken: Path) -> Path:
 
 def unsupported_format(good: Path, broken: Path) -> Path:
     """A manifest from a format version this serving code does not know (a newer training)."""
-    newer = max(SUPPORTED_FORMAT_VERSIONS) + 1
+    newer = FORMAT_VERSION + 1
     _rewrite_manifest(_copy(good, broken), lambda manifest: manifest.update(format_version=newer))
     return broken
 
@@ -82,14 +83,14 @@ def hash_of_another_model(good: Path, broken: Path) -> Path:
 
 
 def previous_format(good: Path, broken: Path) -> Path:
-    """A manifest of format version 2, which held one word block's settings directly under 'featurizer'
-    (an image built before a retraining): not served, the message says to retrain."""
-    older = min(SUPPORTED_FORMAT_VERSIONS) - 1
+    """A manifest of the previous format version, which recorded no kind and held the featurizer at the
+    top level (an image built before a retraining): not served, the message says to retrain."""
+    older = FORMAT_VERSION - 1
 
     def record_older(manifest: dict) -> None:
-        (block,) = manifest["featurizer"]["blocks"]
         manifest["format_version"] = older
-        manifest["featurizer"] = {k: v for k, v in block.items() if k not in ("analyzer", "n_features")}
+        del manifest["kind"]
+        manifest["featurizer"] = manifest.pop("settings")["featurizer"]
 
     _rewrite_manifest(_copy(good, broken), record_older)
     return broken

@@ -14,9 +14,10 @@ from pathlib import Path
 import broken_models
 import pytest
 from fault_service import post_json
-from model_artifact import FIX, MANIFEST_FILE, SUPPORTED_FORMAT_VERSIONS
 
 from local_runtime.pool import InitFailed
+from serving.app.artifact.manifest import FIX
+from serving.app.contracts.artifact import FORMAT_VERSION, MANIFEST_FILE
 
 INTERNAL_ERROR = {"message": "Internal server error"}
 ARRAYS = broken_models.ARRAYS_FILE
@@ -31,13 +32,9 @@ def _expected_problem(fault: str, good: Path) -> str:
         "manifest_missing": f"{MANIFEST_FILE}: the model manifest is missing",
         "arrays_truncated": f"{ARRAYS}: is {size // 2} bytes but model.json expects {size} (truncated?)",
         "arrays_bit_flipped": f"but model.json expects {manifest['artifact']['sha256']} (corrupt?)",
-        "unsupported_format": (
-            f"format_version {max(SUPPORTED_FORMAT_VERSIONS) + 1} is not supported by this serving code"
-        ),
+        "unsupported_format": (f"format_version {FORMAT_VERSION + 1} is not supported by this serving code"),
         "hash_of_another_model": f"{ARRAYS}: sha256 is {manifest['artifact']['sha256']} but model.json",
-        "previous_format": (
-            f"format_version {min(SUPPORTED_FORMAT_VERSIONS) - 1} is not supported by this serving code"
-        ),
+        "previous_format": (f"format_version {FORMAT_VERSION - 1} is not supported by this serving code"),
         "word_ids_out_of_range": f"{ARRAYS}: array 'word_ngrams' must hold",
     }[fault]
 

@@ -11,8 +11,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from api_contract import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 from fault_service import Reply, Service, post_json, real_service, request
+
+from serving.app.api_contract import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 
 OVER_THE_BODY_LIMIT = b'{"text": "' + b"a" * MAX_BODY_BYTES + b'"}'
 

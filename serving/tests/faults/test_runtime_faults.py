@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from api_contract import MAX_BODY_BYTES, MAX_TEXTS
 from fault_service import post_json
+
+from serving.app.api_contract import MAX_BODY_BYTES, MAX_TEXTS
 
 INTERNAL_ERROR = {"message": "Internal server error"}
 SPORT = "The striker scored twice in the cup final and the fans cheered the team"

@@ -14,9 +14,9 @@ import json
 import string
 from typing import Any
 
-import api_contract
 from hypothesis import strategies as st
 
+from serving.app import api_contract
 from serving.tests.apigw_events import rest_event
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT")

@@ -17,10 +17,11 @@ import json
 import math
 from typing import Any
 
-import api_contract
 from hypothesis import given
 from hypothesis import strategies as st
 
+from serving.app import api_contract
+from serving.tests import served_model
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.fuzz import strategies as fuzz
 from serving.tests.fuzz.fuzz_settings import CASES, fuzz_settings
@@ -98,7 +99,7 @@ def feature_names(model) -> set[str]:
     """The model's feature names, computed once per model (naming 100,000 features takes a moment)."""
     key = id(model.classifier)
     if key not in _FEATURE_NAMES:
-        _FEATURE_NAMES[key] = set(model.classifier.featurizer.feature_names())
+        _FEATURE_NAMES[key] = set(served_model.feature_names(model.classifier.featurizer))
     return _FEATURE_NAMES[key]
 
 

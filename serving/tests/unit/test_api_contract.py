@@ -4,7 +4,8 @@ import base64
 import json
 
 import pytest
-from api_contract import (
+
+from serving.app.api_contract import (
     DEFAULT_EXPLAIN_TERMS,
     MAX_BODY_BYTES,
     MAX_EXPLAIN_TERMS,
@@ -21,8 +22,7 @@ from api_contract import (
     read_json_body,
     to_json,
 )
-from explanations import Explanation
-from text_classifier import Prediction
+from serving.app.families.protocol import Explanation, Prediction
 
 
 def client_error(function, *args) -> ClientError:

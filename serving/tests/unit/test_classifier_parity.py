@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from explanations import explain
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_artifact import load_model
 
+from serving.app.artifact.loader import load_model
+from serving.app.linear.explanations import explain
 from serving.tests.artifact_export import bbc_news, export, train, train_union
+from serving.tests.served_model import decision_function, predict_proba, transform
 
 UNUSUAL_TRAINING_TEXTS = [
     ("Café résumé naïve façade Ünïcödé Ångström cafe resume naive", "business"),
@@ -158,7 +159,7 @@ def test_features_equal_tfidf_vectorizer_transform(config, binary, models_root):
     for text in awkward_texts():
         expected = vectorizer.transform([text]).tocsr()
         expected.sort_indices()
-        indices, weights = model.classifier.featurizer.transform(text)
+        indices, weights = transform(model.classifier.featurizer, text)
         order = np.argsort(indices)
         np.testing.assert_array_equal(indices[order], expected.indices)
         np.testing.assert_allclose(weights[order], expected.data, rtol=0, atol=1e-12)
@@ -220,7 +221,7 @@ def test_explanations_add_up_to_the_decision_function_and_list_the_largest_terms
         decision = np.column_stack([-decision, decision])
     explained = served.classify_explained(texts, top_k=1, n_terms=EXPLAINED_TERMS)
     for text, scores, (prediction, by_label) in zip(texts, decision, explained, strict=True):
-        features = served.featurizer.transform(text)
+        features = transform(served.featurizer, text)
         for class_index, label in enumerate(served.classes):
             explanation = explain(
                 features,
@@ -299,7 +300,7 @@ random_texts = st.lists(
 def test_random_texts_match_the_pipeline(config, text, models_root):
     vectorizer, classifier, model = fitted(config, False, models_root)
     expected = classifier.predict_proba(vectorizer.transform([text]))[0]
-    actual = model.classifier.predict_proba(text)
+    actual = predict_proba(model.classifier, text)
     assert np.abs(actual - expected).max() <= 1e-9
     assert (
         model.classifier.classify([text], 1)[0].label == classifier.predict(vectorizer.transform([text]))[0]
@@ -341,8 +342,8 @@ def test_a_batch_answers_exactly_as_its_texts_one_by_one(config, binary, models_
         assert batch == one_by_one  # labels, order and probabilities, to the last bit
     rows = classifier.featurizer.transform_batch(texts)
     for row, text in enumerate(texts):
-        indices, weights = classifier.featurizer.transform(text)
+        indices, weights = transform(classifier.featurizer, text)
         start, end = rows.indptr[row], rows.indptr[row + 1]
         assert indices.tolist() == rows.indices[start:end].tolist()
         assert weights.tolist() == rows.weights[start:end].tolist()
-        assert classifier.decision_function(text).tolist() == classifier.scores(rows)[row].tolist()
+        assert decision_function(classifier, text).tolist() == classifier.scores(rows)[row].tolist()

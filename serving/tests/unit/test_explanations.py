@@ -3,11 +3,13 @@ layout, and how features are named."""
 
 import numpy as np
 import pytest
-from explanations import explain
-from model_artifact import load_model
-from text_classifier import TextClassifier
 
+from serving.app.artifact.loader import load_model
+from serving.app.linear.classifier import LinearClassifier
+from serving.app.linear.explanations import explain
+from serving.app.linear.links import softmax
 from serving.tests.artifact_export import unigram_featurizer
+from serving.tests.served_model import feature_names
 
 TERMS = ["goal", "shares", "match", "bank", "the"]
 CLASSES = ["sport", "business", "other"]
@@ -94,7 +96,7 @@ def test_narrow_weights_are_widened_exactly():
 
 def test_the_classifier_explains_what_it_predicts_with_its_feature_names():
     featurizer = unigram_featurizer(TERMS)
-    classifier = TextClassifier(featurizer, COEF, INTERCEPT, CLASSES)
+    classifier = LinearClassifier(featurizer, COEF, INTERCEPT, CLASSES, softmax, {})
     texts = ["goal goal goal match", "the bank shares"]
     explained = classifier.classify_explained(texts, top_k=2, n_terms=2)
     assert [prediction for prediction, _ in explained] == classifier.classify(texts, top_k=2)
@@ -106,7 +108,7 @@ def test_a_loaded_model_names_every_feature_by_its_term(bbc_model_dir):
     """Word n-grams are named by their words joined by one space, as scikit-learn names them; every
     feature has its own name, and an explanation lists only names of the model's features."""
     classifier = load_model(bbc_model_dir).classifier
-    names = classifier.featurizer.feature_names()
+    names = feature_names(classifier.featurizer)
     assert len(names) == len(set(names)) == classifier.featurizer.n_features
     assert any(" " in name for name in names)  # the BBC model has word bigrams
     explained = classifier.classify_explained(["Shares rose after the bank results"], top_k=1, n_terms=3)

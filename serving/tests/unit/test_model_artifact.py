@@ -5,20 +5,27 @@ import json
 import shutil
 from pathlib import Path
 
-import model_artifact
 import numpy as np
 import pytest
-from model_artifact import ModelLoadError, load_model
 
+from serving.app.artifact import loader
+from serving.app.artifact.float_bits import all_finite
+from serving.app.artifact.loader import load_model
+from serving.app.artifact.manifest import ModelLoadError
+from serving.app.contracts.artifact import FORMAT_VERSION, MODEL_DIRECTORY
+from serving.app.contracts.linear_tfidf import KIND
 from serving.tests.artifact_export import (
     bbc_news,
+    blocks_of,
     export,
     read_terms,
     rewrite_arrays,
+    rewrite_featurizer,
     rewrite_manifest,
     rewrite_terms,
     train_union,
 )
+from serving.tests.served_model import feature_names, predict_proba, transform
 
 
 @pytest.fixture
@@ -53,15 +60,16 @@ def test_loads_a_valid_artifact(model_dir, bbc_manifest):
     sha256 = hashlib.sha256((model_dir / "model.npz").read_bytes()).hexdigest()
     assert model.version == sha256[:12] == bbc_manifest["version"]
     assert model.classifier.classes == ["business", "entertainment", "politics", "sports", "tech"]
-    assert model.description["featurizer"] == bbc_manifest["featurizer"]
+    assert model.description["kind"] == bbc_manifest["kind"] == KIND
+    assert model.description["settings"] == bbc_manifest["settings"]
     assert model.description["metrics"] == bbc_manifest["metrics"]
 
 
 def test_model_dir_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MODEL_DIR", str(tmp_path))
-    assert Path(model_artifact.default_model_dir()) == tmp_path
+    assert Path(loader.default_model_dir()) == tmp_path
     monkeypatch.delenv("MODEL_DIR")
-    assert Path(model_artifact.default_model_dir()) == Path(model_artifact.__file__).resolve().parent / "data"
+    assert Path(loader.default_model_dir()) == Path(loader.__file__).resolve().parents[1] / MODEL_DIRECTORY
 
 
 def test_missing_manifest(model_dir):
@@ -80,13 +88,37 @@ def test_manifest_that_is_not_an_object(model_dir):
     assert "must be a JSON object" in load_error(model_dir)
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 5, 0, "4", None, True, 4.0])
+@pytest.mark.parametrize(
+    "version", [1, 2, 3, FORMAT_VERSION - 1, FORMAT_VERSION + 1, 0, str(FORMAT_VERSION), None, True, 5.0]
+)
 def test_unsupported_format_version(model_dir, version):
-    """Versions 2 and 3 (every term stored as text) included: serving says to retrain."""
+    """Every older version (2 and 3 stored every term as text, 4 recorded no kind) included: serving says
+    to retrain."""
     rewrite_manifest(model_dir, format_version=version)
     message = load_error(model_dir)
     assert "model.json" in message and f"format_version {version!r} is not supported" in message
-    assert "(supported: [4])" in message and "Retrain with `make train`" in message
+    assert f"(supported: [{FORMAT_VERSION}])" in message and "Retrain with `make train`" in message
+
+
+@pytest.mark.parametrize("kind", [None, "", "linear", 5, ["linear-tfidf"]])
+def test_a_kind_no_family_serves(model_dir, kind):
+    rewrite_manifest(model_dir, kind=kind)
+    message = load_error(model_dir)
+    assert "model.json" in message and f"kind {kind!r} is not served by this code" in message
+    assert f"(served: ['{KIND}'])" in message
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (None, "'settings' must be an object with two keys, 'link' and 'featurizer'"),
+        ({"link": "softmax"}, "'settings' must be an object with two keys, 'link' and 'featurizer'"),
+        ({"link": "sigmoid", "featurizer": {"blocks": []}}, "settings.link must be one of ['softmax']"),
+    ],
+)
+def test_settings_section_shape(model_dir, settings, expected):
+    rewrite_manifest(model_dir, settings=settings)
+    assert expected in load_error(model_dir)
 
 
 def test_missing_arrays_file(model_dir):
@@ -219,12 +251,12 @@ def test_a_word_listed_twice_is_refused(model_dir):
 def test_the_same_term_in_two_blocks_is_two_features(union_dir):
     """Blocks have their own vocabularies: a word and a character n-gram may be spelled alike ("000")."""
     manifest = json.loads((union_dir / "model.json").read_text(encoding="utf-8"))
-    n_words = manifest["featurizer"]["blocks"][0]["n_features"]
+    n_words = blocks_of(manifest)[0]["n_features"]
     featurizer = load_model(union_dir).classifier.featurizer
-    terms = featurizer.feature_names()
+    terms = feature_names(featurizer)
     shared = sorted(set(terms[:n_words]) & set(terms[n_words:]))
     assert shared, "the union model should have a word that is also a character n-gram"
-    indices, _ = featurizer.transform(shared[0])
+    indices, _ = transform(featurizer, shared[0])
     word_index, char_index = terms.index(shared[0]), terms.index(shared[0], n_words)
     assert {word_index, char_index} <= set(indices.tolist()) and word_index < n_words <= char_index
 
@@ -239,9 +271,9 @@ def test_a_char_wb_term_with_two_spaces_is_refused(union_dir):
 
 def test_blocks_must_add_up_to_the_arrays(union_dir):
     manifest = json.loads((union_dir / "model.json").read_text(encoding="utf-8"))
-    blocks = manifest["featurizer"]["blocks"]
+    blocks = blocks_of(manifest)
     blocks[0]["n_features"] += 3
-    rewrite_manifest(union_dir, featurizer={"blocks": blocks})
+    rewrite_featurizer(union_dir, {"blocks": blocks})
     total = blocks[0]["n_features"] + blocks[1]["n_features"]
     assert f"model.json's blocks add up to {total}" in load_error(union_dir)
 
@@ -249,15 +281,15 @@ def test_blocks_must_add_up_to_the_arrays(union_dir):
 @pytest.mark.parametrize(
     ("featurizer", "expected"),
     [
-        ([], "'featurizer' must be an object with one key, 'blocks'"),
-        ({"blocks": [], "norm": "l2"}, "'featurizer' must be an object with one key, 'blocks'"),
+        ([], "settings.featurizer must be an object with one key, 'blocks'"),
+        ({"blocks": [], "norm": "l2"}, "settings.featurizer must be an object with one key, 'blocks'"),
         ({"blocks": []}, "featurizer.blocks must be a non-empty list"),
         ({"blocks": {"analyzer": "word"}}, "featurizer.blocks must be a non-empty list"),
         ({"blocks": ["word"]}, "featurizer.blocks[0] must be an object"),
     ],
 )
 def test_featurizer_section_shape(model_dir, featurizer, expected):
-    rewrite_manifest(model_dir, featurizer=featurizer)
+    rewrite_featurizer(model_dir, featurizer)
     assert expected in load_error(model_dir)
 
 
@@ -282,9 +314,9 @@ def test_featurizer_section_shape(model_dir, featurizer, expected):
 )
 def test_block_settings_serving_cannot_reproduce(union_dir, block, change, expected):
     manifest = json.loads((union_dir / "model.json").read_text(encoding="utf-8"))
-    blocks = manifest["featurizer"]["blocks"]
+    blocks = blocks_of(manifest)
     blocks[block] |= change
-    rewrite_manifest(union_dir, featurizer={"blocks": blocks})
+    rewrite_featurizer(union_dir, {"blocks": blocks})
     message = load_error(union_dir)
     assert "model.json" in message and expected in message
 
@@ -315,16 +347,16 @@ def test_invalid_classes(model_dir, classes):
     ],
 )
 def test_featurizer_settings_serving_cannot_reproduce(model_dir, bbc_manifest, change, expected):
-    (block,) = bbc_manifest["featurizer"]["blocks"]
-    rewrite_manifest(model_dir, featurizer={"blocks": [{**block, **change}]})
+    (block,) = blocks_of(bbc_manifest)
+    rewrite_featurizer(model_dir, {"blocks": [{**block, **change}]})
     message = load_error(model_dir)
     assert "model.json" in message and expected in message
 
 
 def test_missing_featurizer_setting(model_dir, bbc_manifest):
-    block = dict(bbc_manifest["featurizer"]["blocks"][0])  # the manifest fixture is shared: copy
+    block = dict(blocks_of(bbc_manifest)[0])  # the manifest fixture is shared: copy
     del block["sublinear_tf"]
-    rewrite_manifest(model_dir, featurizer={"blocks": [block]})
+    rewrite_featurizer(model_dir, {"blocks": [block]})
     assert "featurizer.blocks[0] settings unknown [] / missing ['sublinear_tf']" in load_error(model_dir)
 
 
@@ -348,17 +380,17 @@ def test_weights_stored_wider_predict_the_same(model_dir, dtype):
     rewrite_arrays(model_dir, coef=coef.astype(dtype))
     after = load_model(model_dir)
     for text in texts:
-        expected = before.classifier.predict_proba(text)
-        np.testing.assert_array_equal(after.classifier.predict_proba(text), expected)
+        expected = predict_proba(before.classifier, text)
+        np.testing.assert_array_equal(predict_proba(after.classifier, text), expected)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_all_finite_reads_the_exponent_bits(dtype):
     info = np.finfo(dtype)
     finite = np.array([[1.0, -2.0], [0.0, -0.0], [info.max, info.min], [info.tiny / 2, info.eps]], dtype)
-    assert model_artifact.all_finite(finite) and model_artifact.all_finite(np.zeros((0, 2), dtype))
+    assert all_finite(finite) and all_finite(np.zeros((0, 2), dtype))
     for bad in (np.nan, np.inf, -np.inf):
         broken = finite.copy()
         broken[2, 1] = bad
-        assert not model_artifact.all_finite(broken)
-        assert not model_artifact.all_finite(np.asfortranarray(broken))
+        assert not all_finite(broken)
+        assert not all_finite(np.asfortranarray(broken))

@@ -6,7 +6,9 @@ import zipfile
 
 import numpy as np
 import pytest
-from npz_archive import read_npz
+
+from serving.app.artifact.npz_archive import read_npz
+from serving.app.contracts.linear_tfidf import STORED_ARRAYS
 
 ARRAYS = {
     "words": np.frombuffer("naïve café \ud800".encode("utf-8", "surrogatepass"), np.uint8),
@@ -38,9 +40,8 @@ def test_reads_what_numpy_writes(save):
 def test_an_aligned_stored_array_shares_the_archives_memory_read_only():
     from training.export import npz_bytes  # it aligns the stored weights
 
-    coef = read_npz(npz_bytes({"vocabulary": np.zeros(5, np.uint8), "coef": np.ones((4, 3), np.float16)}))[
-        "coef"
-    ]
+    arrays = {"vocabulary": np.zeros(5, np.uint8), "coef": np.ones((4, 3), np.float16)}
+    coef = read_npz(npz_bytes(arrays, stored=("coef",)))["coef"]
     assert coef.flags.aligned and not coef.flags.writeable  # read-only: the archive's own bytes
 
 
@@ -56,7 +57,7 @@ def test_an_unaligned_array_is_copied_aligned():
 def test_reads_the_training_exporters_archive(tmp_path):
     from training.export import npz_bytes  # the writer whose output serving reads
 
-    data = npz_bytes(ARRAYS)
+    data = npz_bytes(ARRAYS, stored=STORED_ARRAYS)
     arrays = read_npz(data)
     for name, array in ARRAYS.items():
         np.testing.assert_array_equal(arrays[name], array)

@@ -6,22 +6,34 @@ installs and what it runs. A fresh interpreter checks what importing the handler
 """
 
 import ast
-import fnmatch
 import os
 import re
 import shutil
 import subprocess
 import sys
-from pathlib import PurePosixPath
+from pathlib import Path
 
 import pytest
 
 from local_runtime.dockerfile import TASK_ROOT, instructions, parse_dockerfile
 from local_runtime.paths import APP_DIR, REPO_ROOT
+from local_runtime.task_root import build_task_root
+from serving.app.contracts.artifact import ARRAYS_FILE, MANIFEST_FILE, MODEL_DIRECTORY
 
 DOCKERFILE = APP_DIR / "Dockerfile"
 RUNTIME_PACKAGES = {"numpy"}
-ARTIFACT_FILES = {"data/model.npz", "data/model.json"}
+ARTIFACT_FILES = {f"{MODEL_DIRECTORY}/{ARRAYS_FILE}", f"{MODEL_DIRECTORY}/{MANIFEST_FILE}"}
+# What a developer may leave in the folder that must never reach the image (nor may the Dockerfile and
+# .dockerignore themselves).
+STRAYS = (
+    "data/model.npz.dvc",
+    "data/.gitignore",
+    "__pycache__/handler.cpython-312.pyc",
+    "tfidf/__pycache__/x.pyc",
+    "notes.txt",
+    ".env",
+    "data/old-model.npz",
+)
 
 
 def arguments_of(name: str) -> list[str]:
@@ -30,14 +42,37 @@ def arguments_of(name: str) -> list[str]:
     return [arguments for _, keyword, arguments in instructions(text) if keyword == name]
 
 
-def copies() -> list[tuple[str, PurePosixPath]]:
-    image = parse_dockerfile(DOCKERFILE)
-    assert all(len(copy.sources) == 1 for copy in image.copies), "one source and one destination per COPY"
-    return [(copy.sources[0], copy.destination) for copy in image.copies]
+def package_files() -> set[str]:
+    """The serving package's own files (modules, the OpenAPI document, the page, the pins), by path
+    inside the folder: what the image must carry beside the model."""
+    patterns = ("*.py", "openapi.json", "playground.html", "requirements.txt")
+    found = {
+        path for pattern in patterns for path in APP_DIR.rglob(pattern) if "__pycache__" not in path.parts
+    }
+    return {path.relative_to(APP_DIR).as_posix() for path in found if MODEL_DIRECTORY not in path.parts}
 
 
-def app_modules() -> set[str]:
-    return {path.name for path in APP_DIR.glob("*.py")}
+def package_modules() -> list:
+    return sorted(path for path in APP_DIR.rglob("*.py") if "__pycache__" not in path.parts)
+
+
+def image_package() -> str:
+    """The package the image's CMD names: `app` in `app.handler.lambda_handler`."""
+    return parse_dockerfile(DOCKERFILE).handler.split(".")[0]
+
+
+@pytest.fixture(scope="module")
+def task_root(tmp_path_factory) -> Path:
+    """The task root the image would hold, laid out by the local runtime from the Dockerfile, from a copy
+    of the build context with a model and every stray file added."""
+    context = tmp_path_factory.mktemp("context") / "app"
+    shutil.copytree(APP_DIR, context, ignore=shutil.ignore_patterns(MODEL_DIRECTORY))
+    for name in (*ARTIFACT_FILES, *STRAYS):
+        (context / name).parent.mkdir(parents=True, exist_ok=True)
+        (context / name).write_text("x", encoding="utf-8")
+    root = tmp_path_factory.mktemp("task_root")
+    build_task_root(context, parse_dockerfile(context / "Dockerfile"), root)
+    return root
 
 
 def test_base_image_is_aws_python_3_12():
@@ -45,43 +80,27 @@ def test_base_image_is_aws_python_3_12():
     assert re.fullmatch(r"public\.ecr\.aws/lambda/python:3\.12(@sha256:[0-9a-f]{64})?", base)
 
 
-def test_cmd_is_the_handler():
+def test_cmd_is_the_packages_handler():
     (cmd,) = arguments_of("CMD")
-    assert cmd == '["handler.lambda_handler"]'  # the exec form: no shell between Lambda and the handler
-    assert parse_dockerfile(DOCKERFILE).handler == "handler.lambda_handler"
+    assert cmd == '["app.handler.lambda_handler"]'  # the exec form: no shell between Lambda and the handler
+    assert parse_dockerfile(DOCKERFILE).handler == "app.handler.lambda_handler"
     tree = ast.parse((APP_DIR / "handler.py").read_text(encoding="utf-8"))
     assert "lambda_handler" in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-def test_copies_every_module_the_openapi_document_and_the_artifact_into_the_task_root():
-    sources = {source for source, _ in copies()}
-    assert sources == app_modules() | {"openapi.json", "playground.html", "requirements.txt"} | ARTIFACT_FILES
-    for source, destination in copies():
-        assert destination == TASK_ROOT / source
+def test_the_image_holds_the_pins_and_the_package_with_its_model_and_nothing_else(task_root):
+    package = image_package()
+    held = {path.relative_to(task_root).as_posix() for path in task_root.rglob("*") if path.is_file()}
+    expected = {f"{package}/{name}" for name in package_files() | ARTIFACT_FILES}
+    assert held == expected | {"requirements.txt"}
 
 
-def test_copies_nothing_from_training_or_outside_the_app():
-    for source, _ in copies():
-        assert ".." not in source and not source.startswith("/") and "training" not in source
-        assert (APP_DIR / source).is_file() or source in ARTIFACT_FILES
-
-
-def test_dockerignore_lets_exactly_the_copied_files_through():
-    patterns = [line.strip() for line in (APP_DIR / ".dockerignore").read_text(encoding="utf-8").splitlines()]
-    patterns = [p for p in patterns if p and not p.startswith("#")]
-
-    def included(path: str) -> bool:
-        verdict = True
-        for pattern in patterns:
-            negated = pattern.startswith("!")
-            if fnmatch.fnmatch(path, pattern.lstrip("!")):
-                verdict = negated
-        return verdict
-
-    for source, _ in copies():
-        assert included(source), source
-    for unwanted in ("data/model.npz.dvc", "__pycache__/handler.cpython-312.pyc", "notes.txt", ".env"):
-        assert not included(unwanted), unwanted
+def test_copies_the_pins_then_the_package_as_one_folder():
+    copies = [(copy.sources, copy.destination) for copy in parse_dockerfile(DOCKERFILE).copies]
+    assert copies == [
+        (("requirements.txt",), TASK_ROOT / "requirements.txt"),
+        ((".",), TASK_ROOT / image_package()),
+    ]
 
 
 def test_installs_exactly_the_locked_requirements():
@@ -90,39 +109,52 @@ def test_installs_exactly_the_locked_requirements():
     assert "-r requirements.txt" in install
 
 
-def test_app_modules_import_only_the_standard_library_numpy_metrics_and_each_other():
-    local = {name.removesuffix(".py") for name in app_modules()}
-    allowed = set(sys.stdlib_module_names) | RUNTIME_PACKAGES | local
-    for path in APP_DIR.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            else:
-                continue
-            for name in names:
-                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+def imports(path: Path) -> list[ast.Import | ast.ImportFrom]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
 
 
-def imported_packages(path) -> set[str]:
+def absolute_imports(path: Path) -> set[str]:
+    """The modules ``path`` imports by absolute name (relative imports are the package's own)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in imports(path):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+            names.update(alias.name for alias in node.names)
+        elif node.level == 0 and node.module:
+            names.add(node.module)
     return names
+
+
+def test_package_modules_import_only_the_standard_library_numpy_and_each_other_relatively():
+    """Relative imports only, inside the package: it works under its repository name (serving.app) and
+    its image name (app) alike."""
+    allowed = set(sys.stdlib_module_names) | RUNTIME_PACKAGES
+    for path in package_modules():
+        for name in absolute_imports(path):
+            assert name.split(".")[0] in allowed, f"{path.relative_to(APP_DIR)} imports {name}"
+
+
+def test_the_contracts_import_nothing():
+    """Training and the CDK app read them: importing one must cost nothing and load no serving code."""
+    for path in (APP_DIR / "contracts").glob("*.py"):
+        assert not imports(path), f"{path.name} imports something"
 
 
 def test_data_flows_one_way_training_to_the_app_and_no_product_code_uses_a_tool():
     """training writes the artifact, serving/app reads it; the tools beside them (the local runtime, the
-    load test, the demo, the benchmark) use the product, never the other way round."""
+    load test, the demo, the benchmark) use the product, never the other way round. Training and the CDK
+    app share facts with serving through its contracts only."""
     tools = {"local_runtime", "loadtest", "demo", "bench"}
-    for path in APP_DIR.glob("*.py"):
-        assert not imported_packages(path) & (tools | {"training", "serving"}), path.name
-    for path in (REPO_ROOT / "training").glob("*.py"):
-        assert not imported_packages(path) & (tools | {"serving"}), path.name
+    for path in package_modules():
+        assert not {name.split(".")[0] for name in absolute_imports(path)} & (tools | {"training"}), path
+    others = [*(REPO_ROOT / "training").rglob("*.py"), *(REPO_ROOT / "infrastructure").rglob("*.py")]
+    for path in others:
+        if {"tests", "node_modules", "cdk.out"} & set(path.parts):
+            continue
+        for name in absolute_imports(path):
+            assert name.split(".")[0] not in tools, f"{path} imports {name}"
+            if name.split(".")[0] == "serving":
+                assert name.startswith("serving.app.contracts"), f"{path} imports {name}"
 
 
 def uv_executable() -> str:
@@ -152,31 +184,25 @@ def test_requirements_txt_is_the_export_of_the_lock():
 @pytest.fixture(scope="module")
 def fresh_import(bbc_model_dir) -> str:
     """Imports the handler in a new interpreter (as Lambda's init does) and lists the loaded packages."""
-    code = "import handler, sys; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
-    env = {
-        **os.environ,
-        "MODEL_DIR": str(bbc_model_dir),
-        "AWS_EMF_ENVIRONMENT": "Local",
-        "PYTHONPATH": str(APP_DIR),
-    }
+    code = (
+        "import sys; from serving.app import handler; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    env = {**os.environ, "MODEL_DIR": str(bbc_model_dir), "AWS_EMF_ENVIRONMENT": "Local"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return result.stdout.splitlines()[-1]
 
 
 def test_importing_the_handler_loads_no_training_library(fresh_import):
     loaded = set(fresh_import.split())
-    assert "numpy" in loaded and "handler" in loaded
+    assert "numpy" in loaded and "serving" in loaded
     assert not loaded & {"sklearn", "scipy", "joblib", "pandas", "training", "yaml"}
 
 
 def test_a_broken_model_stops_the_init_with_instructions(tmp_path):
-    env = {
-        **os.environ,
-        "MODEL_DIR": str(tmp_path),
-        "AWS_EMF_ENVIRONMENT": "Local",
-        "PYTHONPATH": str(APP_DIR),
-    }
-    result = subprocess.run([sys.executable, "-c", "import handler"], env=env, capture_output=True, text=True)
+    env = {**os.environ, "MODEL_DIR": str(tmp_path), "AWS_EMF_ENVIRONMENT": "Local"}
+    code = "from serving.app import handler"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "ModelLoadError" in result.stderr and "make train" in result.stderr
     logged = [line for line in result.stdout.splitlines() if '"level": "ERROR"' in line]

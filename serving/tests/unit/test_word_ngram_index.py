@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from tfidf_featurizer import NumberTable
 
+from serving.app.tfidf.word_ngrams import NumberTable
 from serving.tests.artifact_export import word_index
 
 

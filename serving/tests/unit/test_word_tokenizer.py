@@ -5,7 +5,8 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tfidf_featurizer import word_tokenizer
+
+from serving.app.tfidf.text_analysis import word_tokenizer
 
 PATTERNS = [
     r"(?u)\w++(?:[.@]\w++)*+",  # params.yaml's

@@ -13,6 +13,8 @@ is not aligned for its type: training's exporter aligns it).
 
 Anything else (zip64 end records, other compression methods, object arrays, which only pickle can
 read) raises ``ValueError``; the caller reports which file and what to do.
+
+Target: the cold start, at most 50 ms above a bare ``import numpy`` (``make bench``, docs/performance.md).
 """
 
 import io

@@ -1,24 +1,22 @@
-"""The model: TF-IDF features, then a linear layer and a softmax, as scikit-learn's pipeline predicts.
+"""A linear classifier over featurized texts: features · coef + intercept, then the probability link.
 
-Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``model_artifact`` builds it.
+Pure computation on arrays already in memory: no I/O, nothing about HTTP. ``families.linear_tfidf``
+builds it from the artifact. Target: batch throughput and warm latency (``make bench``).
 """
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from explanations import Explanation, explain
-from tfidf_featurizer import FeatureUnion, SparseRows
+
+from ..families.protocol import Explanation, Prediction
+from ..tfidf.featurizer import FeatureUnion
+from ..tfidf.sparse_rows import SparseRows
+from .explanations import explain
 
 
-class Prediction(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold start
-    """One text's predicted label and its top classes with probabilities, most probable first."""
-
-    label: str
-    scores: list[tuple[str, float]]
-
-
-class TextClassifier:
-    """softmax(features(text) · coef + intercept), with ``coef`` stored feature-major (n_features, n_classes).
+class LinearClassifier:
+    """link(features(text) · coef + intercept), with ``coef`` stored feature-major (n_features, n_classes).
 
     Feature-major rows make a request cheap: only the rows of the features present in its texts are
     read. ``coef`` may be float16 or float32 (the precision the weights were rounded to in training):
@@ -27,19 +25,24 @@ class TextClassifier:
     texts' features; one text is a batch of one, so both give the same numbers to the last bit.
     """
 
-    def __init__(self, featurizer: FeatureUnion, coef: np.ndarray, intercept: np.ndarray, classes: list[str]):
+    def __init__(
+        self,
+        featurizer: FeatureUnion,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        classes: list[str],
+        link: Callable[[np.ndarray], np.ndarray],
+        description: dict[str, Any],
+    ):
+        """``link`` turns a batch's scores (n_texts, n_classes) into probabilities and must be monotonic in
+        each class's score; ``description`` is what ``describe`` reports (the settings it was built from)."""
         self.featurizer = featurizer
         self.classes = classes
+        self.link = link
+        self.n_features = featurizer.n_features
         self._coef = coef
         self._intercept = intercept
-
-    def decision_function(self, text: str) -> np.ndarray:
-        """The raw per-class scores (logits) of one text."""
-        return self.scores(self.featurizer.transform_batch([text]))[0]
-
-    def predict_proba(self, text: str) -> np.ndarray:
-        """Class probabilities of one text, in ``classes`` order."""
-        return softmax(self.decision_function(text))
+        self._description = description
 
     def scores(self, rows: SparseRows) -> np.ndarray:
         """The raw scores (n_texts, n_classes) of featurized texts: the sparse rows times ``coef``.
@@ -89,11 +92,15 @@ class TextClassifier:
             results.append((prediction, explanation))
         return results
 
+    def describe(self) -> dict[str, Any]:
+        """The settings the model was built from, as model.json states them."""
+        return self._description
+
     def _rank(self, scores: np.ndarray, top_k: int) -> list[Prediction]:
         """Each row's label and top classes with probabilities."""
         k = min(top_k, len(self.classes))
-        probabilities = softmax(scores)
-        # Ordering by the raw scores equals ordering by probability (softmax is monotonic) and a stable
+        probabilities = self.link(scores)
+        # Ordering by the raw scores equals ordering by probability (the link is monotonic) and a stable
         # sort keeps the first of equal scores first, which is how scikit-learn's predict breaks ties.
         order = np.argsort(-scores, axis=1, kind="stable")[:, :k].tolist()
         classes = self.classes
@@ -101,10 +108,3 @@ class TextClassifier:
             Prediction(label=classes[ranked[0]], scores=[(classes[i], row[i]) for i in ranked])
             for ranked, row in zip(order, probabilities.tolist(), strict=True)
         ]
-
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    """Numerically stable softmax along the last axis (shifted by the maximum), as scikit-learn computes
-    it: one text's scores, or a batch's rows."""
-    exp = np.exp(scores - np.maximum.reduce(scores, axis=-1, keepdims=True))
-    return exp / np.add.reduce(exp, axis=-1, keepdims=True)

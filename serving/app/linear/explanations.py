@@ -15,21 +15,10 @@ With three or more classes, the score is the class's own raw decision score (its
 """
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 import numpy as np
 
-
-class Explanation(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold start
-    """One label's score, its intercept and the text's largest contributions, largest |contribution| first.
-
-    ``score`` equals ``intercept`` plus the contributions of all the text's features, not only ``terms``.
-    """
-
-    label: str
-    score: float
-    intercept: float
-    terms: list[tuple[str, float]]
+from ..families.protocol import Explanation
 
 
 def explain(

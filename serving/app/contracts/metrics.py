@@ -1,9 +1,8 @@
 """The names of the handler's CloudWatch metrics: the one definition serving and the CDK app share.
 
 ``telemetry`` emits its metrics under exactly these names; the CDK app (infrastructure/stacks/settings.py)
-reads this file for the function's environment, the dashboard and any alarm on these metrics, so renaming
-a metric here renames it on both sides. The CDK app loads the file by its path, without serving's other
-modules on its import path: keep it free of imports.
+imports this module for the function's environment, the dashboard and any alarm on these metrics, so
+renaming a metric here renames it on both sides. Imports nothing.
 """
 
 # The environment variables that choose the namespace and the value of the one dimension (the names

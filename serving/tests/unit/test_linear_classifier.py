@@ -2,14 +2,17 @@
 
 import numpy as np
 import pytest
-from text_classifier import TextClassifier, softmax
 
+from serving.app.linear.classifier import LinearClassifier
+from serving.app.linear.links import softmax
 from serving.tests.artifact_export import unigram_featurizer
+from serving.tests.served_model import decision_function, predict_proba
 
 
-def classifier(coef, intercept, classes) -> TextClassifier:
+def classifier(coef, intercept, classes) -> LinearClassifier:
     featurizer = unigram_featurizer(["goal", "shares"])
-    return TextClassifier(featurizer, np.array(coef, dtype=float), np.array(intercept, dtype=float), classes)
+    coef, intercept = np.array(coef, dtype=float), np.array(intercept, dtype=float)
+    return LinearClassifier(featurizer, coef, intercept, classes, softmax, {})
 
 
 THREE_CLASSES = classifier(
@@ -43,13 +46,13 @@ def test_ties_go_to_the_first_class_as_in_scikit_learn():
 def test_binary_layout_gives_sigmoid_probabilities():
     binary = classifier([[0.0, 2.0], [0.0, -3.0]], [0.0, 0.5], ["neg", "pos"])
     z = 2.0 + 0.5  # "goal" alone: l2-normalised weight 1
-    probabilities = binary.predict_proba("goal")
+    probabilities = predict_proba(binary, "goal")
     assert probabilities[1] == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-15)
     assert probabilities.sum() == pytest.approx(1.0, abs=1e-15)
 
 
 def test_a_text_without_known_terms_scores_the_intercepts():
-    assert THREE_CLASSES.decision_function("nothing known here").tolist() == [0.0, 0.0, 1.0]
+    assert decision_function(THREE_CLASSES, "nothing known here").tolist() == [0.0, 0.0, 1.0]
 
 
 def test_batch_keeps_input_order():
@@ -74,7 +77,7 @@ def test_a_batch_scores_each_text_as_it_scores_alone(texts):
     assert rows.n_rows == len(texts)
     batch_scores = THREE_CLASSES.scores(rows)
     for row, text in enumerate(texts):
-        assert batch_scores[row].tolist() == THREE_CLASSES.decision_function(text).tolist()
+        assert batch_scores[row].tolist() == decision_function(THREE_CLASSES, text).tolist()
     assert THREE_CLASSES.classify(texts, 2) == [THREE_CLASSES.classify([text], 2)[0] for text in texts]
 
 

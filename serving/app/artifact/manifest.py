@@ -1,0 +1,93 @@
+"""model.json, the artifact's manifest: what every model kind's manifest holds, checked before anything else.
+
+A model that is missing, truncated, corrupt or written for another format must stop the function at
+start with a message that says which file is wrong and how to fix it, never serve wrong predictions.
+"""
+
+import json
+import os
+import re
+from collections.abc import Collection
+from typing import Any
+
+from ..contracts import artifact
+
+FIX = "Retrain with `make train`, or fetch the versioned model with `dvc pull`."
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+# Paths are plain strings (os.path), not pathlib: importing pathlib costs milliseconds of cold start.
+FilePath = str | os.PathLike
+
+
+class ModelLoadError(Exception):
+    """The model artifact cannot be served; the message names the file, the problem and the fix."""
+
+    def __init__(self, path: FilePath, problem: str):
+        super().__init__(f"{path}: {problem}. {FIX}")
+
+
+def read_manifest(path: FilePath) -> dict[str, Any]:
+    """model.json exists, is a JSON object and has the format version this code reads."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
+    except FileNotFoundError:
+        raise ModelLoadError(path, "the model manifest is missing") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelLoadError(path, f"cannot be read ({error})") from None
+    try:
+        manifest = json.loads(text)
+    except ValueError as error:
+        raise ModelLoadError(path, f"is not valid JSON ({error})") from None
+    if not isinstance(manifest, dict):
+        raise ModelLoadError(path, "must be a JSON object")
+    version = manifest.get("format_version")
+    if type(version) is not int or version != artifact.FORMAT_VERSION:
+        raise ModelLoadError(
+            path,
+            f"format_version {version!r} is not supported by this serving code "
+            f"(supported: {[artifact.FORMAT_VERSION]})",
+        )
+    return manifest
+
+
+def model_kind(manifest: dict[str, Any], kinds: Collection[str], path: FilePath) -> str:
+    """The model's kind (its family), one this code serves."""
+    kind = manifest.get("kind")
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ModelLoadError(path, f"kind {kind!r} is not served by this code (served: {sorted(kinds)})")
+    return kind
+
+
+def class_names(classes: Any, path: FilePath) -> list[str]:
+    """At least two distinct string labels, in the model's column order."""
+    valid = (
+        isinstance(classes, list)
+        and len(classes) >= 2
+        and all(isinstance(label, str) for label in classes)
+        and len(set(classes)) == len(classes)
+    )
+    if not valid:
+        raise ModelLoadError(path, "'classes' must be a list of at least two distinct strings")
+    return classes
+
+
+def artifact_entry(manifest: dict[str, Any], directory: FilePath, path: FilePath) -> tuple[str, str, int]:
+    """The arrays file named by ``artifact`` (a plain name inside the model directory), sha256 and size."""
+    entry = manifest.get("artifact")
+    valid = (
+        isinstance(entry, dict)
+        and isinstance(entry.get("file"), str)
+        and entry["file"] not in ("", ".", "..")
+        and os.path.basename(entry["file"]) == entry["file"]
+        and isinstance(entry.get("sha256"), str)
+        and SHA256_HEX.fullmatch(entry["sha256"]) is not None
+        and isinstance(entry.get("bytes"), int)
+        and not isinstance(entry.get("bytes"), bool)
+    )
+    if not valid:
+        raise ModelLoadError(path, "'artifact' must be {file: a name, sha256: 64 hex digits, bytes: int}")
+    if manifest.get("version") != artifact.model_version(entry["sha256"]):
+        digits = artifact.VERSION_HEX_DIGITS
+        raise ModelLoadError(path, f"'version' must be the first {digits} hex digits of artifact.sha256")
+    return os.path.join(directory, entry["file"]), entry["sha256"], entry["bytes"]

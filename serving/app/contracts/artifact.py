@@ -1,0 +1,30 @@
+"""The model artifact's envelope, as serving/MODEL_ARTIFACT.md describes it: what every model kind shares.
+
+Training's exporter writes these facts and serving's loader checks them; what a kind stores inside the
+envelope is its own contract (``linear_tfidf`` for the one kind today). Imports nothing.
+"""
+
+# The format this code writes and reads; older formats fail at load with a message that says to retrain.
+FORMAT_VERSION = 5
+
+# Where the model lives: this folder inside the serving package (serving/app/data in the repository,
+# the image's app/data), holding the manifest (metadata) and the arrays it names.
+MODEL_DIRECTORY = "data"
+MANIFEST_FILE = "model.json"
+ARRAYS_FILE = "model.npz"
+
+# Text stored in arrays (terms, words) is UTF-8, a lone surrogate (JSON texts can carry one, "\ud800")
+# in its three-byte form: `str.encode(*TEXT_ENCODING)` writes it, `bytes.decode(*TEXT_ENCODING)` reads it.
+TEXT_ENCODING = ("utf-8", "surrogatepass")
+
+# The arrays file is a NumPy .npz archive (a zip of .npy files, what `numpy.load` reads). Arrays a kind
+# stores uncompressed have their data aligned on this many bytes, so that serving uses them in place.
+ALIGNMENT = 64
+
+# A model's version is the first hex digits of its arrays file's SHA-256: the model's content names it.
+VERSION_HEX_DIGITS = 12
+
+
+def model_version(sha256_hex: str) -> str:
+    """The version of a model whose arrays file has this SHA-256 (hex digits)."""
+    return sha256_hex[:VERSION_HEX_DIGITS]
