@@ -6,8 +6,8 @@ green. This check fails, naming each stale input and the fix, when:
 
 - the data fingerprint (the data's content hash and the versions of the libraries that compute the
   model, see training.fingerprint) differs from the one recorded in training/reports/data.json;
-- the `train` stage's code, params or data fingerprint differ from what dvc.lock recorded
-  (`dvc status train`);
+- a stage's code, params or inputs differ from what dvc.lock recorded (`dvc status` of every stage
+  in dvc.yaml but the `data` stage, which runs on every repro and only feeds the others);
 - model files that are present differ from the ones dvc.lock names (a stale or hand-edited artifact).
 
 Missing model files are fine (a fresh clone has none until `dvc pull` or `make train`): the check is
@@ -23,17 +23,18 @@ import json
 import subprocess
 import sys
 
+import yaml
+
 from training import REPO_ROOT
 from training.data_sources import DataError
 from training.fingerprint import DEFAULT_OUT, fingerprint
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params
 
-STAGE = "train"
 FIX = (
     "retrain and commit the result: make train && make commit-model (or let the train workflow do it on "
     "the pull request)"
 )
-# `dvc status` words for outputs that are merely absent here: not a disagreement with the lock.
+# `dvc status` words for files that are merely absent here: not a disagreement with the lock.
 ABSENT = {"not in cache", "deleted"}
 
 
@@ -55,18 +56,39 @@ def _fingerprint_changes() -> list[str]:
 
 
 def _dvc_status_changes() -> list[str]:
-    command = [sys.executable, "-m", "dvc", "status", STAGE, "--json"]
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    locked = [name for name, stage in stages.items() if not stage.get("always_changed", False)]
+    command = [sys.executable, "-m", "dvc", "status", *locked, "--json"]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        return [f"dvc status {STAGE} failed: {result.stderr.strip()}"]
+        return [f"dvc status {' '.join(locked)} failed: {result.stderr.strip()}"]
+    status = json.loads(result.stdout or "{}")
+    outputs = {path for stage in stages.values() for path in _outputs(stage)}
+    changes = [line for name in locked for line in _stage_changes(name, status.get(name, []), outputs)]
+    return list(dict.fromkeys(changes))  # an input several stages read is named once
+
+
+def _outputs(stage: dict) -> list[str]:
+    """The paths a dvc.yaml stage writes: its outs, metrics and plots (a plain path or {path: options})."""
+    entries = [entry for kind in ("outs", "metrics", "plots") for entry in stage.get(kind, [])]
+    return [entry if isinstance(entry, str) else next(iter(entry)) for entry in entries]
+
+
+def _stage_changes(stage: str, entries: list, outputs: set[str]) -> list[str]:
+    """One line per input or output of `stage` that disagrees with dvc.lock.
+
+    A pipeline output that is merely absent here (an output, or another stage's output read as an
+    input) is no disagreement: a fresh clone has none until `dvc pull` or `make train`.
+    """
     changes = []
-    for entry in json.loads(result.stdout or "{}").get(STAGE, []):
+    for entry in entries:
         if isinstance(entry, str):  # e.g. "changed command"
-            changes.append(f"dvc.lock: {entry}")
+            changes.append(f"dvc.lock: stage {stage}: {entry}")
             continue
         for kind, items in entry.items():
             for path, state in items.items():
-                if kind == "changed outs" and state in ABSENT:
+                absent = isinstance(state, str) and state in ABSENT
+                if absent and (kind == "changed outs" or path in outputs):
                     continue
                 changes.append(f"{path}: {_describe(kind, state)} since dvc.lock was written")
     return changes
@@ -74,7 +96,7 @@ def _dvc_status_changes() -> list[str]:
 
 def _describe(kind: str, state: object) -> str:
     noun = "output" if kind == "changed outs" else "input"
-    if isinstance(state, dict):  # params: {"train": "modified"}
+    if isinstance(state, dict):  # params: {"train.C": "modified"}
         return ", ".join(f"params {key} {value}" for key, value in state.items())
     return f"{noun} {state}"
 

@@ -28,6 +28,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from training import REPO_ROOT
+from training.sources import source_names
 
 DEFAULT_PARAMS_PATH = REPO_ROOT / "params.yaml"
 # The precisions the artifact can store the weights at (serving/MODEL_ARTIFACT.md).
@@ -96,7 +97,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "data": {
         "source": Rule(
             lambda v: isinstance(v, str) and v.strip() != "",
-            "20newsgroups, bbc-news, chinese-reviews, or a path to a CSV/TSV/JSONL/Parquet file or a folder",
+            f"{', '.join(source_names())}, or a path to a CSV/TSV/JSONL/Parquet file or a folder",
         ),
         "test_source": Rule(
             lambda v: v is None or (isinstance(v, str) and v.strip() != ""),

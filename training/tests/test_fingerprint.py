@@ -66,7 +66,7 @@ def test_the_libraries_that_compute_the_model_are_part_of_it(tmp_path, monkeypat
     current = fingerprint(str(path))
     assert current["libraries"] == {name: version(name) for name in MODEL_LIBRARIES}
     assert {"scikit-learn", "scipy", "numpy"} <= set(MODEL_LIBRARIES)
-    monkeypatch.setattr("training.fingerprint._package_version", lambda name: "0.0.1")
+    monkeypatch.setattr("training.fingerprint.package_version", lambda name: "0.0.1")
     assert fingerprint(str(path))["libraries"] != current["libraries"]
 
 
