@@ -1,9 +1,8 @@
 """Labelled texts, chosen by `data.source` in params.yaml, returned as a train/test split.
 
-`data.source` is either the name of a source in the registry (training/sources/: 20 Newsgroups with its
-official split, the BBC News corpus, Chinese product reviews, each in its own module) or a path: the
-user's CSV, TSV, JSONL or Parquet file, or a folder with one sub-folder per label, read and checked by
-training.data_files. Relative paths are taken from the current directory (the repository root under make
+`data.source` is either the name of a source in the registry (training/sources/, one module each) or a
+path: the user's CSV, TSV, JSONL or Parquet file, or a folder with one sub-folder per label, read and
+checked by training.data_files. Relative paths are taken from the current directory (the repository root under make
 and dvc).
 
 Sources without an official split get a stratified, seeded hold-out split (data.test_size, data.seed), so
