@@ -67,6 +67,10 @@ metrics-report: setup ## Markdown diff against BASE (default HEAD): gate, metric
 check-lock: setup ## Fail, saying why, when dvc.lock is stale: code, params, data or libraries changed since it was written
 	$(RUN) python -m training.check_lock
 
+.PHONY: check-reproduced
+check-reproduced: setup ## After make train: byte-identical to dvc.lock's model, the same up to rounding (off x86-64 Linux), or not
+	$(RUN) python -m training.compare_models
+
 # What a retraining changes in git: the model's pointer and the metrics (the model itself goes to DVC).
 MODEL_POINTERS := dvc.lock training/reports/metrics.json training/reports/data.json
 commit-model: ## Commit a retrained model's dvc.lock and metrics, if they changed (the train workflow's commit)
@@ -83,13 +87,14 @@ push-model: setup ## dvc push [REMOTE=s3], then fail unless the remote holds eve
 # A new team remote's first upload (the second half of `make bootstrap`): the data, the model this commit
 # names (retrained: training is reproducible), both pushed and checked. What to commit is printed last.
 seed-remote: setup ## Fill a new DVC remote [REMOTE=s3]: 20 Newsgroups and the committed model, then verify
+	@$(RUN) python -m training.pinned_numerics  # only where training writes the bytes CI reproduces
 	$(MAKE) --no-print-directory fetch-newsgroups REMOTE=$(REMOTE)
 	$(MAKE) --no-print-directory train
 	$(MAKE) --no-print-directory push-model REMOTE=$(REMOTE)
 	@if git diff --quiet -- dvc.lock training/reports; then \
 		echo "Trained exactly the model dvc.lock names; it and its data are on the remote."; \
-	else echo "NOTE: training here gave another model than dvc.lock named (another platform or library):" \
-		"commit it with make commit-model."; fi
+	else echo "NOTE: training here gave another model than dvc.lock named (an input changed since it was" \
+		"written: make check-lock says which): commit it with make commit-model."; fi
 	@echo "Commit the remote's address for everyone (and CI): git commit .dvc/config"
 
 check-params: setup ## Validate params.yaml

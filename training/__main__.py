@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from training import pinned_numerics
 from training.export import DEFAULT_OUT_DIR
 from training.stages import cli, evaluate, export, train
 from training.stages.handoff import REPORTS_DIR, save_pipeline
@@ -48,4 +49,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    pinned_numerics.pin()  # the same bytes on every x86-64 CPU; not in main(), which tests call in-process
     sys.exit(main())

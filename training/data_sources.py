@@ -2,8 +2,8 @@
 
 `data.source` is either the name of a source in the registry (training/sources/, one module each) or a
 path: the user's CSV, TSV, JSONL or Parquet file, or a folder with one sub-folder per label, read and
-checked by training.data_files. Relative paths are taken from the current directory (the repository root under make
-and dvc).
+checked by training.data_files. Relative paths are taken from the current directory (the repository root
+under make and dvc).
 
 Sources without an official split get a stratified, seeded hold-out split (data.test_size, data.seed), so
 every label is in both halves and reruns give the same split; unless `data.test_source` names a fixed

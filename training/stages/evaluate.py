@@ -18,6 +18,7 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from training import pinned_numerics
 from training.data_checks import DataChecks, check_dataset
 from training.dataset import Dataset
 from training.evaluate import evaluate_model, write_confusion_csv
@@ -71,4 +72,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    pinned_numerics.pin()  # the same bytes on every x86-64 CPU; not in main(), which tests call in-process
     sys.exit(main())

@@ -17,6 +17,7 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from training import pinned_numerics
 from training.export import DEFAULT_OUT_DIR, ExportResult, export_model
 from training.stages import cli
 from training.stages.handoff import METRICS_NAME, PIPELINE_PATH, REPORTS_DIR, load_pipeline, read_metrics
@@ -69,4 +70,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    pinned_numerics.pin()  # the same bytes on every x86-64 CPU; not in main(), which tests call in-process
     sys.exit(main())

@@ -16,6 +16,7 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from training import pinned_numerics
 from training.analyzer_choice import AUTO, choose_analyzer
 from training.data_checks import DataChecks, check_dataset, printed_lines
 from training.dataset import Dataset
@@ -74,4 +75,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    pinned_numerics.pin()  # the same bytes on every x86-64 CPU; not in main(), which tests call in-process
     sys.exit(main())
