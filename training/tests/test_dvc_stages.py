@@ -5,6 +5,7 @@ model in place, made by code that no longer exists, and `make check-lock` would 
 stage does not read reruns it for nothing: were the evaluation a dep of `train`, editing it would refit.
 """
 
+import ast
 import json
 import subprocess
 import sys
@@ -114,3 +115,19 @@ def test_each_stage_names_the_params_it_reads_key_by_key():
     assert _params("evaluate") == _keys("data")
     assert _params("export") == _keys("data", "featurize", "train")
     assert _params("data") == ["data.source", "data.test_source"]
+
+
+@pytest.mark.parametrize(
+    "module", [*(f"training.stages.{stage}" for stage in SCRIPT_STAGES), "training.__main__"]
+)
+def test_every_entry_point_that_computes_floats_pins_the_numerics_first(module):
+    """A stage that skipped training.pinned_numerics.pin() would write other bytes on another CPU."""
+    path = REPO_ROOT / (module.replace(".", "/") + ".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    blocks = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'"
+    ]
+    assert len(blocks) == 1, f"{path.name}: expected one `if __name__ == '__main__':` block"
+    assert ast.unparse(blocks[0].body[0]) == "pinned_numerics.pin()", f"{path.name}: pin before main()"
