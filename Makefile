@@ -15,7 +15,7 @@ GITHUB_REPOSITORY ?= $(shell git remote get-url origin 2>/dev/null | sed -nE 's#
 CDK := cd infrastructure && ../$(UV) run --locked npx --no-install cdk
 CDK_CONTEXT := $(if $(GITHUB_REPOSITORY),-c github_repository=$(GITHUB_REPOSITORY))
 
-.PHONY: help setup infra-setup demo train check-model check-params serve test test-unit test-contract test-runtime test-e2e test-workflows test-service test-local test-training \
+.PHONY: help setup infra-setup demo train check-model check-params serve test test-unit test-contract test-runtime test-e2e test-workflows test-service test-artifact test-local test-training \
 	test-infra requirements lint format synth deploy destroy bootstrap
 
 help: ## List the targets
@@ -60,11 +60,12 @@ bench: setup ## This project beside the reference system: accuracy, size, cold s
 bench-scale: setup ## Training's cost at 10k, 100k and 1M generated documents: time, peak memory, accuracy [SIZES=10000,100000]
 	$(RUN) python -m bench.scale $(if $(SIZES),--sizes $(SIZES))
 
-.PHONY: metrics-report commit-model fetch-newsgroups check-lock push-model seed-remote smoke-test
+.PHONY: metrics-report commit-model fetch-newsgroups pull-inputs pull-artifact check-lock push-model push-branch \
+	seed-remote smoke-test
 metrics-report: setup ## Markdown diff against BASE (default HEAD): gate, metrics, params, classes [OUTPUT=file]
 	@$(RUN) python -m training.metrics_report $(if $(BASE),--base $(BASE)) $(if $(OUTPUT),--output $(OUTPUT))
 
-check-lock: setup ## Fail, saying why, when dvc.lock is stale: code, params, data or libraries changed since it was written
+check-lock: setup ## Fail, saying why, when dvc.lock is stale or a DVC-tracked file present differs from the md5 it names
 	$(RUN) python -m training.check_lock
 
 .PHONY: check-reproduced
@@ -81,8 +82,21 @@ commit-model: ## Commit a retrained model's dvc.lock and metrics, if they change
 fetch-newsgroups: setup ## Put the pinned 20 Newsgroups file in training/data/: DVC remote [REMOTE=s3], else cache
 	$(RUN) python -m training.newsgroups $(if $(REMOTE),--remote $(REMOTE))
 
+# What CI jobs take from the DVC remote, each file verified against the md5 the commit recorded (a
+# difference stops the job, naming the file and both md5s): the training inputs (test and train jobs,
+# deploys), and the model artifact the image bakes in, never the pickled pipeline (deploys).
+pull-inputs: setup ## Put every DVC-tracked training input in place [REMOTE=s3] (20 Newsgroups falls back to the cache), verified
+	$(RUN) python -m training.remote pull-inputs $(if $(REMOTE),--remote $(REMOTE))
+
+pull-artifact: setup ## Pull the model files the image bakes in [REMOTE=s3], verified; never the pickled pipeline
+	$(RUN) python -m training.remote pull-artifact $(if $(REMOTE),--remote $(REMOTE))
+
 push-model: setup ## dvc push [REMOTE=s3], then fail unless the remote holds every file the commit names
-	$(RUN) python -m training.remote $(if $(REMOTE),--remote $(REMOTE))
+	$(RUN) python -m training.remote push $(if $(REMOTE),--remote $(REMOTE))
+
+# The train workflow's last step. The token comes from the environment (PUSH_TOKEN), never the command line.
+push-branch: setup ## CI: push the retrained model's commit to BRANCH with PUSH_TOKEN (fails, saying why, without one)
+	$(RUN) python .github/scripts/push_branch.py --branch "$(BRANCH)" --checked-out "$(CHECKED_OUT)"
 
 # A new team remote's first upload (the second half of `make bootstrap`): the data, the model this commit
 # names (retrained: training is reproducible), both pushed and checked. What to commit is printed last.
@@ -125,6 +139,11 @@ test-workflows: setup ## The GitHub workflows: every step a Make target, deploy 
 
 test-service: setup ## Run the serving tests (unit, contract, faults, fuzz, end to end)
 	$(RUN) pytest serving/tests
+
+# A deploy job holds deploy credentials: it never unpickles what it pulled (the tests marked `unpickles`
+# load training/model/pipeline.joblib, or 20 Newsgroups' pickled cache), so they are not run, not skipped.
+test-artifact: setup ## The serving tests a deploy runs: the model artifact alone, nothing unpickled
+	$(RUN) pytest serving/tests -m "not unpickles"
 
 test-local: setup ## Run the tools' tests: the local runtime, the load test, the benchmark
 	$(RUN) pytest local_runtime/tests loadtest/tests bench/tests

@@ -8,11 +8,14 @@ green. This check fails, naming each stale input and the fix, when:
   model, see training.fingerprint) differs from the one recorded in training/reports/data.json;
 - a stage's code, params or inputs differ from what dvc.lock recorded (`dvc status` of every stage
   in dvc.yaml but the `data` stage, which runs on every repro and only feeds the others);
-- model files that are present differ from the ones dvc.lock names (a stale or hand-edited artifact).
+- a file DVC tracks that is present (the model files, the pickled pipeline, the reports, the data of each
+  `.dvc` file) is not the one dvc.lock or its `.dvc` file names: its md5 is recomputed from the bytes and
+  both md5s are printed. `dvc status` alone would not see a file pulled from a remote whose object was
+  overwritten, nor one replaced keeping its size and time (see training.tracked_files).
 
-Missing model files are fine (a fresh clone has none until `dvc pull` or `make train`): the check is
-about what the commit names, and needs no DVC cache and no remote. It reads the data to fingerprint it,
-so 20 Newsgroups must be on the machine (make fetch-newsgroups).
+Missing files are fine (a fresh clone has none until `dvc pull` or `make train`): the check is about what
+the commit names, and needs no DVC cache and no remote. It reads the data to fingerprint it, so 20
+Newsgroups must be on the machine (make fetch-newsgroups).
 
     python -m training.check_lock
 """
@@ -29,18 +32,32 @@ from training import REPO_ROOT
 from training.data_sources import DataError
 from training.fingerprint import DEFAULT_OUT, fingerprint
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params
+from training.tracked_files import data_files, differences, lock_outputs
 
 FIX = (
     "retrain and commit the result: make train && make commit-model (or let the train workflow do it on "
     "the pull request)"
 )
-# `dvc status` words for files that are merely absent here: not a disagreement with the lock.
+UNVERIFIED_FIX = (
+    "a file that differs from the md5 git recorded is not the one this commit names: if it was pulled, the "
+    "remote's copy was changed after it was pushed, so do not use it (docs/reproducibility.md, \"Verified "
+    'files"); locally, restore it (.venv/bin/dvc checkout --force) or, after a deliberate retraining, commit '
+    "it (make commit-model)"
+)
+# `dvc status` words for pipeline outputs that are merely absent here (not a disagreement with the lock),
+# and for those whose bytes differ, which tracked_files reports with both md5s.
 ABSENT = {"not in cache", "deleted"}
+REHASHED = {"modified"}
 
 
 def stale_inputs() -> list[str]:
     """One line per input or output that disagrees with dvc.lock; empty when the lock is current."""
     return _fingerprint_changes() + _dvc_status_changes()
+
+
+def unverified_files() -> list[str]:
+    """One line per DVC-tracked file present here whose md5 is not the one dvc.lock or its .dvc file names."""
+    return differences(lock_outputs() + data_files())
 
 
 def _fingerprint_changes() -> list[str]:
@@ -77,8 +94,9 @@ def _outputs(stage: dict) -> list[str]:
 def _stage_changes(stage: str, entries: list, outputs: set[str]) -> list[str]:
     """One line per input or output of `stage` that disagrees with dvc.lock.
 
-    A pipeline output that is merely absent here (an output, or another stage's output read as an
-    input) is no disagreement: a fresh clone has none until `dvc pull` or `make train`.
+    A pipeline output (an output, or another stage's output read as an input) that is merely absent here
+    is no disagreement: a fresh clone has none until `dvc pull` or `make train`; one whose bytes differ is
+    reported by unverified_files, with both md5s.
     """
     changes = []
     for entry in entries:
@@ -87,8 +105,8 @@ def _stage_changes(stage: str, entries: list, outputs: set[str]) -> list[str]:
             continue
         for kind, items in entry.items():
             for path, state in items.items():
-                absent = isinstance(state, str) and state in ABSENT
-                if absent and (kind == "changed outs" or path in outputs):
+                pipeline_output = kind == "changed outs" or path in outputs
+                if pipeline_output and isinstance(state, str) and state in ABSENT | REHASHED:
                     continue
                 changes.append(f"{path}: {_describe(kind, state)} since dvc.lock was written")
     return changes
@@ -110,18 +128,29 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     try:
+        unverified = unverified_files()
         changes = stale_inputs()
     except (ParamsError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if unverified:
+        print("Files DVC tracks differ from the ones this commit names:", file=sys.stderr)
+        _print_list(unverified)
+        print(f"Fix: {UNVERIFIED_FIX}.", file=sys.stderr)
     if changes:
         print("dvc.lock does not name the model this commit's training inputs make:", file=sys.stderr)
-        for change in changes:
-            print(f"  - {change}", file=sys.stderr)
+        _print_list(changes)
         print(f"Fix: {FIX}.", file=sys.stderr)
+    if unverified or changes:
         return 1
-    print("dvc.lock matches this commit's training code, params, data and libraries.")
+    print("dvc.lock matches this commit's training code, params, data and libraries, and every DVC-tracked")
+    print("file present here has the md5 dvc.lock or its .dvc file names.")
     return 0
+
+
+def _print_list(lines: list[str]) -> None:
+    for line in lines:
+        print(f"  - {line}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -21,11 +21,12 @@ import sys
 from pathlib import Path
 
 from training import REPO_ROOT
-from training.data_files import folder_documents, serving_max_chars
+from training.data_files import OPENAPI_DOCUMENT, folder_documents, serving_max_chars
 from training.data_identity import file_identity, file_sha256, package_version
 from training.data_sources import DataError, resolve_path
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params
 from training.sources import named_source
+from training.tracked_files import data_files
 
 DEFAULT_OUT = REPO_ROOT / "training" / "reports" / "data.json"
 
@@ -47,6 +48,41 @@ def fingerprint(source: str, test_source: str | None = None) -> dict:
     test = {} if test_source is None else {"test": _path_fingerprint(test_source, "data.test_source")}
     limit = {"serving_max_text_chars": serving_max_chars()}
     return {**data_fingerprint(source), **test, **limit, "libraries": libraries}
+
+
+def input_paths(source: str, test_source: str | None = None) -> list[str]:
+    """The repository's files the fingerprint depends on (relative paths): what a pull request can change.
+
+    train.yml retrains on a change to any of them (its path filter is tested against this list), so
+    the list names: params.yaml (data.source itself), uv.lock (the library versions, and the packaged
+    corpora), serving's OpenAPI document (the text limit), and the data: the user's file or folder, or
+    the files a named source reads from the repository (NamedSource.repository_files); for data DVC tracks
+    (20 Newsgroups, a team's own), the `.dvc` file that records it, which is what git sees change. Data
+    outside the repository is not listed: no pull request changes it, and `make check-lock` still refuses
+    a lock whose data changed.
+    """
+    paths = [DEFAULT_PARAMS_PATH, REPO_ROOT / "uv.lock", OPENAPI_DOCUMENT]
+    for name in (source, test_source):
+        if name is None:
+            continue
+        named = named_source(name)
+        if named is None:
+            paths += _data_paths((REPO_ROOT / Path(name).expanduser()).resolve())
+            continue
+        for path in named.repository_files:
+            paths += _data_paths(path)
+    inside = {path.resolve() for path in paths} - {REPO_ROOT}
+    return sorted(path.relative_to(REPO_ROOT).as_posix() for path in inside if path.is_relative_to(REPO_ROOT))
+
+
+def _data_paths(path: Path) -> list[Path]:
+    """The `.dvc` files of the tracked files or folders that hold the data, else the data path itself."""
+    pointers = {
+        REPO_ROOT / tracked.pointer
+        for tracked in data_files()
+        if path.is_relative_to(REPO_ROOT / tracked.path)
+    }
+    return sorted(pointers) or [path]
 
 
 def data_fingerprint(source: str) -> dict:

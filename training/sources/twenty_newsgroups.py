@@ -92,4 +92,9 @@ def _article_numbers(bunch) -> list[int]:
     return [int(Path(name).name) for name in bunch.filenames]
 
 
-SOURCE = NamedSource(name=NAME, fingerprint=_fingerprint, official_split=load_twenty_newsgroups)
+SOURCE = NamedSource(
+    name=NAME,
+    fingerprint=_fingerprint,
+    official_split=load_twenty_newsgroups,
+    repository_files=(newsgroups.TRACKED_FILE,),
+)

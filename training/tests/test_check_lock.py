@@ -4,6 +4,7 @@ Each test works in a clone (the check reads the repository it runs in), trains t
 current lock, then changes one input the way a pull request would, without retraining.
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -11,9 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from training import REPO_ROOT, newsgroups
 from training.sources import bbc_news, twenty_newsgroups
+from training.tracked_files import lock_outputs
 
 pytestmark = pytest.mark.e2e
 
@@ -107,12 +110,61 @@ def test_a_library_bump_without_retraining_fails_naming_the_versions(clone):
     assert "libraries is" in result.stderr and '"scikit-learn": "0.24.2"' in result.stderr
 
 
-def test_a_model_file_that_is_not_the_locked_one_fails(clone):
+def _locked_md5(clone: Path, path: str) -> str:
+    return next(tracked.md5 for tracked in lock_outputs(clone) if tracked.path == path)
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def test_a_model_file_that_is_not_the_locked_one_fails_naming_both_md5s(clone):
     model_json = clone / "serving" / "app" / "data" / "model.json"
-    model_json.write_text(model_json.read_text(encoding="utf-8").replace('"bbc-news"', '"elsewhere"'))
+    model_json.write_text(model_json.read_text(encoding="utf-8").replace(f'"{bbc_news.NAME}"', '"elsewhere"'))
     result = _check(clone)
     assert result.returncode == 1
-    assert "serving/app/data/model.json: output modified" in result.stderr
+    locked = _locked_md5(clone, "serving/app/data/model.json")
+    expected = f"serving/app/data/model.json: md5 {_md5(model_json)} here, but dvc.lock names md5 {locked}"
+    assert expected in result.stderr
+    assert "changed after it was pushed" in result.stderr  # the fix for a pulled copy
+
+
+def test_a_model_dvc_status_trusts_but_whose_bytes_differ_fails(clone):
+    """As after a pull, without verification, from a bucket whose object was overwritten: DVC's cache
+    holds other bytes under the locked md5, `dvc checkout` puts them in place, and `dvc status` does not
+    report the file as modified. The bytes are hashed anyway."""
+    path = "serving/app/data/model.npz"
+    locked = _locked_md5(clone, path)
+    cache_object = clone / ".dvc" / "cache" / "files" / "md5" / locked[:2] / locked[2:]
+    original = cache_object.read_bytes()
+    cache_object.chmod(0o644)
+    try:
+        cache_object.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+        (clone / path).unlink()
+        checkout = _run(clone, sys.executable, "-m", "dvc", "checkout", "--force", "export")
+        assert checkout.returncode == 0, checkout.stderr
+        status = _run(clone, sys.executable, "-m", "dvc", "status", "export", "--json")
+        assert "modified" not in status.stdout, status.stdout
+        result = _check(clone)
+        assert result.returncode == 1
+        assert f"{path}: md5 {_md5(clone / path)} here, but dvc.lock names md5 {locked}" in result.stderr
+    finally:
+        cache_object.write_bytes(original)
+
+
+def test_a_data_file_that_is_not_the_one_its_dvc_file_names_fails(clone):
+    """The 20 Newsgroups file in training/data is checked against newsgroups.dvc even when unused."""
+    data = clone / "training" / "data" / newsgroups.FILE_NAME
+    other = b"not the pinned 20 Newsgroups file"
+    data.write_bytes(other)
+    try:
+        result = _check(clone)
+    finally:
+        data.unlink()
+    assert result.returncode == 1
+    pinned = yaml.safe_load((clone / "training" / "data" / "newsgroups.dvc").read_text())["outs"][0]["md5"]
+    line = f"training/data/{newsgroups.FILE_NAME}: md5 {hashlib.md5(other).hexdigest()} here"
+    assert f"{line}, but training/data/newsgroups.dvc names md5 {pinned}" in result.stderr
 
 
 def test_missing_model_files_are_not_stale(clone):

@@ -7,8 +7,16 @@ from importlib.metadata import version
 
 import pytest
 
+from training import REPO_ROOT
 from training.data_sources import DataError
-from training.fingerprint import MODEL_LIBRARIES, data_fingerprint, fingerprint, main, write_if_changed
+from training.fingerprint import (
+    MODEL_LIBRARIES,
+    data_fingerprint,
+    fingerprint,
+    input_paths,
+    main,
+    write_if_changed,
+)
 from training.tests.corpus import write_params
 
 
@@ -160,3 +168,33 @@ def test_serving_text_limit_is_part_of_it_and_nothing_else_of_the_openapi_docume
         assert fingerprint(str(path))["serving_max_text_chars"] == limit // 2
     finally:
         data_files.serving_max_chars.cache_clear()
+
+
+# --- input_paths: what train.yml's path filter must cover (.github/tests/test_workflows.py) --------------
+
+
+def test_input_paths_name_the_repositorys_files_the_fingerprint_reads():
+    always = ["params.yaml", "serving/app/openapi.json", "uv.lock"]
+    assert input_paths("20newsgroups") == sorted([*always, "training/data/newsgroups.dvc"])
+    # Packaged corpora are pinned by their version in uv.lock.
+    assert input_paths("bbc-news") == always
+    assert input_paths("chinese-reviews") == always
+
+
+def test_input_paths_name_a_users_file_or_folder_and_a_fixed_test_set():
+    always = ["params.yaml", "serving/app/openapi.json", "uv.lock"]
+    assert input_paths("data/tickets.csv", "data/holdout") == sorted(
+        [*always, "data/holdout", "data/tickets.csv"]
+    )
+    assert input_paths(str(REPO_ROOT / "data" / "tickets.csv")) == sorted([*always, "data/tickets.csv"])
+
+
+def test_input_paths_name_the_dvc_file_of_data_dvc_tracks_and_nothing_outside_the_repository(tmp_path):
+    """Git sees only the `.dvc` file change; data outside the repository is no pull request's change."""
+    assert "training/data/newsgroups.dvc" in input_paths("training/data/20news-bydate_py3.pkz")
+    assert "training/data/20news-bydate_py3.pkz" not in input_paths("training/data/20news-bydate_py3.pkz")
+    assert input_paths(str(tmp_path / "elsewhere.csv")) == [
+        "params.yaml",
+        "serving/app/openapi.json",
+        "uv.lock",
+    ]

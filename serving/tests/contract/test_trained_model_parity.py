@@ -8,7 +8,9 @@ label's explanation must add up to the pipeline's decision score within 1e-9.
 
 It needs the trained model (`make train`, or `dvc pull`) and its data. Without them the test is skipped
 with the reason; in CI (CI=true), which trains or pulls the model before testing, a missing piece is a
-failure instead, so the test can never silently stop running there.
+failure instead, so the test can never silently stop running there. Every test here unpickles (the
+pipeline, or 20 Newsgroups' pickled cache), so they carry the `unpickles` marker: a deploy job, which
+holds deploy credentials, leaves them out (`make test-artifact`) and never pulls the pipeline.
 
 The committed model has the featurizer params.yaml names; the e2e test below trains a words + char_wb
 model on 20 Newsgroups in the test session, so the character analyzers meet a real corpus's whole test
@@ -25,6 +27,8 @@ import pytest
 from model_artifact import load_model
 
 from local_runtime.paths import APP_DIR, REPO_ROOT
+
+pytestmark = pytest.mark.unpickles
 
 MODEL_DIR = APP_DIR / "data"
 PIPELINE = REPO_ROOT / "training" / "model" / "pipeline.joblib"
