@@ -225,6 +225,21 @@ security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every st
 	$(RUN) zizmor --offline --quiet .github
 	@echo "Security checks passed: cdk-nag, checkov, detect-secrets, zizmor."
 
+# --- The API as a contract, and the commands for a bad day (ops/, docs/operations.md) ---------------------
+.PHONY: check-api logs rollback test-remote
+check-api: setup ## Fail on a breaking OpenAPI change against BASE (default origin/main) unless the major version rises [SUMMARY=file]
+	$(RUN) python -m ops.api_diff --base $(or $(BASE),origin/main) $(if $(SUMMARY),--summary $(SUMMARY))
+
+logs: setup ## The STAGE function's logs as JSON lines [SINCE=15m|2h|ISO time] [REQUEST_ID=id] [FOLLOW=1]
+	@$(RUN) python -m ops.logs --stage $(STAGE) $(if $(SINCE),--since $(SINCE)) \
+		$(if $(REQUEST_ID),--request-id $(REQUEST_ID)) $(if $(FOLLOW),--follow)
+
+rollback: setup ## Point STAGE's live alias at the previous version, or TO=version [DRY_RUN=1]; says from, to, models
+	@$(RUN) python -m ops.rollback --stage $(STAGE) $(if $(TO),--to $(TO)) $(if $(DRY_RUN),--dry-run)
+
+test-remote: setup ## The contract suite (routes, error codes, known texts) against STAGE, or URL=... [API_KEY=...] [SUMMARY=file]
+	$(RUN) python -m ops.remote_contract --stage $(STAGE) $(if $(URL),--url $(URL)) $(if $(SUMMARY),--summary $(SUMMARY))
+
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
 load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 DURATION=60s [WORKERS=4 MODEL_DIR=...]

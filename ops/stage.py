@@ -1,0 +1,54 @@
+"""Where a deployed stage is: its function, URL and API key, found the way the smoke test finds them.
+
+The smoke test (.github/scripts/smoke_test.py) owns the rules: the stack outputs `make deploy` wrote to
+`infrastructure/cdk.out/<stage>-outputs.json`, the stack's name, and the API key read from API Gateway.
+It is a script, not a package, so it is loaded from its file here rather than copied. When the outputs
+file is absent (a laptop that did not deploy), the same outputs are read from CloudFormation.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SMOKE_TEST_SCRIPT = REPO_ROOT / ".github" / "scripts" / "smoke_test.py"
+
+
+def _load_smoke_test():
+    spec = importlib.util.spec_from_file_location("ops._smoke_test", SMOKE_TEST_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+smoke_test = _load_smoke_test()
+StageError = smoke_test.SmokeTestError
+
+
+def stack_name(stage: str) -> str:
+    return smoke_test.STACK.format(stage=stage)
+
+
+def stage_outputs(stage: str, cloudformation: Any = None, root: Path = REPO_ROOT) -> dict[str, str]:
+    """The stage stack's outputs: the deploy's outputs file, else CloudFormation's answer."""
+    if (root / smoke_test.OUTPUTS.format(stage=stage)).is_file():
+        return smoke_test.stage_outputs(stage, root)
+    if cloudformation is None:
+        raise StageError(f"no outputs file for stage {stage} and no AWS client to ask CloudFormation")
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name(stage))["Stacks"]
+    except Exception as error:  # botocore's ClientError, NoCredentialsError, EndpointConnectionError...
+        raise StageError(f"cannot read stack {stack_name(stage)} from CloudFormation: {error}") from None
+    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+
+
+def function_name(stage: str, cloudformation: Any = None, root: Path = REPO_ROOT) -> str:
+    """The stage's Lambda function (the stack's FunctionName output)."""
+    outputs = stage_outputs(stage, cloudformation, root)
+    if "FunctionName" not in outputs:
+        raise StageError(f"stack {stack_name(stage)} has no FunctionName output")
+    return outputs["FunctionName"]
