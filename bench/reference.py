@@ -17,8 +17,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.pipeline import Pipeline
 
-from training.data_sources import load_twenty_newsgroups
 from training.evaluate import classification_metrics
+from training.sources.twenty_newsgroups import load_twenty_newsgroups
 
 MODEL_NAME = "model.joblib.gz"
 

@@ -96,15 +96,16 @@ def run_timed(command: list[str], log: Path) -> float:
 
 
 def train_project(workdir: Path, reuse: bool, data: str | None = None) -> dict[str, Any]:
-    """`python -m training.train` into the scratch folder, with the repository's params.yaml.
+    """`python -m training` (every stage, one process) into the scratch folder, with the repository's
+    params.yaml.
 
     `data` overrides its data source (the benchmark's own test trains on a small CSV).
     """
     model_dir, reports_dir = workdir / "project" / "model", workdir / "project" / "reports"
     timing = workdir / "project" / "fit_seconds.json"
     if not (reuse and timing.exists()):
-        print("training this project (python -m training.train) ...", flush=True)
-        command = [sys.executable, "-m", "training.train", "--out-dir", str(model_dir)]
+        print("training this project (python -m training) ...", flush=True)
+        command = [sys.executable, "-m", "training", "--out-dir", str(model_dir)]
         command += ["--reports-dir", str(reports_dir)] + (["--data", data] if data else [])
         model_dir.parent.mkdir(parents=True, exist_ok=True)
         seconds = run_timed(command, workdir / "project" / "train.log")
@@ -427,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        from training.data_sources import DataError, load_twenty_newsgroups
+        from training.data_files import DataError
+        from training.sources.twenty_newsgroups import load_twenty_newsgroups
 
         try:
             test_texts = load_twenty_newsgroups().test_texts

@@ -5,9 +5,10 @@
 
 For each size, a generated corpus of that many training documents (bench.scale_corpus; one fixed test
 set of TEST_DOCUMENTS documents from the same classes) is trained on by the real training entry point,
-`python -m training.train`, with the repository's params.yaml (only `data.test_source` pointed at the
-test set), in a scratch folder: the workspace's model is left alone. Each size is its own process, so
-its peak memory is that process's own maximum resident set (os.wait4), start-up to exit.
+`python -m training` (every stage in one process), with the repository's params.yaml (only
+`data.test_source` pointed at the test set), in a scratch folder: the workspace's model is left alone.
+Each size is its own process, so its peak memory is that process's own maximum resident set (os.wait4),
+start-up to exit.
 
 Per size: the corpus's distinct words and word pairs (the vocabulary before pruning), generation time
 (not part of training), the fitting step's seconds, the whole training process's seconds and peak
@@ -98,8 +99,8 @@ def write_params(path: Path, test_file: Path) -> Path:
 
 
 def run_training(size: int, data: Path, params: Path, folder: Path) -> dict[str, float]:
-    """Run `python -m training.train` on `data`, echoing its steps; its seconds and peak memory."""
-    command = [sys.executable, "-m", "training.train", "--data", str(data), "--params", str(params)]
+    """Run `python -m training` on `data`, echoing its steps; its seconds and peak memory."""
+    command = [sys.executable, "-m", "training", "--data", str(data), "--params", str(params)]
     command += ["--out-dir", str(folder / "model"), "--reports-dir", str(folder / "reports")]
     log = folder / "train.log"
     fit_seconds = None

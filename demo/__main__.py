@@ -66,9 +66,10 @@ def _ensure_model() -> None:
         print(f"Model found: {MODEL_METADATA.relative_to(REPO_ROOT)} (run `make train` to retrain).")
         return
     from training.params import load_params
+    from training.sources import bbc_news, twenty_newsgroups
 
     source = load_params()["data"]["source"]
-    if source != "20newsgroups" or _newsgroups_loadable():
+    if source != twenty_newsgroups.NAME or _newsgroups_loadable():
         print(f"No model yet: training on {source!r} through the DVC pipeline (dvc repro).")
         _run(["dvc", "repro"])
         return
@@ -77,12 +78,13 @@ def _ensure_model() -> None:
         "        the download failed). Training a demo model on the BBC News corpus instead; the DVC\n"
         "        pipeline and params.yaml are left untouched, so `make train` still means 20 Newsgroups."
     )
-    _run([sys.executable, "-m", "training.train", "--data", "bbc-news", "--reports-dir", str(DEMO_REPORTS)])
+    _run([sys.executable, "-m", "training", "--data", bbc_news.NAME, "--reports-dir", str(DEMO_REPORTS)])
 
 
 def _newsgroups_loadable() -> bool:
     """True when 20 Newsgroups is cached or can be downloaded now (a closed network fails within seconds)."""
-    from training.data_sources import DataError, load_twenty_newsgroups, twenty_newsgroups_available
+    from training.data_files import DataError
+    from training.sources.twenty_newsgroups import load_twenty_newsgroups, twenty_newsgroups_available
 
     if twenty_newsgroups_available():
         return True

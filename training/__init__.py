@@ -1,7 +1,7 @@
 """Training: load a labelled text corpus, fit TF-IDF + logistic regression, evaluate, export for serving.
 
-Run the steps from the repository root as `python -m training.<module>`; `dvc repro` (make train) runs
-them in order as declared in dvc.yaml.
+`dvc repro` (make train) runs the stages of dvc.yaml, one script each in training/stages/;
+`python -m training` runs them in one process. The data sources are registered in training/sources/.
 """
 
 from pathlib import Path

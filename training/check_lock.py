@@ -6,8 +6,8 @@ green. This check fails, naming each stale input and the fix, when:
 
 - the data fingerprint (the data's content hash and the versions of the libraries that compute the
   model, see training.fingerprint) differs from the one recorded in training/reports/data.json;
-- the `train` stage's code, params or data fingerprint differ from what dvc.lock recorded
-  (`dvc status train`);
+- a stage's code, params or inputs differ from what dvc.lock recorded (`dvc status` of every stage
+  in dvc.yaml but the `data` stage, which runs on every repro and only feeds the others);
 - a file DVC tracks that is present (the model files, the pickled pipeline, the reports, the data of each
   `.dvc` file) is not the one dvc.lock or its `.dvc` file names: its md5 is recomputed from the bytes and
   both md5s are printed. `dvc status` alone would not see a file pulled from a remote whose object was
@@ -26,13 +26,14 @@ import json
 import subprocess
 import sys
 
+import yaml
+
 from training import REPO_ROOT
 from training.data_sources import DataError
 from training.fingerprint import DEFAULT_OUT, fingerprint
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params
 from training.tracked_files import data_files, differences, lock_outputs
 
-STAGE = "train"
 FIX = (
     "retrain and commit the result: make train && make commit-model (or let the train workflow do it on "
     "the pull request)"
@@ -43,8 +44,8 @@ UNVERIFIED_FIX = (
     'files"); locally, restore it (.venv/bin/dvc checkout --force) or, after a deliberate retraining, commit '
     "it (make commit-model)"
 )
-# `dvc status` words for outputs that are merely absent here (not a disagreement with the lock), and for
-# outputs whose bytes differ, which tracked_files reports with both md5s.
+# `dvc status` words for pipeline outputs that are merely absent here (not a disagreement with the lock),
+# and for those whose bytes differ, which tracked_files reports with both md5s.
 ABSENT = {"not in cache", "deleted"}
 REHASHED = {"modified"}
 
@@ -72,18 +73,40 @@ def _fingerprint_changes() -> list[str]:
 
 
 def _dvc_status_changes() -> list[str]:
-    command = [sys.executable, "-m", "dvc", "status", STAGE, "--json"]
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    locked = [name for name, stage in stages.items() if not stage.get("always_changed", False)]
+    command = [sys.executable, "-m", "dvc", "status", *locked, "--json"]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        return [f"dvc status {STAGE} failed: {result.stderr.strip()}"]
+        return [f"dvc status {' '.join(locked)} failed: {result.stderr.strip()}"]
+    status = json.loads(result.stdout or "{}")
+    outputs = {path for stage in stages.values() for path in _outputs(stage)}
+    changes = [line for name in locked for line in _stage_changes(name, status.get(name, []), outputs)]
+    return list(dict.fromkeys(changes))  # an input several stages read is named once
+
+
+def _outputs(stage: dict) -> list[str]:
+    """The paths a dvc.yaml stage writes: its outs, metrics and plots (a plain path or {path: options})."""
+    entries = [entry for kind in ("outs", "metrics", "plots") for entry in stage.get(kind, [])]
+    return [entry if isinstance(entry, str) else next(iter(entry)) for entry in entries]
+
+
+def _stage_changes(stage: str, entries: list, outputs: set[str]) -> list[str]:
+    """One line per input or output of `stage` that disagrees with dvc.lock.
+
+    A pipeline output (an output, or another stage's output read as an input) that is merely absent here
+    is no disagreement: a fresh clone has none until `dvc pull` or `make train`; one whose bytes differ is
+    reported by unverified_files, with both md5s.
+    """
     changes = []
-    for entry in json.loads(result.stdout or "{}").get(STAGE, []):
+    for entry in entries:
         if isinstance(entry, str):  # e.g. "changed command"
-            changes.append(f"dvc.lock: {entry}")
+            changes.append(f"dvc.lock: stage {stage}: {entry}")
             continue
         for kind, items in entry.items():
             for path, state in items.items():
-                if kind == "changed outs" and state in ABSENT | REHASHED:
+                pipeline_output = kind == "changed outs" or path in outputs
+                if pipeline_output and isinstance(state, str) and state in ABSENT | REHASHED:
                     continue
                 changes.append(f"{path}: {_describe(kind, state)} since dvc.lock was written")
     return changes
@@ -91,7 +114,7 @@ def _dvc_status_changes() -> list[str]:
 
 def _describe(kind: str, state: object) -> str:
     noun = "output" if kind == "changed outs" else "input"
-    if isinstance(state, dict):  # params: {"train": "modified"}
+    if isinstance(state, dict):  # params: {"train.C": "modified"}
         return ", ".join(f"params {key} {value}" for key, value in state.items())
     return f"{noun} {state}"
 

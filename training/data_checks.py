@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from training.data_files import EMPTY_TEXTS, OVER_MAX_CHARS
-from training.data_sources import Dataset
-from training.evaluate import rounded
+from training.dataset import Dataset
 from training.params import BALANCED
+from training.rounding import rounded
 
 IMBALANCE_WARNING_RATIO = 10.0
 """Above this largest/smallest ratio of training documents per label, warn. Beyond about 10 to 1 an

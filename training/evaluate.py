@@ -15,10 +15,9 @@ from typing import Any
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline
 
-from training.data_sources import Dataset
+from training.dataset import Dataset
 from training.pipeline import n_features
-
-METRIC_DIGITS = 4
+from training.rounding import rounded
 
 
 def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict:
@@ -80,15 +79,6 @@ def baseline_accuracy(train_labels: Sequence[str], test_labels: Sequence[str]) -
     counts = collections.Counter(train_labels)
     majority = min(counts, key=lambda label: (-counts[label], label))
     return sum(label == majority for label in test_labels) / len(test_labels)
-
-
-def rounded(value):
-    """Floats rounded for metrics.json, so `dvc metrics diff` shows meaningful digits, not float noise."""
-    if isinstance(value, float):
-        return round(value, METRIC_DIGITS)
-    if isinstance(value, dict):
-        return {key: rounded(item) for key, item in value.items()}
-    return value
 
 
 def write_confusion_csv(path: Path, y_true: Sequence[str], y_pred: Sequence[str]) -> None:

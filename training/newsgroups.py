@@ -140,7 +140,8 @@ def _dvc(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def _download() -> None:
-    from training.data_sources import DataError, load_twenty_newsgroups
+    from training.data_files import DataError
+    from training.sources.twenty_newsgroups import load_twenty_newsgroups
 
     try:
         load_twenty_newsgroups()

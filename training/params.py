@@ -35,6 +35,7 @@ from serving.app.contracts.linear_tfidf import (
     WORD_ANALYZER,
 )
 from training import REPO_ROOT
+from training.sources import source_names
 
 DEFAULT_PARAMS_PATH = REPO_ROOT / "params.yaml"
 # The precisions the artifact can store the weights at (serving/MODEL_ARTIFACT.md).
@@ -110,7 +111,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "data": {
         "source": Rule(
             lambda v: isinstance(v, str) and v.strip() != "",
-            "20newsgroups, bbc-news, chinese-reviews, or a path to a CSV/TSV/JSONL/Parquet file or a folder",
+            f"{', '.join(source_names())}, or a path to a CSV/TSV/JSONL/Parquet file or a folder",
         ),
         "test_source": Rule(
             lambda v: v is None or (isinstance(v, str) and v.strip() != ""),

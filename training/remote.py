@@ -33,8 +33,6 @@ from training.tracked_files import (
     cached_files,
     data_files,
     differences,
-    git_tracked,
-    lock_dependencies,
     lock_outputs,
 )
 
@@ -81,14 +79,12 @@ def missing_on_remote(remote: str | None) -> list[str]:
 
 
 def training_inputs(root: Path = REPO_ROOT) -> list[TrackedFile]:
-    """What training reads that DVC tracks: each .dvc file's data, and stage outputs that stages read.
+    """What training reads that DVC tracks and no stage writes: each .dvc file's data.
 
-    A stage output git holds (`cache: false`, e.g. the data fingerprint) needs no pull.
+    An output that a later stage reads (the fitted pipeline, the metrics, the data fingerprint) is made
+    again by `make train`, never pulled as an input: a job that pulls the inputs pulls no pickle.
     """
-    outputs = {tracked.path: tracked for tracked in lock_outputs(root)}
-    read_by_stages = [outputs[path] for path in lock_dependencies(root) if path in outputs]
-    in_git = git_tracked([tracked.path for tracked in read_by_stages], root)
-    return data_files(root) + [tracked for tracked in read_by_stages if tracked.path not in in_git]
+    return data_files(root)
 
 
 def artifact_files(root: Path = REPO_ROOT) -> list[TrackedFile]:

@@ -54,15 +54,6 @@ def lock_outputs(root: Path = REPO_ROOT) -> list[TrackedFile]:
     ]
 
 
-def lock_dependencies(root: Path = REPO_ROOT) -> list[str]:
-    """The paths every stage of dvc.lock reads (code, the data fingerprint, any other stage's output)."""
-    lock = root / LOCK_FILE
-    if not lock.is_file():
-        return []
-    stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages", {})
-    return sorted({dep["path"] for stage in stages.values() for dep in stage.get("deps", [])})
-
-
 def data_files(root: Path = REPO_ROOT) -> list[TrackedFile]:
     """The output of every `.dvc` file git tracks: the data sets DVC versions (e.g. 20 Newsgroups' file)."""
     tracked = []

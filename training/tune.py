@@ -34,7 +34,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from training import REPO_ROOT
 from training.analyzer_choice import resolve_analyzer
-from training.data_sources import DataError, Dataset, load_dataset
+from training.data_sources import DataError, load_dataset
+from training.dataset import Dataset
 from training.fit import fit_pipeline
 from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params, set_param, validate_params
 from training.pipeline import n_features as count_features

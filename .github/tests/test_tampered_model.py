@@ -80,7 +80,7 @@ def tampered_bucket(tmp_path_factory, newsgroups_file):
         other_params = root / "other-params.yaml"
         other_params.write_text(params.read_text(encoding="utf-8").replace("C: 100.0", "C: 0.5"))
         other = root / "other-model"
-        command = ["-m", "training.train", "--params", str(other_params), "--out-dir", str(other)]
+        command = ["-m", "training", "--params", str(other_params), "--out-dir", str(other)]
         step(maintainer, env, sys.executable, *command, "--reports-dir", str(root / "other-reports"))
 
         swapped = {}

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from training import REPO_ROOT, newsgroups
+from training.sources import bbc_news, twenty_newsgroups
 from training.tracked_files import lock_outputs
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +49,8 @@ def bbc_clone(tmp_path_factory) -> Path:
     """A clone whose committed lock names a BBC News model it trained itself (no 20NG data needed)."""
     clone = _clone(tmp_path_factory.mktemp("lock"))
     params = clone / "params.yaml"
-    params.write_text(params.read_text(encoding="utf-8").replace("source: 20newsgroups", "source: bbc-news"))
+    text = params.read_text(encoding="utf-8")
+    params.write_text(text.replace(f"source: {twenty_newsgroups.NAME}", f"source: {bbc_news.NAME}"))
     repro = _run(clone, sys.executable, "-m", "dvc", "repro")
     assert repro.returncode == 0, repro.stdout + repro.stderr
     _commit(clone, "Train on BBC News")
@@ -60,7 +62,7 @@ def clone(bbc_clone):
     """The trained clone, reset to its committed state (files and model) after each test."""
     yield bbc_clone
     subprocess.run(["git", "checkout", "--quiet", "--", "."], cwd=bbc_clone, check=True)
-    checkout = [sys.executable, "-m", "dvc", "checkout", "--quiet", "--force", "train"]
+    checkout = [sys.executable, "-m", "dvc", "checkout", "--quiet", "--force", "dvc.yaml"]
     subprocess.run(checkout, cwd=bbc_clone, check=True)
 
 
@@ -70,13 +72,23 @@ def test_a_freshly_trained_commit_passes(clone):
     assert "dvc.lock matches" in result.stdout
 
 
-def test_params_changed_without_retraining_fails_naming_the_section_and_the_fix(clone):
+def test_params_changed_without_retraining_fails_naming_the_key_once_and_the_fix(clone):
     params = clone / "params.yaml"
     params.write_text(params.read_text(encoding="utf-8").replace("C: 100.0", "C: 30.0"))
     result = _check(clone)
     assert result.returncode == 1
-    assert "params.yaml: params train modified" in result.stderr
+    # Both the train and the export stage read it (model.json records it): one line says so.
+    assert result.stderr.count("params.yaml: params train.C modified") == 1
     assert "make train && make commit-model" in result.stderr
+
+
+def test_an_evaluation_changed_without_rerunning_it_fails(clone):
+    """The metrics are part of what a commit names too, though changing their code does not refit."""
+    with (clone / "training" / "evaluate.py").open("a", encoding="utf-8") as stream:
+        stream.write("\n# a change to the evaluation\n")
+    result = _check(clone)
+    assert result.returncode == 1
+    assert "training/evaluate.py: input modified" in result.stderr
 
 
 def test_training_code_changed_without_retraining_fails(clone):
@@ -108,7 +120,7 @@ def _md5(path: Path) -> str:
 
 def test_a_model_file_that_is_not_the_locked_one_fails_naming_both_md5s(clone):
     model_json = clone / "serving" / "app" / "data" / "model.json"
-    model_json.write_text(model_json.read_text(encoding="utf-8").replace('"bbc-news"', '"elsewhere"'))
+    model_json.write_text(model_json.read_text(encoding="utf-8").replace(f'"{bbc_news.NAME}"', '"elsewhere"'))
     result = _check(clone)
     assert result.returncode == 1
     locked = _locked_md5(clone, "serving/app/data/model.json")
@@ -129,9 +141,9 @@ def test_a_model_dvc_status_trusts_but_whose_bytes_differ_fails(clone):
     try:
         cache_object.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
         (clone / path).unlink()
-        checkout = _run(clone, sys.executable, "-m", "dvc", "checkout", "--force", "train")
+        checkout = _run(clone, sys.executable, "-m", "dvc", "checkout", "--force", "export")
         assert checkout.returncode == 0, checkout.stderr
-        status = _run(clone, sys.executable, "-m", "dvc", "status", "train", "--json")
+        status = _run(clone, sys.executable, "-m", "dvc", "status", "export", "--json")
         assert "modified" not in status.stdout, status.stdout
         result = _check(clone)
         assert result.returncode == 1
@@ -156,9 +168,11 @@ def test_a_data_file_that_is_not_the_one_its_dvc_file_names_fails(clone):
 
 
 def test_missing_model_files_are_not_stale(clone):
-    """A fresh clone has no model until `dvc pull`: the commit still names the right one."""
+    """A fresh clone has no model until `dvc pull`: the commit still names the right one. The fitted
+    pipeline, an output of one stage and an input of two others, is no exception."""
     for path in (clone / "serving" / "app" / "data").glob("model.*"):
         path.unlink()
+    (clone / "training" / "model" / "pipeline.joblib").unlink()
     result = _check(clone)
     assert result.returncode == 0, result.stderr
 

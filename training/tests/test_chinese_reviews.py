@@ -14,11 +14,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from training import chinese_reviews
-from training.data_sources import CHINESE_REVIEWS, DataError, load_dataset
+from training.__main__ import main
+from training.data_sources import DataError, load_dataset
 from training.params import load_params
+from training.sources import chinese_reviews
+from training.sources.chinese_reviews import NAME as CHINESE_REVIEWS
 from training.tests.corpus import write_params
-from training.train import main
 
 # How far below the character baseline the default settings may land before the test fails.
 BASELINE_MARGIN = 0.015

@@ -4,7 +4,7 @@ No other CPU is at hand, so each emulation turns off, on this one, what another 
 knob that reaches numerical code: numpy's CPU dispatch (NPY_DISABLE_CPU_FEATURES), glibc's choice of libm
 variants (GLIBC_TUNABLES hwcaps), OpenBLAS's kernels (OPENBLAS_CORETYPE) and thread counts, and the cores
 the process may run on (sched_setaffinity). The control shows the emulations are real: unpinned, they
-change the bytes. Pinned (training.pinned_numerics, as `python -m training.train` runs), they do not.
+change the bytes. Pinned (training.pinned_numerics, as every stage runs), they do not.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from training import REPO_ROOT, pinned_numerics
+from training.sources import bbc_news
 from training.tests.emulated_cpus import EMULATED_CPUS, ON_ONE_CORE
 
 pytestmark = pytest.mark.e2e
@@ -27,11 +28,12 @@ MODEL_FILES = ("model.npz", "model.json", "pipeline.joblib", "metrics.json", "co
 
 
 def _train(folder: Path, cpu: dict[str, str], *, pinned: bool) -> dict[str, str]:
-    """Train BBC News in a fresh process as `cpu` would; the md5 of each file the stage writes."""
+    """Train BBC News in a fresh process as `cpu` would (`python -m training`: every stage, each pinned as
+    when DVC runs it); the md5 of each file the stages write."""
     env = {**os.environ, **cpu}
     if not pinned:
         env[pinned_numerics.PINNED_MARKER] = "1"  # already "pinned": pin() leaves the knobs as they are
-    command = [sys.executable, "-m", "training.train", "--data", "bbc-news", f"--out-dir={folder}"]
+    command = [sys.executable, "-m", "training", "--data", bbc_news.NAME, f"--out-dir={folder}"]
     command += [f"--reports-dir={folder}", f"--pipeline-out={folder / 'pipeline.joblib'}"]
     if "ONE_CORE" in cpu:
         command = [sys.executable, "-c", ON_ONE_CORE, *command[1:]]

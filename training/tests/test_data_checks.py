@@ -13,7 +13,7 @@ from training.data_checks import (
     printed_lines,
     text_digest,
 )
-from training.data_sources import Dataset
+from training.dataset import Dataset
 
 
 def _dataset(train: list[tuple[str, str]], test: list[tuple[str, str]], **extra) -> Dataset:
@@ -207,7 +207,7 @@ def test_printout_has_one_line_per_check_with_warnings_marked_and_examples_under
 @pytest.mark.newsgroups
 def test_twenty_newsgroups_official_split_has_no_copies_and_mild_imbalance(newsgroups_cache):
     """The figures training records for 20 Newsgroups: headers differ, so no test text is a training text."""
-    from training.data_sources import load_twenty_newsgroups
+    from training.sources.twenty_newsgroups import load_twenty_newsgroups
 
     figures = check_dataset(load_twenty_newsgroups()).figures
     assert figures["train_test_duplicates"] == 0

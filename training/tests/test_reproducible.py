@@ -1,8 +1,8 @@
 """A commit means one model: training the same commit twice gives the same bytes, so dvc.lock can be checked.
 
-Each training runs in its own process and writes to its own folder, as two machines (or a developer and
-CI) would. Every file the `train` stage hashes into dvc.lock must come out byte-identical. Two BBC News
-trainings on different (emulated) CPUs are in test_cross_cpu.py.
+Each training runs the stages in their own processes and writes to its own folder, as two machines (or a
+developer and CI) would. Every file the stages hash into dvc.lock must come out byte-identical. Two BBC
+News trainings on different (emulated) CPUs are in test_cross_cpu.py.
 """
 
 import hashlib
@@ -16,12 +16,13 @@ import pytest
 import yaml
 
 from training import REPO_ROOT, newsgroups
+from training.sources import bbc_news, twenty_newsgroups
 from training.tests.corpus import write_params
 from training.tests.emulated_cpus import EMULATED_CPUS
 
 pytestmark = pytest.mark.e2e
 
-# What the `train` stage writes and dvc.lock hashes, relative to each run's folder.
+# What the stages write and dvc.lock hashes, relative to each run's folder.
 HASHED_FILES = (
     "model/model.npz",
     "model/model.json",
@@ -32,19 +33,19 @@ HASHED_FILES = (
 
 
 def _train(folder: Path, source: str, *options: str) -> dict[str, str]:
-    """Train in a fresh process into `folder`; the md5 of each hashed output."""
-    command = [
-        sys.executable,
-        "-m",
-        "training.train",
-        *options,
-        f"--data={source}",
-        f"--out-dir={folder / 'model'}",
-        f"--reports-dir={folder / 'reports'}",
-        f"--pipeline-out={folder / 'model' / 'pipeline.joblib'}",
-    ]
-    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    """Run the train, evaluate and export stages, each in a fresh process, into `folder`; the md5 of each
+    hashed output."""
+    pipeline, reports = folder / "model" / "pipeline.joblib", folder / "reports"
+    metrics = reports / "metrics.json"
+    stages = {
+        "train": [f"--pipeline-out={pipeline}"],
+        "evaluate": [f"--pipeline={pipeline}", f"--reports-dir={reports}"],
+        "export": [f"--pipeline={pipeline}", f"--metrics={metrics}", f"--out-dir={folder / 'model'}"],
+    }
+    for stage, paths in stages.items():
+        command = [sys.executable, "-m", f"training.stages.{stage}", *options, f"--data={source}", *paths]
+        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
     return {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in HASHED_FILES}
 
 
@@ -53,8 +54,8 @@ def test_a_words_and_characters_model_is_as_reproducible(tmp_path):
     params = write_params(
         tmp_path / "params.yaml", featurize={"analyzer": "word+char_wb", "char_ngram_range": [2, 4]}
     )
-    first = _train(tmp_path / "first", "bbc-news", f"--params={params}")
-    second = _train(tmp_path / "second", "bbc-news", f"--params={params}")
+    first = _train(tmp_path / "first", bbc_news.NAME, f"--params={params}")
+    second = _train(tmp_path / "second", bbc_news.NAME, f"--params={params}")
     assert first == second
 
 
@@ -67,7 +68,7 @@ def test_a_fresh_clone_reproduces_the_committed_20newsgroups_model(newsgroups_ca
     """`dvc repro` in a clone of HEAD on an emulated AVX2 CPU writes exactly the hashes of its dvc.lock."""
     clone = tmp_path / "clone"
     _git("clone", "--quiet", str(REPO_ROOT), str(clone), cwd=tmp_path)
-    if _params_source(clone) != "20newsgroups":
+    if _params_source(clone) != twenty_newsgroups.NAME:
         pytest.skip("HEAD's committed model is trained on other data than 20 Newsgroups")
     data_home = tmp_path / "scikit_learn_data"
     data_home.mkdir()

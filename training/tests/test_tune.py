@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from training import tune
-from training.data_sources import Dataset
+from training.dataset import Dataset
 from training.params import load_params
 from training.tests.corpus import make_corpus, write_csv, write_params
 

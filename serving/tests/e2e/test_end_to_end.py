@@ -16,8 +16,9 @@ import pytest
 from local_runtime.child_service import child_service
 from local_runtime.client import request_json as http_request
 from local_runtime.paths import REPO_ROOT
-from training.data_sources import BBC_NEWS, load_dataset
+from training.data_sources import load_dataset
 from training.params import load_params
+from training.sources.bbc_news import NAME as BBC_NEWS
 
 HELD_OUT_SAMPLE = 120
 JSON = {"Content-Type": "application/json"}
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.e2e
 def _train(data: str, workdir: Path) -> Path:
     """Runs the real training CLI; returns the folder holding model.npz + model.json."""
     model_dir, reports_dir = workdir / "model", workdir / "reports"
-    command = [sys.executable, "-m", "training.train", "--data", data]
+    command = [sys.executable, "-m", "training", "--data", data]
     command += ["--out-dir", str(model_dir), "--reports-dir", str(reports_dir)]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,4 +1,5 @@
-"""The train CLI end to end on a tiny CSV: artifact, reports, progress output and error handling."""
+"""The stages end to end on a tiny CSV, one by one (as DVC runs them) and in one process (`python -m
+training`): artifact, reports, progress output and error handling."""
 
 import csv
 import json
@@ -6,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from training.__main__ import main
 from training.params import load_params
+from training.stages import evaluate, export, train
 from training.tests.corpus import make_corpus, write_csv, write_params
-from training.train import main
 
 
 @pytest.fixture
@@ -144,8 +146,8 @@ def test_the_saved_pipeline_holds_no_process_state_in_any_block(tmp_path):
 
     from training.fit import fit_pipeline
     from training.params import validate_params
+    from training.stages.handoff import save_pipeline
     from training.tests.corpus import repo_params
-    from training.train import save_pipeline
 
     texts, labels = make_corpus(per_label=15, seed=12)
     params = repo_params()
@@ -157,3 +159,83 @@ def test_the_saved_pipeline_holds_no_process_state_in_any_block(tmp_path):
     save_pipeline(pipeline, tmp_path / "pipeline.joblib")
     assert not any(hasattr(vectorizer, "_stop_words_id") for vectorizer in blocks)
     np.testing.assert_array_equal(joblib.load(tmp_path / "pipeline.joblib").predict_proba(texts), expected)
+
+
+# --- The stages one by one, as dvc.yaml runs them ----------------------------------------------------------
+
+
+def _stage_paths(tmp_path):
+    folder = tmp_path / "stages"
+    return folder / "model" / "pipeline.joblib", folder / "reports", folder / "artifact"
+
+
+def _run_stages(workspace, capsys):
+    """train, evaluate, export into their own folders; each stage's output."""
+    tmp_path, _, params = workspace
+    pipeline, reports, out_dir = _stage_paths(tmp_path)
+    common = ["--params", str(params)]
+    outputs = []
+    assert train.main([*common, "--pipeline-out", str(pipeline)]) == 0
+    outputs.append(capsys.readouterr().out)
+    assert evaluate.main([*common, "--pipeline", str(pipeline), "--reports-dir", str(reports)]) == 0
+    outputs.append(capsys.readouterr().out)
+    metrics = reports / "metrics.json"
+    assert (
+        export.main(
+            [*common, "--pipeline", str(pipeline), "--metrics", str(metrics), "--out-dir", str(out_dir)]
+        )
+        == 0
+    )
+    outputs.append(capsys.readouterr().out)
+    return outputs
+
+
+def test_the_stages_one_by_one_write_what_one_process_writes(workspace, capsys):
+    """The pipeline handed over in a file gives the very bytes of the one handed over in memory."""
+    train_output, evaluate_output, export_output = _run_stages(workspace, capsys)
+    assert "fitting:" in train_output and "saved:" in train_output
+    assert "data check:" in train_output and "evaluating" not in train_output
+    assert (
+        "evaluating:" in evaluate_output
+        and "accuracy " in evaluate_output
+        and "fitting" not in evaluate_output
+    )
+    assert "exporting:" in export_output and "loading data" not in export_output
+
+    tmp_path = workspace[0]
+    pipeline, reports, out_dir = _stage_paths(tmp_path)
+    code, one_out_dir, one_reports = _run(workspace, "--pipeline-out", str(tmp_path / "one.joblib"))
+    assert code == 0
+    assert pipeline.read_bytes() == (tmp_path / "one.joblib").read_bytes()
+    for name in ("metrics.json", "confusion_matrix.csv"):
+        assert (reports / name).read_bytes() == (one_reports / name).read_bytes(), name
+    for name in ("model.npz", "model.json"):
+        assert (out_dir / name).read_bytes() == (one_out_dir / name).read_bytes(), name
+
+
+def test_evaluate_and_export_say_which_stage_writes_a_missing_input(workspace, capsys):
+    tmp_path, _, params = workspace
+    pipeline, reports, out_dir = _stage_paths(tmp_path)
+    common = ["--params", str(params), "--pipeline", str(pipeline)]
+    assert evaluate.main([*common, "--reports-dir", str(reports)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {pipeline}: no fitted pipeline; the train stage writes it (make train)\n"
+    )
+    assert train.main(["--params", str(params), "--pipeline-out", str(pipeline)]) == 0
+    metrics = reports / "metrics.json"
+    assert export.main([*common, "--metrics", str(metrics), "--out-dir", str(out_dir)]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"error: {metrics}: no metrics; the evaluate stage writes them (make train)\n"
+    )
+    assert not reports.exists() and not out_dir.exists()
+
+
+def test_the_export_records_the_params_and_the_evaluated_figures(workspace, capsys):
+    _run_stages(workspace, capsys)
+    _, data, params = workspace
+    _, reports, out_dir = _stage_paths(workspace[0])
+    metrics = json.loads((reports / "metrics.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
+    assert manifest["data"] == {"source": str(data), "train_documents": 45, "test_documents": 15}
+    assert manifest["metrics"] == {key: metrics[key] for key in export.HEADLINE_METRICS}
+    assert manifest["params"] == load_params(params)

