@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 INFRA_DIR = Path(__file__).resolve().parents[1]
-if str(INFRA_DIR) not in sys.path:
-    sys.path.append(str(INFRA_DIR))
 
 # Synthesis runs in a Node.js process. When `npm ci` has installed the Node pinned in package.json,
 # use it: it synthesizes about twice as fast as an older system Node (and without its end-of-life

@@ -8,15 +8,16 @@ import re
 
 from training.remote import artifact_files, training_inputs
 
-DOCKERFILE = "serving/app/Dockerfile"
+DOCKERIGNORE = "serving/app/.dockerignore"
 
 
 def _model_files_the_image_copies() -> set[str]:
-    """The Dockerfile's `COPY data/<file>` sources, as repository paths."""
+    """The model files the build context lets in: the image copies serving/app whole, and its
+    .dockerignore ignores everything except the package's own files (`!data/<file>` for the model)."""
     from training import REPO_ROOT
 
-    text = (REPO_ROOT / DOCKERFILE).read_text(encoding="utf-8")
-    return {f"serving/app/{source}" for source in re.findall(r"^COPY (data/\S+) ", text, re.MULTILINE)}
+    text = (REPO_ROOT / DOCKERIGNORE).read_text(encoding="utf-8")
+    return {f"serving/app/{source}" for source in re.findall(r"^!(data/\S+)$", text, re.MULTILINE)}
 
 
 def test_the_artifact_pulled_for_a_deploy_is_exactly_what_the_image_bakes_in():
