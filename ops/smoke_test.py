@@ -32,7 +32,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = "infrastructure/cdk.out/{stage}-outputs.json"
 STACK = "TextClassifier-{stage}"
 # The service stack's outputs read here (infrastructure/stacks/service_stack.py; a test ties the two).
-URL_OUTPUT, KEY_SECRET_OUTPUT = "ApiUrl", "ApiKeySecretName"
+URL_OUTPUT = "ApiUrl"
+KEY_SECRET_OUTPUT = "ApiKeySecretName"  # pragma: allowlist secret (an output's name)
 KNOWN_TEXT = "The Seattle Seahawks crushed the Cleveland Browns on Thursday 52-7"
 # A new deployment's key and routes can take a few seconds to be accepted everywhere: retry the answers
 # that mean "not yet" a bounded number of times, never the ones that mean "wrong".
