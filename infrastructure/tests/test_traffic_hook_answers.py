@@ -162,4 +162,4 @@ def test_a_dockerfile_without_a_handler_cmd_is_refused(tmp_path: Path, dockerfil
 
 
 def test_the_real_dockerfile_names_the_handler_the_expectations_are_computed_with():
-    assert image_handler(SERVING_APP_DIR / "Dockerfile") == "handler.lambda_handler"
+    assert image_handler(SERVING_APP_DIR / "Dockerfile") == "app.handler.lambda_handler"
