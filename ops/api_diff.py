@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary", type=Path, help="append the Markdown report to this file")
     args = parser.parse_args(argv)
     try:
-        base, base_path = load_at_revision(args.base, args.document)
+        base, base_path = load_at_revision(args.base, args.document, REPO_ROOT)
         new = _parse((REPO_ROOT / args.document).read_text(encoding="utf-8"), args.document)
         verdict = judge(base, new)
     except (ApiDiffError, OSError) as error:

@@ -195,10 +195,8 @@ def _clear(body: dict) -> bool:
     return len(scores) < 2 or scores[0] - scores[1] >= NEAR_TIE
 
 
-# Runs in a fresh interpreter whose working directory stands in for the image's task root: the build
-# context appears there under the package name the image copies it to (the handler path's first part), so
-# its modules import as they do on Lambda. The answers go to a file, since the handler writes its metrics
-# to stdout.
+# Runs in a fresh interpreter whose working directory is the build context (so its modules import as in
+# the image's task root); the answers go to a file, since the handler writes its metrics to stdout.
 _RUNNER = """
 import importlib, json, sys
 handler_path, events_file, answers_file = sys.argv[1:4]
@@ -214,14 +212,19 @@ with open(answers_file, "w", encoding="utf-8") as target:
 def handler_answers(image_directory: Path, events: list[dict]) -> list[dict]:
     """The image's handler's answers to `events`, run from the build context with its model (`data/`).
 
-    No bytecode is written into the build context, so synthesizing leaves the image's inputs unchanged.
+    A handler in a package (`app.handler.lambda_handler`) is the build context copied whole as that
+    package (serving/app/Dockerfile): here the context is that package through a link in a stand-in
+    task root. No bytecode is written into the build context, so synthesizing leaves the image's inputs
+    unchanged.
     """
     handler = image_handler(image_directory / "Dockerfile")
+    module = handler.rpartition(".")[0]
     with tempfile.TemporaryDirectory() as scratch:
-        task_root = Path(scratch, "task")
-        task_root.mkdir()
-        package = handler.split(".")[0]
-        Path(task_root, package).symlink_to(image_directory.resolve(), target_is_directory=True)
+        task_root = image_directory
+        if "." in module:
+            task_root = Path(scratch, "task_root")
+            task_root.mkdir()
+            (task_root / module.partition(".")[0]).symlink_to(image_directory.resolve(), True)
         events_file, answers_file = Path(scratch, "events.json"), Path(scratch, "answers.json")
         events_file.write_text(json.dumps(events), encoding="utf-8")
         environment = {
@@ -252,6 +255,6 @@ def image_handler(dockerfile: Path) -> str:
         (handler,) = json.loads(commands[-1])
     except (IndexError, ValueError) as error:
         raise SettingsError(
-            f'{dockerfile}: expected a CMD naming the handler, e.g. CMD ["app.handler.lambda_handler"]'
+            f'{dockerfile}: expected a CMD naming the handler, e.g. CMD ["handler.lambda_handler"]'
         ) from error
     return handler

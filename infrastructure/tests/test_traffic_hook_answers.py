@@ -104,7 +104,7 @@ def test_a_model_the_serving_code_cannot_load_gives_no_answers_and_says_why(tmp_
     (context / "data" / "model.npz").write_bytes(b"not an archive")
     expected, problem = expected_answers(context)
     assert expected is None
-    assert "the serving handler handler.lambda_handler failed" in problem
+    assert f"the serving handler {image_handler(context / 'Dockerfile')} failed" in problem
 
 
 def _answer(label: str, scores: list[float], version: str = "abc123abc123") -> dict:

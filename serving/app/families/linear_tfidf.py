@@ -50,7 +50,7 @@ def read_settings(section: Any, path: FilePath) -> Settings:
     """``{"link": ..., "featurizer": {"blocks": [...]}}``: a link serving implements, at least one block."""
     if not isinstance(section, dict) or set(section) != {"link", "featurizer"}:
         raise ModelLoadError(path, "'settings' must be an object with two keys, 'link' and 'featurizer'")
-    if section["link"] not in LINK_FUNCTIONS:
+    if not isinstance(section["link"], str) or section["link"] not in LINK_FUNCTIONS:
         raise ModelLoadError(path, f"settings.link must be one of {sorted(LINK_FUNCTIONS)}")
     featurizer = section["featurizer"]
     if not isinstance(featurizer, dict) or set(featurizer) != {"blocks"}:
@@ -66,7 +66,9 @@ def read_settings(section: Any, path: FilePath) -> Settings:
     )
 
 
-def load(settings: Settings, classes: list[str], arrays: dict[str, np.ndarray], path: FilePath):
+def load(
+    settings: Settings, classes: list[str], arrays: dict[str, np.ndarray], path: FilePath
+) -> LinearClassifier:
     """The classifier over the arrays, after checking them against the contract, the blocks and the
     classes."""
     check_table(arrays, ARRAYS, path)

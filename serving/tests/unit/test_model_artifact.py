@@ -114,6 +114,7 @@ def test_a_kind_no_family_serves(model_dir, kind):
         (None, "'settings' must be an object with two keys, 'link' and 'featurizer'"),
         ({"link": "softmax"}, "'settings' must be an object with two keys, 'link' and 'featurizer'"),
         ({"link": "sigmoid", "featurizer": {"blocks": []}}, "settings.link must be one of ['softmax']"),
+        ({"link": ["softmax"], "featurizer": {"blocks": []}}, "settings.link must be one of ['softmax']"),
     ],
 )
 def test_settings_section_shape(model_dir, settings, expected):
