@@ -13,7 +13,13 @@ STAGE ?= dev
 # read from the origin remote when that is on GitHub.
 GITHUB_REPOSITORY ?= $(shell git remote get-url origin 2>/dev/null | sed -nE 's#.*github\.com[:/]([^/]+/[^/]+)$$#\1#p' | sed 's/\.git$$//')
 CDK := cd infrastructure && ../$(UV) run --locked npx --no-install cdk
-CDK_CONTEXT := $(if $(GITHUB_REPOSITORY),-c github_repository=$(GITHUB_REPOSITORY))
+# The repository's immutable IDs, which the CI roles trust: GitHub Actions sets both variables; locally
+# `make bootstrap` finds them (or cdk.json's context holds them, as github_owner_id/github_repository_id).
+CDK_CONTEXT := $(if $(GITHUB_REPOSITORY),-c github_repository=$(GITHUB_REPOSITORY)) \
+	$(if $(GITHUB_REPOSITORY_OWNER_ID),-c github_owner_id=$(GITHUB_REPOSITORY_OWNER_ID)) \
+	$(if $(GITHUB_REPOSITORY_ID),-c github_repository_id=$(GITHUB_REPOSITORY_ID))
+# The setup steps of `make bootstrap` that are not `cdk` (infrastructure/account_setup), on the pinned Node.
+ACCOUNT_SETUP := cd infrastructure && JSII_NODE=node_modules/.bin/node ../$(UV) run --locked python -m account_setup
 
 .PHONY: help setup infra-setup demo train check-model check-params serve test test-unit test-contract test-runtime test-e2e test-workflows test-service test-artifact test-local test-training \
 	test-infra requirements lint format synth deploy destroy bootstrap
@@ -96,7 +102,7 @@ push-model: setup ## dvc push [REMOTE=s3], then fail unless the remote holds eve
 
 # The train workflow's last step. The token comes from the environment (PUSH_TOKEN), never the command line.
 push-branch: setup ## CI: push the retrained model's commit to BRANCH with PUSH_TOKEN (fails, saying why, without one)
-	$(RUN) python .github/scripts/push_branch.py --branch "$(BRANCH)" --checked-out "$(CHECKED_OUT)"
+	$(RUN) python -m ops.push_branch --branch "$(BRANCH)" --checked-out "$(CHECKED_OUT)"
 
 # A new team remote's first upload (the second half of `make bootstrap`): the data, the model this commit
 # names (retrained: training is reproducible), both pushed and checked. What to commit is printed last.
@@ -177,25 +183,39 @@ deploy: infra-setup ## Deploy one stage: make deploy STAGE=dev [ALARM_EMAIL=you@
 		--require-approval never --outputs-file cdk.out/$(STAGE)-outputs.json
 
 smoke-test: setup ## POST a known text to a deployed STAGE, or to URL=... [API_KEY=...]: expects 200 and a label
-	$(RUN) python .github/scripts/smoke_test.py --stage $(STAGE) $(if $(URL),--url $(URL)) \
+	$(RUN) python -m ops.smoke_test --stage $(STAGE) $(if $(URL),--url $(URL)) \
 		$(if $(SUMMARY),--summary $(SUMMARY))
 
 destroy: infra-setup ## Delete a non-production stage: make destroy STAGE=dev
 	@if [ "$(STAGE)" = prod ]; then echo "Refusing to destroy prod." >&2; exit 1; fi
 	$(CDK) destroy TextClassifier-$(STAGE) -c stage=$(STAGE) $(CDK_CONTEXT) --force
 
-bootstrap: infra-setup ## Once per account: cdk bootstrap, the data/CI stack, the DVC bucket filled (seed-remote)
+# Once per account and region, with administrator credentials. Stops, saying what to set, where it cannot
+# decide: the repository's GitHub IDs and subject format (found with `gh` when it is logged in), an API
+# Gateway logging role someone else set (API_GATEWAY_LOGGING_ROLE=true|false); uses the account's GitHub
+# OIDC provider if it has one (GITHUB_OIDC_PROVIDER_ARN names one). See docs/deploying.md.
+DATA_STACK_CONTEXT := $(CURDIR)/infrastructure/cdk.out/data-stack-context.args
+bootstrap: infra-setup ## Once per account: execution policy, cdk bootstrap, data/CI stack, DVC bucket filled, GitHub variables
 	@if [ -z "$(GITHUB_REPOSITORY)" ]; then \
 		echo "Set GITHUB_REPOSITORY=owner/repo (the repository whose workflows may assume the CI roles)." >&2; exit 1; fi
-	$(CDK) bootstrap $(CDK_CONTEXT)
-	$(CDK) deploy TextClassifier-Data $(CDK_CONTEXT) --outputs-file cdk.out/data-outputs.json
+	@command -v aws >/dev/null || { echo "make bootstrap needs the AWS CLI (aws), with credentials for the account." >&2; exit 1; }
+	@mkdir -p infrastructure/cdk.out
+	@$(ACCOUNT_SETUP) data-stack-context --repository "$(GITHUB_REPOSITORY)" > $(DATA_STACK_CONTEXT)
+	@echo "Data stack settings: $$(cat $(DATA_STACK_CONTEXT))"
+	@# CloudFormation deploys the app with this scoped policy instead of AdministratorAccess (aws-cdk#27097).
+	policy=$$($(ACCOUNT_SETUP) deploy-execution-policy) && \
+		$(CDK) bootstrap $(CDK_CONTEXT) --cloudformation-execution-policies "$$policy"
+	$(CDK) deploy TextClassifier-Data $$(cat $(DATA_STACK_CONTEXT)) --outputs-file cdk.out/data-outputs.json
 	$(RUN) dvc remote modify s3 url "$$($(RUN) python -c 'import json; print(json.load(open("infrastructure/cdk.out/data-outputs.json"))["TextClassifier-Data"]["DvcRemoteUrl"])')"
+	@$(ACCOUNT_SETUP) github-variables cdk.out/data-outputs.json
 	$(MAKE) --no-print-directory seed-remote REMOTE=s3
 
 # --- Security: every scanner offline, on a clean clone too ---------------------------------------------
 .PHONY: security
 # The data stack creates its CI roles only for a named repository; name one so that they are scanned too.
 SECURITY_REPOSITORY := $(or $(GITHUB_REPOSITORY),example-org/text-classifier)
+SECURITY_IDS := -c github_owner_id=$(or $(GITHUB_REPOSITORY_OWNER_ID),1234567) \
+	-c github_repository_id=$(or $(GITHUB_REPOSITORY_ID),7654321)
 SECURITY_OUT := cdk.out/security
 # checkov pins an older `packaging` than the test tools need: it has an environment of its own.
 SECURITY_ENV := .venv-security
@@ -207,8 +227,9 @@ $(SECURITY_ENV)/.synced: $(UV) pyproject.toml uv.lock
 security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every stack, detect-secrets on every file, zizmor
 	@echo "== cdk-nag (AwsSolutions): synthesizing every stack, with CI roles for $(SECURITY_REPOSITORY)"
 	rm -rf infrastructure/$(SECURITY_OUT)
-	$(CDK) synth --quiet --output $(SECURITY_OUT) -c github_repository=$(SECURITY_REPOSITORY)
-	@echo "== checkov: the synthesized CloudFormation templates (skips are acknowledged findings with a reason)"
+	$(CDK) synth --quiet --output $(SECURITY_OUT) -c github_repository=$(SECURITY_REPOSITORY) $(SECURITY_IDS)
+	$(ACCOUNT_SETUP) execution-policy-template $(SECURITY_OUT)/execution-policy.template.json
+	@echo "== checkov: the synthesized CloudFormation templates and the execution policy (skips are acknowledged findings with a reason)"
 	$(SECURITY_ENV)/bin/checkov -d infrastructure/$(SECURITY_OUT) --framework cloudformation --skip-download \
 		--compact --quiet
 	@echo "== detect-secrets: every file git tracks or would add, against .secrets.baseline"

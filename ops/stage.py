@@ -1,31 +1,19 @@
 """Where a deployed stage is: its function, URL and API key, found the way the smoke test finds them.
 
-The smoke test (.github/scripts/smoke_test.py) owns the rules: the stack outputs `make deploy` wrote to
+The smoke test (ops.smoke_test) owns the rules: the stack outputs `make deploy` wrote to
 `infrastructure/cdk.out/<stage>-outputs.json`, the stack's name, and the API key read from API Gateway.
-It is a script, not a package, so it is loaded from its file here rather than copied. When the outputs
-file is absent (a laptop that did not deploy), the same outputs are read from CloudFormation.
+When the outputs file is absent (a laptop that did not deploy), the same outputs are read from
+CloudFormation.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
+from ops import smoke_test
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SMOKE_TEST_SCRIPT = REPO_ROOT / ".github" / "scripts" / "smoke_test.py"
-
-
-def _load_smoke_test():
-    spec = importlib.util.spec_from_file_location("ops._smoke_test", SMOKE_TEST_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-smoke_test = _load_smoke_test()
 StageError = smoke_test.SmokeTestError
 
 

@@ -593,7 +593,7 @@ def test_the_train_workflow_reports_before_it_pushes_and_pushes_last():
 
 
 def test_the_bot_pushes_only_with_a_token_that_starts_workflows():
-    """No fallback to GITHUB_TOKEN, whose push would start no check; push_branch.py fails without one."""
+    """No fallback to GITHUB_TOKEN, whose push would start no check; ops.push_branch fails without one."""
     [push] = [
         step
         for step in load_workflow("train.yml")["jobs"]["train"]["steps"]

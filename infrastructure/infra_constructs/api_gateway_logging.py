@@ -5,10 +5,9 @@ from __future__ import annotations
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from stacks.names import PUSH_TO_CLOUDWATCH_POLICY
 
 from infra_constructs.nag import acknowledge
-
-PUSH_TO_CLOUDWATCH_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 class ApiGatewayLogging(Construct):

@@ -1,9 +1,20 @@
-"""Keyless CI: GitHub Actions exchanges its OIDC token for one of two narrowly scoped roles.
+"""Keyless CI: GitHub Actions exchanges its OIDC token for one of a few narrowly scoped roles.
 
-No IAM user and no long-lived key exists anywhere: a workflow asks GitHub for a token whose
-subject names the repository and the event, and STS hands out one-hour credentials only when
-that subject and the audience match the role's trust policy (the repository's name in any case,
-everything else exactly).
+No IAM user and no long-lived key exists anywhere: a workflow asks GitHub for a token whose subject
+names the repository and the job's context (a pull request, a branch, an environment), and STS hands
+out one-hour credentials only when that subject and the audience match the role's trust policy.
+
+- read: trusted by `pull_request` and `ref:refs/heads/<deploy branch>` (test jobs); reads the DVC prefix.
+- train: trusted by `pull_request` (the retrain workflow); reads and writes the DVC prefix.
+- deploy, one per stage: trusted by `environment:<stage>` only; reads the DVC prefix, assumes the CDK
+  bootstrap roles a deploy uses, reads that stage's API key.
+
+A job that runs in an environment presents `environment:NAME` instead of its branch, so no branch and
+no pull request can assume a deploy role, and dev's role cannot deploy prod (GitHub's environment
+settings decide which branches may run in an environment, and who must approve).
+
+Subjects are built in `stacks/github_subjects.py` (immutable `repo:OWNER@ID/REPO@ID:...`, and the legacy
+names-only format only where the settings say the repository still sends it).
 """
 
 from __future__ import annotations
@@ -11,18 +22,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from stacks import github_subjects
+from stacks.github_subjects import PULL_REQUEST
+from stacks.names import api_key_secret_name, camel_case
 from stacks.settings import GitHubSettings
 
 from infra_constructs.nag import acknowledge
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
-# The roles `cdk bootstrap` creates; `cdk deploy` assumes them to publish assets and deploy.
-CDK_BOOTSTRAP_ROLE_KINDS = ("deploy-role", "file-publishing-role", "image-publishing-role", "lookup-role")
+# The `cdk bootstrap` roles `cdk deploy` assumes: CloudFormation deployment, and publishing the file
+# assets (templates, the pre-traffic hook's code) and the image. Not the lookup role: the app makes no
+# context lookups (tests/test_data_stack.py derives this list from the synthesized cloud assembly).
+CDK_DEPLOY_ROLE_KINDS = ("deploy-role", "file-publishing-role", "image-publishing-role")
 
 
 # Why the subject is compared as it is (see `trust_conditions`):
@@ -44,42 +60,30 @@ CDK_BOOTSTRAP_ROLE_KINDS = ("deploy-role", "file-publishing-role", "image-publis
 def trust_conditions(subjects: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Audience exactly STS; subject one of `subjects`, with only the repository's name case-insensitive.
 
-    The repository in `subjects` is spelt as the settings give it: GITHUB_REPOSITORY, or the origin
-    remote's URL as someone typed it. The token spells it as GitHub does, and GitHub owner and
-    repository names are case-insensitive, so an exact comparison would refuse every workflow over a
-    capital letter. StringEqualsIgnoreCase accepts any case of the whole subject; the StringLike
-    beside it (IAM requires both to hold) keeps what follows the repository exact, so a branch `MAIN`,
-    which is not `main`, cannot deploy.
+    The repository's names in `subjects` are spelt as the settings give them: GITHUB_REPOSITORY, or the
+    origin remote's URL as someone typed it (the IDs are digits, which have no case). The token spells
+    them as GitHub does, and GitHub owner and repository names are case-insensitive, so an exact
+    comparison would refuse every workflow over a capital letter. StringEqualsIgnoreCase accepts any
+    case of the whole subject; the StringLike beside it (IAM requires both to hold) keeps what follows
+    the repository exact, so a branch `MAIN`, which is not `main`, gets nothing.
     """
     sub = f"{GITHUB_OIDC_HOST}:sub"
     return {
         "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE},
         "StringEqualsIgnoreCase": {sub: list(subjects)},
-        "StringLike": {sub: [_any_repository(subject) for subject in subjects]},
+        "StringLike": {sub: list(dict.fromkeys(_any_repository(subject) for subject in subjects))},
     }
 
 
 def _any_repository(subject: str) -> str:
-    """`repo:OWNER/REPO:CONTEXT` as the pattern `repo:*:CONTEXT` (names and contexts hold no wildcard)."""
+    """`<prefix>:CONTEXT` as the pattern `repo:*:CONTEXT` (names, IDs and contexts hold no wildcard)."""
     kind, _repository, context = subject.split(":", 2)
     return f"{kind}:*:{context}"
 
 
-def pull_request_subjects(repository: str) -> list[str]:
-    """Token subjects of workflows triggered by a pull request in `repository`."""
-    return [f"repo:{repository}:pull_request"]
-
-
-def deploy_subjects(settings: GitHubSettings) -> list[str]:
-    """Token subjects of workflows running on the deploy branch or in a deploy environment."""
-    repository = settings.repository
-    return [f"repo:{repository}:ref:refs/heads/{settings.deploy_branch}"] + [
-        f"repo:{repository}:environment:{environment}" for environment in settings.deploy_environments
-    ]
-
-
 class GitHubCiRoles(Construct):
-    """The GitHub OIDC provider (created or imported) and the `train` and `deploy` roles."""
+    """The GitHub OIDC provider (created or imported), the `read` and `train` roles and one deploy role per
+    stage in `settings.deploy_environments`."""
 
     def __init__(
         self,
@@ -92,46 +96,66 @@ class GitHubCiRoles(Construct):
         cdk_bootstrap_qualifier: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        if settings.repository is None:
-            raise ValueError("GitHubCiRoles needs settings.repository")
+        repository = settings.identity
+        if repository is None:
+            raise ValueError("GitHubCiRoles needs the repository and its owner and repository IDs")
+        self._repository, self._legacy = repository, settings.legacy_subjects
         self.provider_arn = settings.oidc_provider_arn or self._create_provider()
         self._bucket = bucket
         self._prefix = dvc_prefix
+        self.read_role = self._role(
+            "ReadRole",
+            contexts=[PULL_REQUEST, github_subjects.branch(settings.deploy_branch)],
+            description=f"Test jobs of {repository.full_name} (pull requests, {settings.deploy_branch}): "
+            "read the DVC remote.",
+        )
+        self._allow_dvc(self.read_role, actions=["s3:GetObject"])
         self.train_role = self._role(
             "TrainRole",
-            subjects=pull_request_subjects(settings.repository),
-            description=f"Pull-request workflows of {settings.repository}: read and write the DVC remote.",
+            contexts=[PULL_REQUEST],
+            description=f"The retrain workflow of {repository.full_name} (pull requests): read and write "
+            "the DVC remote.",
         )
         self._allow_dvc(self.train_role, actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"])
-        self.deploy_role = self._role(
-            "DeployRole",
-            subjects=deploy_subjects(settings),
-            description=f"Deploy workflows of {settings.repository}: read the DVC remote, run cdk deploy.",
+        self.deploy_roles = {
+            stage: self._deploy_role(stage, cdk_bootstrap_qualifier) for stage in settings.deploy_environments
+        }
+
+    def _deploy_role(self, stage: str, cdk_bootstrap_qualifier: str) -> iam.Role:
+        """The role jobs in GitHub environment `stage` deploy that stage with, and nothing else may use."""
+        role = self._role(
+            f"DeployRole{camel_case(stage)}",
+            contexts=[github_subjects.environment(stage)],
+            description=f"Deploy jobs of {self._repository.full_name} in environment {stage}: read the DVC "
+            f"remote, cdk deploy, read the {stage} API key.",
         )
-        self._allow_dvc(self.deploy_role, actions=["s3:GetObject"])
-        self.deploy_role.add_to_policy(
+        self._allow_dvc(role, actions=["s3:GetObject"])
+        role.add_to_policy(
             iam.PolicyStatement(
-                sid="AssumeCdkBootstrapRoles",
+                sid="AssumeCdkDeployRoles",
                 actions=["sts:AssumeRole"],
                 resources=[
-                    _bootstrap_role_arn(self, cdk_bootstrap_qualifier, kind)
-                    for kind in CDK_BOOTSTRAP_ROLE_KINDS
+                    _bootstrap_role_arn(self, cdk_bootstrap_qualifier, kind) for kind in CDK_DEPLOY_ROLE_KINDS
                 ],
             )
         )
-        self._allow_reading_api_keys(self.deploy_role)
+        self._allow_reading_api_key(role, stage)
+        return role
 
-    def _allow_reading_api_keys(self, role: iam.Role) -> None:
-        """The post-deploy smoke test calls the live API, which needs the stage's API key value."""
-        api_keys = Stack.of(self).format_arn(service="apigateway", account="", resource="/apikeys/*")
-        role.add_to_policy(
-            iam.PolicyStatement(sid="ReadApiKeys", actions=["apigateway:GET"], resources=[api_keys])
+    def _allow_reading_api_key(self, role: iam.Role, stage: str) -> None:
+        """The post-deploy smoke test calls the live API with the stage's key, which it reads from the
+        stage's secret: that one secret only (Secrets Manager ends a secret's ARN with `-` and six
+        random characters, hence the `??????`)."""
+        secret = Stack.of(self).format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{api_key_secret_name(stage)}-??????",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]",
-            "Read-only access to API keys, so the deploy workflow can smoke-test the stage it just "
-            "deployed; the keys are created later by the service stacks, so their ids are not known here.",
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadStageApiKey", actions=["secretsmanager:GetSecretValue"], resources=[secret]
+            )
         )
 
     def _create_provider(self) -> str:
@@ -140,7 +164,8 @@ class GitHubCiRoles(Construct):
         )
         return provider.oidc_provider_arn
 
-    def _role(self, construct_id: str, *, subjects: Sequence[str], description: str) -> iam.Role:
+    def _role(self, construct_id: str, *, contexts: Sequence[str], description: str) -> iam.Role:
+        subjects = github_subjects.subjects(self._repository, list(contexts), legacy=self._legacy)
         principal = iam.WebIdentityPrincipal(self.provider_arn, conditions=trust_conditions(subjects))
         return iam.Role(
             self,

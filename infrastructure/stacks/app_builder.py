@@ -12,16 +12,10 @@ from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.data_stack import DataStack
+from stacks.names import DATA_STACK_NAME, service_stack_name
 from stacks.service_stack import ServiceStack
 from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, SettingsError, Tagging
 from stacks.stages import DEFAULT_STAGES, service_settings
-
-STACK_PREFIX = "TextClassifier"
-DATA_STACK_NAME = f"{STACK_PREFIX}-Data"
-
-
-def service_stack_name(stage: str) -> str:
-    return f"{STACK_PREFIX}-{stage}"
 
 
 @dataclass(frozen=True)
@@ -74,10 +68,17 @@ def settings_from_context(app: App) -> AppSettings:
     stage                       one stage or a comma-separated list (default: dev,prod)
     alarm_email                 e-mail subscribed to the alarm topic
     github_repository           owner/repo whose workflows may assume the CI roles
-    github_oidc_provider_arn    reuse the account's existing GitHub OIDC provider
-    github_deploy_branch        branch allowed to deploy (default: main)
-    github_deploy_environments  comma-separated GitHub environments allowed to deploy (default: the
-                                stage names, which the deploy workflow runs its jobs in)
+    github_owner_id             GitHub's numeric IDs of the owner and the repository, which today's token
+    github_repository_id        subjects carry (`gh api repos/OWNER/REPO --jq '.owner.id, .id'`); the CI
+                                roles exist only once the repository and both IDs are set
+    github_legacy_subjects      true: also trust the names-only subjects of a repository that has not
+                                moved to immutable subject claims (default: false)
+    github_oidc_provider_arn    use the account's existing GitHub OIDC provider instead of creating one
+    github_deploy_branch        branch whose test jobs may read the DVC remote (default: main)
+    github_deploy_environments  comma-separated stages deployed from GitHub, each by jobs in the GitHub
+                                environment of its name (default: the stage names, dev and prod)
+    api_gateway_logging_role    false: leave the account's API Gateway CloudWatch role alone (default:
+                                true, the data stack sets it)
     owner                       value of the `owner` tag
     account, region             pin the stacks to one account/region (default: environment-agnostic)
     low_concurrency_quota       true on an account whose Lambda concurrency quota is still 10: no
@@ -85,6 +86,9 @@ def settings_from_context(app: App) -> AppSettings:
     """
     github = GitHubSettings(
         repository=_text(app, "github_repository"),
+        owner_id=_text(app, "github_owner_id"),
+        repository_id=_text(app, "github_repository_id"),
+        legacy_subjects=_flag(app, "github_legacy_subjects"),
         oidc_provider_arn=_text(app, "github_oidc_provider_arn"),
         deploy_branch=_text(app, "github_deploy_branch") or "main",
         deploy_environments=_names(app, "github_deploy_environments") or DEFAULT_STAGES,
@@ -95,7 +99,10 @@ def settings_from_context(app: App) -> AppSettings:
     owner = _text(app, "owner")
     account, region = _text(app, "account"), _text(app, "region")
     return AppSettings(
-        data=DataSettings(github=github),
+        data=DataSettings(
+            github=github,
+            manage_api_gateway_logging_role=_flag(app, "api_gateway_logging_role", default=True),
+        ),
         services=tuple(
             service_settings(stage, alarm_email=alarm_email, low_concurrency_quota=low_concurrency_quota)
             for stage in stages
@@ -113,15 +120,15 @@ def _text(app: App, key: str) -> str | None:
     return text or None
 
 
-def _flag(app: App, key: str) -> bool:
+def _flag(app: App, key: str, *, default: bool = False) -> bool:
     """A yes/no key: JSON true/false in cdk.json, or the text `true`/`false` that `-c key=...` passes.
 
-    Absent means false. Anything else stops the synthesis: a typo read as false would silently
-    deploy what the user meant to turn off.
+    Absent means `default`. Anything else stops the synthesis: a typo read as the default would silently
+    deploy what the user meant to change.
     """
     value = app.node.try_get_context(key)
     if value is None:
-        return False
+        return default
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):

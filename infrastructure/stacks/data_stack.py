@@ -10,7 +10,8 @@ from infra_constructs.api_gateway_logging import ApiGatewayLogging
 from infra_constructs.dvc_bucket import DvcBucket
 from infra_constructs.github_ci_roles import GitHubCiRoles
 
-from stacks.settings import DataSettings, Tagging
+from stacks.names import deploy_role_output
+from stacks.settings import DataSettings, GitHubSettings, Tagging
 from stacks.tagging import stack_tags, tag_everything
 
 SHARED_STAGE = "shared"
@@ -51,17 +52,16 @@ class DataStack(Stack):
         self._add_outputs()
 
     def _ci_roles(self) -> GitHubCiRoles | None:
-        if self.settings.github.repository is None:
+        github = self.settings.github
+        if github.identity is None:
             Annotations.of(self).add_warning_v2(
-                "text-classifier:no-github-repository",
-                "No CI roles: set the context value github_repository=owner/repo (cdk.json or -c) "
-                "to create the GitHub Actions train and deploy roles.",
+                "text-classifier:no-github-repository", _no_roles_reason(github)
             )
             return None
         return GitHubCiRoles(
             self,
             "GitHub",
-            settings=self.settings.github,
+            settings=github,
             bucket=self.dvc.bucket,
             dvc_prefix=self.settings.dvc_prefix,
             cdk_bootstrap_qualifier=self.settings.cdk_bootstrap_qualifier,
@@ -76,7 +76,42 @@ class DataStack(Stack):
             value=f"s3://{bucket.bucket_name}/{self.settings.dvc_prefix}",
             description="dvc remote modify s3 url <this>",
         )
-        if self.ci_roles is not None:
-            CfnOutput(self, "TrainRoleArn", value=self.ci_roles.train_role.role_arn)
-            CfnOutput(self, "DeployRoleArn", value=self.ci_roles.deploy_role.role_arn)
-            CfnOutput(self, "GitHubOidcProviderArn", value=self.ci_roles.provider_arn)
+        roles = self.ci_roles
+        if roles is None:
+            return
+        CfnOutput(
+            self,
+            "ReadRoleArn",
+            value=roles.read_role.role_arn,
+            description="GitHub repository variable AWS_READ_ROLE_ARN (test jobs: read the DVC remote)",
+        )
+        CfnOutput(
+            self,
+            "TrainRoleArn",
+            value=roles.train_role.role_arn,
+            description="GitHub repository variable AWS_TRAIN_ROLE_ARN (the retrain workflow)",
+        )
+        for stage, role in roles.deploy_roles.items():
+            CfnOutput(
+                self,
+                deploy_role_output(stage),
+                value=role.role_arn,
+                description=f"GitHub environment {stage}: variable AWS_DEPLOY_ROLE_ARN",
+            )
+        CfnOutput(self, "GitHubOidcProviderArn", value=roles.provider_arn)
+
+
+def _no_roles_reason(github: GitHubSettings) -> str:
+    """Why the data stack has no CI role, and the setting that adds them."""
+    if github.repository is None:
+        missing = "github_repository=owner/repo"
+    else:
+        missing = (
+            "github_owner_id and github_repository_id (GitHub's numeric IDs: "
+            f"gh api repos/{github.repository} --jq '.owner.id, .id')"
+        )
+    return (
+        f"No CI roles: set the context values {missing} (cdk.json or -c; `make bootstrap` finds them) to "
+        "create the GitHub Actions read, train and deploy roles. Deploying this stack without them deletes "
+        "roles it created before."
+    )

@@ -11,7 +11,9 @@ from infra_constructs.service_alarms import ServiceAlarms
 from infra_constructs.service_dashboard import ServiceDashboard
 from infra_constructs.serving_api import ServingApi
 from infra_constructs.serving_function import ServingFunction
+from infra_constructs.traffic_hook import PreTrafficHook
 
+from stacks.names import CHOSEN_NAME_PREFIX, api_key_secret_name
 from stacks.settings import ServiceSettings, Tagging
 from stacks.tagging import stack_tags, tag_everything
 
@@ -64,17 +66,29 @@ class ServiceStack(Stack):
             alias=self.serving.alias,
             function=self.serving.function,
         )
+        self.pre_traffic_hook = PreTrafficHook(
+            self,
+            "PreTrafficHook",
+            version=self.serving.function.current_version,
+            image_directory=settings.function.image_directory,
+            function_timeout_seconds=settings.function.timeout_seconds,
+            log_retention=settings.function.log_retention,
+        )
         self.deployment = GradualDeployment(
             self,
             "Deployment",
             alias=self.serving.alias,
             traffic_shift=settings.traffic_shift,
             alarms=self.alarms.all,
+            pre_hook=self.pre_traffic_hook.function,
         )
+        # The hook must hold the new version's ARN and answers before CodeDeploy runs it, i.e. before the
+        # alias update that starts the deployment: CloudFormation orders only what it is told to.
+        self.serving.alias.node.add_dependency(self.pre_traffic_hook.function)
         self.dashboard = ServiceDashboard(
             self,
             "Dashboard",
-            dashboard_name=f"text-classifier-{settings.stage}",
+            dashboard_name=f"{CHOSEN_NAME_PREFIX}-{settings.stage}",
             api_name=self.api.api_name,
             stage_name=self.api.stage_name,
             alias=self.serving.alias,
@@ -89,12 +103,16 @@ class ServiceStack(Stack):
         api = self.api.api
         CfnOutput(self, "ApiUrl", value=api.url, description="Invoke URL of the stage")
         CfnOutput(self, "ClassifyUrl", value=api.url_for_path("/classify"), description="POST text here")
-        if self.api.api_key is not None:
+        if self.api.api_key is not None and self.api.api_key_secret is not None:
+            CfnOutput(
+                self, "ApiKeyId", value=self.api.api_key.key_id, description="The stage's default API key"
+            )
             CfnOutput(
                 self,
-                "ApiKeyId",
-                value=self.api.api_key.key_id,
-                description="aws apigateway get-api-key --include-value --api-key <id> prints the key",
+                "ApiKeySecretName",
+                value=api_key_secret_name(self.settings.stage),
+                description="aws secretsmanager get-secret-value --query SecretString --output text "
+                "--secret-id <this> prints the key",
             )
         CfnOutput(self, "FunctionName", value=self.serving.function.function_name)
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)

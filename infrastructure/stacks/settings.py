@@ -15,6 +15,9 @@ from typing import Literal, get_args
 
 from aws_cdk import aws_logs as logs
 
+from stacks.github_subjects import NUMERIC_ID, GitHubRepository
+from stacks.names import CDK_BOOTSTRAP_QUALIFIER
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVING_APP_DIR = REPO_ROOT / "serving" / "app"
 # The API's OpenAPI document, which the handler also serves: its ClassifyRequest schema is API Gateway's
@@ -254,14 +257,28 @@ class ServiceSettings:
 
 @dataclass(frozen=True)
 class GitHubSettings:
-    """Which GitHub repository's workflows may assume the CI roles, and from which events."""
+    """Which GitHub repository's workflows may assume the CI roles, and from which events.
+
+    The roles trust the token subjects GitHub writes today (`infra_constructs/github_subjects.py`):
+    `repo:OWNER@OWNER_ID/REPO@REPO_ID:...`, which needs the two numeric IDs, and the names-only
+    `repo:OWNER/REPO:...` only with `legacy_subjects` (a repository that has not moved to immutable
+    subject claims). `make bootstrap` finds the IDs and the format with `gh`, or says how to.
+    """
 
     # `owner/repo`. None creates no role at all: nothing can be assumed until it is set.
     repository: str | None = None
-    # ARN of an existing `token.actions.githubusercontent.com` provider; None creates one.
+    # GitHub's immutable IDs of the owner and the repository: `gh api repos/OWNER/REPO --jq '.owner.id, .id'`.
+    owner_id: str | None = None
+    repository_id: str | None = None
+    # Trust the legacy names-only subjects too: only for a repository whose tokens still carry them.
+    legacy_subjects: bool = False
+    # ARN of the account's existing `token.actions.githubusercontent.com` provider; None creates one
+    # (an account holds at most one provider per URL).
     oidc_provider_arn: str | None = None
+    # The branch whose test jobs (no environment) may read the DVC remote, besides pull requests.
     deploy_branch: str = "main"
-    # GitHub environments whose jobs may deploy (their tokens carry `environment:NAME` as subject).
+    # The stages deployed from GitHub: one deploy role each, trusted only by jobs that run in the GitHub
+    # environment of that name (their tokens carry `environment:NAME` instead of the branch).
     deploy_environments: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -270,17 +287,44 @@ class GitHubSettings:
                 bool(_GITHUB_REPOSITORY.match(self.repository)),
                 f"github_repository={self.repository!r}: expected exactly 'owner/repo' (no wildcards).",
             )
+        for key, value in (("github_owner_id", self.owner_id), ("github_repository_id", self.repository_id)):
+            if value is not None:
+                _require(
+                    bool(NUMERIC_ID.match(value)),
+                    f"{key}={value!r}: GitHub's numeric ID, e.g. from "
+                    f"`gh api repos/{self.repository or 'OWNER/REPO'} --jq '.owner.id, .id'`.",
+                )
+        _require(
+            (self.owner_id is None) == (self.repository_id is None),
+            "github_owner_id and github_repository_id go together: set both (or neither).",
+        )
+        _require(
+            self.owner_id is None or self.repository is not None,
+            "github_owner_id/github_repository_id are set without github_repository=owner/repo.",
+        )
         if self.oidc_provider_arn is not None:
             _require(
                 self.oidc_provider_arn.startswith("arn:")
                 and self.oidc_provider_arn.endswith(":oidc-provider/token.actions.githubusercontent.com"),
                 f"github_oidc_provider_arn={self.oidc_provider_arn!r} is not a GitHub OIDC provider ARN.",
             )
-        for name in (self.deploy_branch, *self.deploy_environments):
+        _require(
+            bool(self.deploy_branch) and "*" not in self.deploy_branch and "?" not in self.deploy_branch,
+            f"github_deploy_branch={self.deploy_branch!r}: give an exact branch name, without wildcards.",
+        )
+        for name in self.deploy_environments:
             _require(
-                bool(name) and "*" not in name and "?" not in name,
-                f"branch/environment {name!r}: give an exact name, without wildcards.",
+                bool(_STAGE_NAME.match(name)),
+                f"github_deploy_environments: {name!r} must name a stage (its GitHub environment has the "
+                "same name): 1-20 lowercase letters, digits or '-', starting with a letter.",
             )
+
+    @property
+    def identity(self) -> GitHubRepository | None:
+        """The repository as its tokens name it; None until the repository and both IDs are set."""
+        if self.repository is None or self.owner_id is None or self.repository_id is None:
+            return None
+        return GitHubRepository(self.repository, self.owner_id, self.repository_id)
 
 
 @dataclass(frozen=True)
@@ -292,9 +336,10 @@ class DataSettings:
     noncurrent_version_days: int = 90  # how long an overwritten or deleted object stays recoverable
     access_log_days: int = 365
     # Qualifier of the `cdk bootstrap` roles the deploy role may assume (CDK's default).
-    cdk_bootstrap_qualifier: str = "hnb659fds"
-    # Sets the account's API Gateway CloudWatch role, which stage logging needs (one per account
-    # and region). Turn off if the account already manages it elsewhere.
+    cdk_bootstrap_qualifier: str = CDK_BOOTSTRAP_QUALIFIER
+    # Sets the account's API Gateway CloudWatch role, which stage logging needs (one setting per account
+    # and region, shared by every REST API there). Off (`-c api_gateway_logging_role=false`) leaves the
+    # account's role alone: for an account where something else already manages it.
     manage_api_gateway_logging_role: bool = True
     termination_protection: bool = True
 

@@ -12,7 +12,8 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Template
 from infra_support import TAGGING, Service, Synthesized, app_settings, cdk_json_context, new_app
-from stacks.app_builder import build_app, register_nag, service_stack_name, settings_from_context
+from stacks.app_builder import build_app, register_nag, settings_from_context
+from stacks.names import service_stack_name
 from stacks.service_stack import ServiceStack
 
 SERVICE_VARIANTS = ("dev", "prod", "prod-low-quota")

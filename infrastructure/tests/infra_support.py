@@ -28,8 +28,10 @@ from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, Taggi
 from stacks.stages import DEFAULT_STAGES, STAGES, service_settings  # noqa: E402
 
 REPOSITORY = "acme-ml/text-classifier"
+# GitHub's immutable IDs of the owner and the repository, as `gh api repos/acme-ml/text-classifier` would
+# print them.
+OWNER_ID, REPOSITORY_ID = "4711", "90210"
 ALARM_EMAIL = "oncall@example.com"
-DEPLOY_ENVIRONMENTS = ("production",)
 TAGGING = Tagging(project="text-classifier", owner="ml-team")
 
 
@@ -44,7 +46,12 @@ def new_app(outdir: Path) -> App:
 
 def app_settings() -> AppSettings:
     """The settings the shared synthesis uses: the real stages, plus a repository and an e-mail."""
-    github = GitHubSettings(repository=REPOSITORY, deploy_environments=DEPLOY_ENVIRONMENTS)
+    github = GitHubSettings(
+        repository=REPOSITORY,
+        owner_id=OWNER_ID,
+        repository_id=REPOSITORY_ID,
+        deploy_environments=DEFAULT_STAGES,
+    )
     return AppSettings(
         data=DataSettings(github=github),
         services=tuple(service_settings(stage, alarm_email=ALARM_EMAIL) for stage in DEFAULT_STAGES),
@@ -98,6 +105,17 @@ def only(template: Template, resource_type: str) -> tuple[str, dict[str, Any]]:
     assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
     ((logical_id, resource),) = found.items()
     return logical_id, resource.get("Properties", {})
+
+
+def serving_function(template: Template) -> tuple[str, dict[str, Any]]:
+    """The function that serves the model (the container image), beside the pre-traffic hook's."""
+    found = [
+        (logical_id, resource["Properties"])
+        for logical_id, resource in resources(template, "AWS::Lambda::Function").items()
+        if resource["Properties"].get("PackageType") == "Image"
+    ]
+    assert len(found) == 1, f"expected one image function, found {found}"
+    return found[0]
 
 
 def ref(logical_id: str) -> dict[str, str]:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from aws_cdk import App
 from infra_support import INFRA_DIR, REPOSITORY, cdk_json_context
-from stacks.app_builder import DATA_STACK_NAME, AppSettings, service_stack_name, settings_from_context
+from stacks.app_builder import AppSettings, settings_from_context
+from stacks.names import DATA_STACK_NAME, service_stack_name
 from stacks.settings import SettingsError
 from stacks.stages import DEFAULT_STAGES, STAGES
 
@@ -29,6 +30,10 @@ def test_without_context_both_default_stages_are_built_env_agnostic():
     assert all(s.alarms.email is None for s in settings.services)
     # The deploy workflow runs each stage's job in the GitHub environment of that name.
     assert settings.data.github.deploy_environments == DEFAULT_STAGES
+    # Only a repository that still sends names-only subjects is trusted through them; by default the
+    # account's API Gateway logging role is set, as before the switch existed.
+    assert settings.data.github.legacy_subjects is False
+    assert settings.data.manage_api_gateway_logging_role is True
     # low_concurrency_quota is off: each stage keeps its own concurrency.
     assert [s.function for s in settings.services] == [STAGES[s.stage].function for s in settings.services]
 
@@ -47,9 +52,34 @@ def test_context_selects_stages_and_fills_in_deployment_details():
     assert {s.alarms.email for s in settings.services} == {"ops@example.com"}
     assert settings.data.github.repository == REPOSITORY
     assert settings.data.github.deploy_environments == ("production", "staging")
+    assert settings.data.github.identity is None  # the IDs are not known: no CI role yet
     assert settings.tagging.owner == "search-team"
     assert (settings.environment.account, settings.environment.region) == ("123456789012", "eu-west-1")
     assert [s.stage for s in _settings(stage=["dev"]).services] == ["dev"]  # a JSON list, as in cdk.json
+
+
+def test_context_names_the_repositorys_identity_and_the_account_switches():
+    """cdk.json may hold the IDs as JSON numbers; `-c key=value` passes text."""
+    for owner_id, repository_id in ((4711, 90210), ("4711", "90210")):
+        settings = _settings(
+            github_repository=REPOSITORY,
+            github_owner_id=owner_id,
+            github_repository_id=repository_id,
+            github_legacy_subjects="true",
+            github_oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+            api_gateway_logging_role="false",
+        )
+        github = settings.data.github
+        assert (github.identity.owner_id, github.identity.repository_id) == ("4711", "90210")
+        assert github.legacy_subjects is True
+        assert github.oidc_provider_arn.endswith(":oidc-provider/token.actions.githubusercontent.com")
+        assert settings.data.manage_api_gateway_logging_role is False
+
+
+@pytest.mark.parametrize("key", ["github_legacy_subjects", "api_gateway_logging_role"])
+def test_the_account_switches_refuse_anything_but_true_or_false(key: str):
+    with pytest.raises(SettingsError, match=rf"{key}='no': use true or false"):
+        _settings(**{key: "no"})
 
 
 def _uncapped(settings: AppSettings) -> bool:

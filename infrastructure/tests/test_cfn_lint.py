@@ -33,6 +33,6 @@ def test_the_uncapped_variant_passes_cfn_lint(low_quota: Service):
 def test_cfn_lint_catches_a_broken_template(synthesized: Synthesized):
     """The lint call really inspects the template: an out-of-range Lambda timeout is reported."""
     template = _template(synthesized, "TextClassifier-dev")
-    (function,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    (function,) = [r for r in template["Resources"].values() if r["Properties"].get("PackageType") == "Image"]
     function["Properties"]["Timeout"] = 100_000
     assert any(finding.startswith("E") for finding in _lint(template))

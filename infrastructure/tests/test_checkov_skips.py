@@ -19,11 +19,15 @@ from infra_support import Synthesized, every_stage, new_app
 # Every checkov finding the app accepts, and where: anything new must be fixed or argued for here too.
 ACKNOWLEDGED = {
     # Log groups: CloudWatch's own encryption at rest, no customer-managed key.
-    "CKV_AWS_158": every_stage("Serving/Logs/Resource") | every_stage("Api/AccessLogs/Resource"),
-    # The function: invoked synchronously only, needs no VPC, holds no secret in its environment.
-    "CKV_AWS_116": every_stage("Serving/Function/Resource"),
-    "CKV_AWS_117": every_stage("Serving/Function/Resource"),
-    "CKV_AWS_173": every_stage("Serving/Function/Resource"),
+    "CKV_AWS_158": every_stage("Serving/Logs/Resource")
+    | every_stage("Api/AccessLogs/Resource")
+    | every_stage("PreTrafficHook/Logs/Resource"),
+    # The functions: invoked synchronously only, need no VPC, hold no secret in their environment.
+    "CKV_AWS_116": every_stage("Serving/Function/Resource") | every_stage("PreTrafficHook/Function/Resource"),
+    "CKV_AWS_117": every_stage("Serving/Function/Resource") | every_stage("PreTrafficHook/Function/Resource"),
+    "CKV_AWS_173": every_stage("Serving/Function/Resource") | every_stage("PreTrafficHook/Function/Resource"),
+    # The hook runs once per deployment: no concurrency reserved for it.
+    "CKV_AWS_115": every_stage("PreTrafficHook/Function/Resource"),
     # The API stage: no cache; no X-Ray where the stage's settings turn tracing off.
     "CKV_AWS_120": every_stage("Api/Api/DeploymentStage.{stage}/Resource"),
     "CKV_AWS_73": every_stage("Api/Api/DeploymentStage.{stage}/Resource", where=lambda s: not s.tracing),
@@ -31,6 +35,8 @@ ACKNOWLEDGED = {
     "CKV_AWS_59": every_stage("Api/Api/Default/GET/Resource"),
     # The alarm topic: alarm states only, TLS enforced.
     "CKV_AWS_26": every_stage("Alarms/Topic/Resource"),
+    # The API key's secret: Secrets Manager's own key, no customer-managed one.
+    "CKV_AWS_149": every_stage("Api/ApiKeySecret/Resource"),
     # The access-log bucket does not log into itself.
     "CKV_AWS_18": {"TextClassifier-Data/Dvc/AccessLogs/Resource"},
 }

@@ -1,23 +1,28 @@
-"""The once-per-account stack: DVC remote bucket and the keyless GitHub Actions roles.
+"""The once-per-account stack: the DVC remote bucket and the keyless GitHub Actions roles.
 
-The trust policies are checked by evaluating them as IAM does, against tokens GitHub would issue, so
-the test says what may assume each role rather than how the policy happens to be spelt.
+The trust policies are checked by evaluating them as IAM does (`iam_evaluator`), against tokens GitHub
+would issue in both subject formats, so the tests say what may assume each role rather than how the
+policy happens to be spelt. The tokens are written out here as GitHub documents them, not built with
+the code under test.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from account_setup.github_variables import ENVIRONMENT_VARIABLE, REPOSITORY_VARIABLES
 from aws_cdk.assertions import Template
+from iam_evaluator import allows, as_list, conditions_hold
+from infra_constructs.github_ci_roles import CDK_DEPLOY_ROLE_KINDS
 from infra_support import (
-    DEPLOY_ENVIRONMENTS,
+    OWNER_ID,
     REPOSITORY,
+    REPOSITORY_ID,
     TAGGING,
     Synthesized,
-    as_list,
     new_app,
     only,
     ref,
@@ -25,13 +30,40 @@ from infra_support import (
 )
 from stacks.app_builder import register_nag
 from stacks.data_stack import DataStack
+from stacks.names import api_key_secret_name, deploy_role_output
 from stacks.settings import DataSettings, GitHubSettings
+from stacks.stages import DEFAULT_STAGES
 
 GITHUB = "token.actions.githubusercontent.com"
 STS = "sts.amazonaws.com"
 EXISTING_PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-TRAIN, DEPLOY = "Pull-request workflows", "Deploy workflows"
 SETTINGS = DataSettings()
+OWNER, NAME = REPOSITORY.split("/")
+# The subject prefixes a token of the repository carries: today's format and the legacy one.
+IMMUTABLE = f"repo:{OWNER}@{OWNER_ID}/{NAME}@{REPOSITORY_ID}"
+LEGACY = f"repo:{OWNER}/{NAME}"
+# Every context the tests present to every role (a job's event, branch or environment).
+CONTEXTS = (
+    "pull_request",
+    "ref:refs/heads/main",
+    "ref:refs/heads/MAIN",
+    "ref:refs/heads/feature",
+    "ref:refs/heads/main-x",
+    "ref:refs/tags/v1",
+    "pull_request_target",
+    "environment:dev",
+    "environment:prod",
+    "environment:production",
+    "environment:dev-x",
+)
+# What each role is for: the contexts that may assume it (the agreed interface with the workflows).
+TRUSTED = {
+    "ReadRoleArn": {"pull_request", "ref:refs/heads/main"},
+    "TrainRoleArn": {"pull_request"},
+    **{deploy_role_output(stage): {f"environment:{stage}"} for stage in DEFAULT_STAGES},
+}
+# Pseudo parameters and the bucket, as a deployment would resolve them.
+ACCOUNT, REGION = "123456789012", "eu-west-1"
 
 
 def _buckets(template: Template) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
@@ -42,12 +74,14 @@ def _buckets(template: Template) -> tuple[tuple[str, dict[str, Any]], tuple[str,
     return (remote_id, buckets[remote_id]), (log_id, buckets[log_id])
 
 
-def _role(template: Template, description_start: str) -> tuple[str, dict[str, Any]]:
-    roles = resources(template, "AWS::IAM::Role").items()
-    (found,) = [
-        (i, r["Properties"]) for i, r in roles if r["Properties"]["Description"].startswith(description_start)
-    ]
-    return found
+def _outputs(template: Template) -> dict[str, Any]:
+    return {name: output["Value"] for name, output in template.to_json()["Outputs"].items()}
+
+
+def _role(template: Template, output: str) -> tuple[str, dict[str, Any]]:
+    """The role whose ARN the data stack outputs as `output`: (logical id, properties)."""
+    role_id = _outputs(template)[output]["Fn::GetAtt"][0]
+    return role_id, resources(template, "AWS::IAM::Role")[role_id]["Properties"]
 
 
 def _statements(template: Template, role_id: str) -> list[dict[str, Any]]:
@@ -61,6 +95,35 @@ def _actions(statement: dict[str, Any]) -> set[str]:
 
 def _on_s3(statement: dict[str, Any]) -> bool:
     return all(action.startswith("s3:") for action in _actions(statement))
+
+
+def _admits(role: dict[str, Any], *, sub: str, aud: str = STS) -> bool:
+    """Whether a GitHub token with these claims may assume `role`."""
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRoleWithWebIdentity")
+    return conditions_hold(statement["Condition"], {f"{GITHUB}:sub": sub, f"{GITHUB}:aud": aud})
+
+
+def _resolved(value: Any, template: Template) -> str:
+    """A policy's Resource as the deployed string: pseudo parameters and the bucket's ARN filled in."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}[value["Ref"]]
+    if "Fn::GetAtt" in value:
+        (bucket_id, _), _ = _buckets(template)
+        assert value["Fn::GetAtt"] == [bucket_id, "Arn"], value
+        return "arn:aws:s3:::dvc-remote-bucket"
+    separator, parts = value["Fn::Join"]
+    return separator.join(_resolved(part, template) for part in parts)
+
+
+def _grants(template: Template, role_id: str, action: str, resource: str, **context: str) -> bool:
+    statements = [
+        {**s, "Resource": [_resolved(r, template) for r in as_list(s["Resource"])]}
+        for s in _statements(template, role_id)
+    ]
+    return allows(statements, action, resource, context)
 
 
 # --- the DVC remote bucket ------------------------------------------------------------------------
@@ -93,142 +156,209 @@ def test_buckets_are_encrypted_versioned_private_retained_and_tls_only(data: Tem
     assert deny["Resource"] == [arn, {"Fn::Join": ["", [arn, "/*"]]}]
 
 
-def test_outputs_name_the_bucket_the_dvc_url_and_the_roles(data: Template):
+def test_outputs_name_the_bucket_the_dvc_url_and_every_role_the_workflows_assume(data: Template):
     (bucket_id, _), _ = _buckets(data)
-    outputs = {name: output["Value"] for name, output in data.to_json()["Outputs"].items()}
+    outputs = _outputs(data)
     assert outputs["DvcBucketName"] == ref(bucket_id)
     assert outputs["DvcRemoteUrl"] == {"Fn::Join": ["", ["s3://", ref(bucket_id), f"/{SETTINGS.dvc_prefix}"]]}
-    assert outputs["TrainRoleArn"] == {"Fn::GetAtt": [_role(data, TRAIN)[0], "Arn"]}
-    assert outputs["DeployRoleArn"] == {"Fn::GetAtt": [_role(data, DEPLOY)[0], "Arn"]}
+    roles = {name for name in outputs if "RoleArn" in name}
+    assert roles == set(TRUSTED)
+    assert len({json.dumps(outputs[name]) for name in roles}) == len(roles), "one role per output"
+
+
+def test_the_docs_map_every_role_output_to_its_github_variable():
+    """docs/deploying.md tells a team which output goes into which GitHub variable, for each role."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "deploying.md").read_text(encoding="utf-8")
+    rows = [line for line in docs.splitlines() if line.startswith("| `AWS_")]
+    for output, variable in REPOSITORY_VARIABLES.items():
+        assert [row for row in rows if row.startswith(f"| `{variable}` | repository | `{output}`")], output
+    for stage in DEFAULT_STAGES:
+        expected = f"| `{ENVIRONMENT_VARIABLE}` | environment `{stage}` | `{deploy_role_output(stage)}`"
+        assert [row for row in rows if row.startswith(expected)], stage
+    assert set(REPOSITORY_VARIABLES) | {deploy_role_output(s) for s in DEFAULT_STAGES} == set(TRUSTED)
 
 
 # --- GitHub OIDC trust: evaluated as IAM does --------------------------------------------------------
 
 
-def _like(value: str, pattern: str) -> bool:
-    """IAM's StringLike: case-sensitive, `*` stands for any characters and `?` for any one."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.DOTALL) is not None
-
-
-_MATCHES = {
-    "StringEquals": lambda value, wanted: value == wanted,
-    "StringEqualsIgnoreCase": lambda value, wanted: value.lower() == wanted.lower(),
-    "StringLike": _like,
-}
-
-
-def _admits(role: dict[str, Any], *, sub: str, aud: str = STS) -> bool:
-    """Whether a GitHub token with these claims may assume `role`.
-
-    Every operator and every key must hold; any one of a key's values is enough. An operator these
-    tests do not know fails the test rather than being ignored.
-    """
-    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRoleWithWebIdentity")
-    claims = {f"{GITHUB}:sub": sub, f"{GITHUB}:aud": aud}
-    return all(
-        any(
-            _MATCHES[operator](claims[key], wanted)
-            for wanted in (values if isinstance(values, list) else [values])
-        )
-        for operator, keys in statement["Condition"].items()
-        for key, values in keys.items()
-    )
-
-
 def test_roles_trust_the_github_provider_for_the_sts_audience_only(data: Template):
     provider_id, provider = only(data, "AWS::IAM::OIDCProvider")
     assert (provider["Url"], provider["ClientIdList"]) == (f"https://{GITHUB}", [STS])
-    for description, context in ((TRAIN, "pull_request"), (DEPLOY, "ref:refs/heads/main")):
-        _, role = _role(data, description)
+    for output, contexts in TRUSTED.items():
+        _, role = _role(data, output)
         assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
             "Federated": ref(provider_id)
         }
         assert role["MaxSessionDuration"] <= 3600
-        assert _admits(role, sub=f"repo:{REPOSITORY}:{context}")
+        context = sorted(contexts)[0]
+        assert _admits(role, sub=f"{IMMUTABLE}:{context}")
         for aud in ("STS.amazonaws.com", "sts.amazonaws.com.evil", ""):
-            assert not _admits(role, sub=f"repo:{REPOSITORY}:{context}", aud=aud), (description, aud)
+            assert not _admits(role, sub=f"{IMMUTABLE}:{context}", aud=aud), (output, aud)
 
 
-@pytest.mark.parametrize(
-    ("description", "context"), [(TRAIN, "pull_request"), (DEPLOY, "ref:refs/heads/main")]
-)
-def test_the_repository_and_only_it_is_compared_ignoring_case(data: Template, description: str, context: str):
-    """GitHub's spelling of the repository may differ in case from the configured one; nothing else may."""
-    _, role = _role(data, description)
-    owner, name = REPOSITORY.split("/")
-    for spelling in (REPOSITORY, REPOSITORY.upper(), f"{owner.title()}/{name.title()}"):
-        assert _admits(role, sub=f"repo:{spelling}:{context}"), spelling
-    for other in (f"{owner}/other-repo", f"other/{name}", f"{REPOSITORY}-fork", "*"):
-        assert not _admits(role, sub=f"repo:{other}:{context}"), other
-    assert not _admits(role, sub=f"repo:{REPOSITORY}:{context.upper()}")
+@pytest.mark.parametrize("output", sorted(TRUSTED))
+def test_each_role_admits_todays_tokens_of_exactly_its_contexts(data: Template, output: str):
+    """A token in GitHub's immutable format `repo:OWNER@ID/REPO@ID:CONTEXT` assumes the role if and only
+    if the context is one the role is for: no branch deploys, no pull request writes to a deploy role,
+    dev's deploy role is not prod's."""
+    _, role = _role(data, output)
+    for context in CONTEXTS:
+        assert _admits(role, sub=f"{IMMUTABLE}:{context}") is (context in TRUSTED[output]), context
 
 
-def test_the_train_role_admits_pull_requests_only(data: Template):
-    _, role = _role(data, TRAIN)
-    assert _admits(role, sub=f"repo:{REPOSITORY}:pull_request")
-    for context in (
-        "ref:refs/heads/main",
-        "environment:production",
-        "ref:refs/tags/v1",
-        "pull_request_target",
+@pytest.mark.parametrize("output", sorted(TRUSTED))
+def test_legacy_tokens_are_refused_by_default(data: Template, output: str):
+    """The names-only subject is trusted only where a setting says the repository still sends it."""
+    _, role = _role(data, output)
+    for context in CONTEXTS:
+        assert not _admits(role, sub=f"{LEGACY}:{context}"), context
+
+
+@pytest.mark.parametrize("output", sorted(TRUSTED))
+def test_a_repository_of_the_same_name_with_other_ids_is_refused(data: Template, output: str):
+    """A repository (or owner) deleted and re-created under the same name gets new IDs: its tokens carry
+    the same names and another number, and must get nothing."""
+    _, role = _role(data, output)
+    impostors = [
+        f"repo:{OWNER}@{OWNER_ID}/{NAME}@{int(REPOSITORY_ID) + 1}",
+        f"repo:{OWNER}@{int(OWNER_ID) + 1}/{NAME}@{REPOSITORY_ID}",
+        f"repo:{OWNER}@9{OWNER_ID}/{NAME}@9{REPOSITORY_ID}",
+        f"repo:{OWNER}@{REPOSITORY_ID}/{NAME}@{OWNER_ID}",  # the two IDs swapped
+        f"repo:{OWNER}/{NAME}@{REPOSITORY_ID}",  # one ID missing
+        f"repo:{OWNER}@{OWNER_ID}/{NAME}",
+    ]
+    for context in TRUSTED[output]:
+        assert _admits(role, sub=f"{IMMUTABLE}:{context}")
+        for prefix in impostors:
+            assert not _admits(role, sub=f"{prefix}:{context}"), prefix
+
+
+@pytest.mark.parametrize("output", sorted(TRUSTED))
+def test_names_compare_ignoring_case_and_nothing_else_does(data: Template, output: str):
+    """GitHub's spelling of the names may differ in case from the configured one; the IDs and the context
+    must be exact, and another repository's name with our IDs is not ours (renaming it means updating
+    github_repository)."""
+    _, role = _role(data, output)
+    (context, *_) = sorted(TRUSTED[output])
+    for owner, name in ((OWNER.upper(), NAME.upper()), (OWNER.title(), NAME.title())):
+        assert _admits(role, sub=f"repo:{owner}@{OWNER_ID}/{name}@{REPOSITORY_ID}:{context}")
+    assert not _admits(role, sub=f"{IMMUTABLE}:{context.upper()}")
+    for other in (
+        f"{OWNER}@{OWNER_ID}/other-repo@{REPOSITORY_ID}",
+        f"other@{OWNER_ID}/{NAME}@{REPOSITORY_ID}",
     ):
-        assert not _admits(role, sub=f"repo:{REPOSITORY}:{context}"), context
+        assert not _admits(role, sub=f"repo:{other}:{context}"), other
+    for wildcard in ("*", f"repo:*:{context}", f"{IMMUTABLE}:*", "repo:*"):
+        assert not _admits(role, sub=wildcard), wildcard
 
 
-def test_the_deploy_role_admits_the_deploy_branch_and_environments_only(data: Template):
-    """Branch names are case-sensitive: `MAIN` is another branch than `main` and may not deploy."""
-    _, role = _role(data, DEPLOY)
-    allowed = ["ref:refs/heads/main"] + [f"environment:{env}" for env in DEPLOY_ENVIRONMENTS]
-    for context in allowed:
-        assert _admits(role, sub=f"repo:{REPOSITORY}:{context}"), context
-    refused = ["ref:refs/heads/MAIN", "ref:refs/heads/feature", "ref:refs/heads/main-x", "pull_request"]
-    refused += [f"environment:{env}-x" for env in DEPLOY_ENVIRONMENTS] + ["environment:dev"]
-    for context in refused:
-        assert not _admits(role, sub=f"repo:{REPOSITORY}:{context}"), context
+def _data_template(tmp_path: Path, github: GitHubSettings, **settings: Any) -> Template:
+    app = new_app(tmp_path)
+    stack = DataStack(app, "Data", settings=DataSettings(github=github, **settings), tagging=TAGGING)
+    register_nag(app)
+    return Template.from_stack(stack)
+
+
+def _github(**overrides: Any) -> GitHubSettings:
+    settings = {
+        "repository": REPOSITORY,
+        "owner_id": OWNER_ID,
+        "repository_id": REPOSITORY_ID,
+        "deploy_environments": DEFAULT_STAGES,
+    }
+    return GitHubSettings(**{**settings, **overrides})
+
+
+def test_with_the_legacy_setting_both_formats_are_trusted_for_the_same_contexts(tmp_path: Path):
+    """A repository that still sends names-only subjects (created before 2026-07-15, never renamed, not
+    opted in) must keep working, and keeps working on the day it moves to the immutable format."""
+    template = _data_template(tmp_path, _github(legacy_subjects=True))
+    for output, trusted in TRUSTED.items():
+        _, role = _role(template, output)
+        for context in CONTEXTS:
+            for prefix in (IMMUTABLE, LEGACY):
+                assert _admits(role, sub=f"{prefix}:{context}") is (context in trusted), (
+                    output,
+                    prefix,
+                    context,
+                )
+        (context, *_) = sorted(trusted)
+        assert not _admits(role, sub=f"repo:{OWNER}/{NAME}-fork:{context}")
+        assert not _admits(role, sub=f"repo:{OWNER}/{NAME}@{REPOSITORY_ID}1:{context}")
 
 
 # --- least privilege -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("description", [TRAIN, DEPLOY])
-def test_ci_roles_reach_only_the_dvc_prefix_of_the_bucket(data: Template, description: str):
-    (bucket_id, _), _ = _buckets(data)
-    role_id, role = _role(data, description)
+@pytest.mark.parametrize("output", sorted(TRUSTED))
+def test_ci_roles_reach_only_the_dvc_prefix_and_only_the_train_role_writes(data: Template, output: str):
+    role_id, role = _role(data, output)
     assert "ManagedPolicyArns" not in role
-    arn, prefix = {"Fn::GetAtt": [bucket_id, "Arn"]}, SETTINGS.dvc_prefix
-    object_actions = set()
-    for statement in filter(_on_s3, _statements(data, role_id)):
-        assert statement["Effect"] == "Allow"
-        actions = _actions(statement)
-        if statement["Resource"] == arn:  # bucket-level: find it, and list the prefix only
-            assert actions <= {"s3:GetBucketLocation", "s3:ListBucket"}
-            if "s3:ListBucket" in actions:
-                assert statement["Condition"] == {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}
-        else:
-            assert statement["Resource"] == {"Fn::Join": ["", [arn, f"/{prefix}/*"]]}
-            object_actions |= actions
-    assert "s3:GetObject" in object_actions
-    assert not object_actions & {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutBucketPolicy"}
-    assert ("s3:PutObject" in object_actions) is (description == TRAIN)  # deploy only reads
+    bucket, prefix = "arn:aws:s3:::dvc-remote-bucket", SETTINGS.dvc_prefix
+    may_write = output == "TrainRoleArn"
+    assert _grants(data, role_id, "s3:GetObject", f"{bucket}/{prefix}/files/md5/ab/cdef")
+    assert _grants(data, role_id, "s3:PutObject", f"{bucket}/{prefix}/files/md5/ab/cdef") is may_write
+    assert _grants(data, role_id, "s3:ListBucket", bucket, **{"s3:prefix": f"{prefix}/files/md5/ab"})
+    assert not _grants(data, role_id, "s3:ListBucket", bucket, **{"s3:prefix": "other/"})
+    assert not _grants(data, role_id, "s3:ListBucket", bucket)  # a listing of the whole bucket
+    for action in ("s3:GetObject", "s3:PutObject"):
+        assert not _grants(data, role_id, action, f"{bucket}/other/key")
+        assert not _grants(data, role_id, action, f"arn:aws:s3:::another-bucket/{prefix}/key")
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutBucketPolicy", "s3:PutObjectAcl"):
+        assert not _grants(data, role_id, action, f"{bucket}/{prefix}/key"), action
+        assert not _grants(data, role_id, action, bucket), action
 
 
-def test_the_deploy_roles_other_rights_are_cdk_bootstrap_roles_and_reading_api_keys(data: Template):
-    role_id, _ = _role(data, DEPLOY)
-    others = {s["Sid"]: s for s in _statements(data, role_id) if not _on_s3(s)}
-    assert set(others) == {"AssumeCdkBootstrapRoles", "ReadApiKeys"}
-    assume = others["AssumeCdkBootstrapRoles"]
-    assert assume["Action"] == "sts:AssumeRole"
-    for arn in assume["Resource"]:
-        assert re.fullmatch(
-            rf"arn:<AWS::Partition>:iam::<AWS::AccountId>:role/cdk-{SETTINGS.cdk_bootstrap_qualifier}-"
-            r"[a-z-]+-role-<AWS::AccountId>-<AWS::Region>",
-            _joined(arn),
+def test_read_and_train_roles_may_do_nothing_but_the_dvc_remote(data: Template):
+    for output in ("ReadRoleArn", "TrainRoleArn"):
+        role_id, _ = _role(data, output)
+        assert all(_on_s3(statement) for statement in _statements(data, role_id)), output
+
+
+def _cdk_roles_a_deploy_assumes(synthesized: Synthesized) -> set[str]:
+    """The kinds of `cdk bootstrap` role (`deploy-role`, ...) that deploying a service stack assumes, read
+    from the cloud assembly: each stack's deployment role and its assets' publishing roles. The lookup
+    role is assumed only for context lookups, which the app makes none of (no context is missing)."""
+    manifest = synthesized.manifest()
+    assert "missing" not in manifest, "the app makes context lookups: the deploy roles need the lookup role"
+    arns = []
+    for stage in DEFAULT_STAGES:
+        arns.append(manifest["artifacts"][f"TextClassifier-{stage}"]["properties"]["assumeRoleArn"])
+        assets = json.loads((synthesized.outdir / f"TextClassifier-{stage}.assets.json").read_text())
+        for kind in ("files", "dockerImages"):
+            arns += [d["assumeRoleArn"] for a in assets[kind].values() for d in a["destinations"].values()]
+    prefix = f"role/cdk-{SETTINGS.cdk_bootstrap_qualifier}-"
+    return {arn.split(prefix)[1].split("-${AWS::AccountId}")[0] for arn in arns}
+
+
+@pytest.mark.parametrize("stage", DEFAULT_STAGES)
+def test_a_deploy_role_assumes_only_the_cdk_roles_a_deploy_needs_and_reads_only_its_stages_key(
+    synthesized: Synthesized, data: Template, stage: str
+):
+    role_id, _ = _role(data, deploy_role_output(stage))
+    needed = _cdk_roles_a_deploy_assumes(synthesized)
+    assert needed == set(CDK_DEPLOY_ROLE_KINDS)
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/cdk-{SETTINGS.cdk_bootstrap_qualifier}-{{}}-{ACCOUNT}-{REGION}"
+    for kind in (
+        "deploy-role",
+        "file-publishing-role",
+        "image-publishing-role",
+        "lookup-role",
+        "cfn-exec-role",
+    ):
+        assert _grants(data, role_id, "sts:AssumeRole", role_arn.format(kind)) is (kind in needed), kind
+    secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{{}}-AbC123"
+    for other in DEFAULT_STAGES:
+        readable = _grants(
+            data, role_id, "secretsmanager:GetSecretValue", secret.format(api_key_secret_name(other))
         )
-    read_keys = others["ReadApiKeys"]
-    assert read_keys["Action"] == "apigateway:GET"
-    assert _joined(read_keys["Resource"]) == "arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*"
+        assert readable is (other == stage), other
+    assert not _grants(
+        data, role_id, "secretsmanager:GetSecretValue", secret.format("text-classifier/db/password")
+    )
+    assert not _grants(data, role_id, "apigateway:GET", f"arn:aws:apigateway:{REGION}::/apikeys/abc123")
+    others = {s["Sid"] for s in _statements(data, role_id) if not _on_s3(s)}
+    assert others == {"AssumeCdkDeployRoles", "ReadStageApiKey"}
 
 
 def test_no_iam_users_keys_or_wildcard_actions(synthesized: Synthesized):
@@ -245,12 +375,6 @@ def test_no_iam_users_keys_or_wildcard_actions(synthesized: Synthesized):
                     assert not [a for a in _actions(statement) if "*" in a], statement
 
 
-def test_api_gateway_logging_role_is_the_accounts(data: Template):
-    role_id, _ = _role(data, "Lets API Gateway write")
-    _, account = only(data, "AWS::ApiGateway::Account")
-    assert account["CloudWatchRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
-
-
 def test_data_stack_is_tagged_shared_and_protected_from_deletion(synthesized: Synthesized, data: Template):
     expected = {"project": TAGGING.project, "stage": "shared", "owner": TAGGING.owner}
     for logical_id, resource in data.to_json()["Resources"].items():
@@ -260,36 +384,54 @@ def test_data_stack_is_tagged_shared_and_protected_from_deletion(synthesized: Sy
     assert artifact["properties"].get("terminationProtection", False) is SETTINGS.termination_protection
 
 
-# --- other settings -----------------------------------------------------------------------------
+# --- the account-level switches ------------------------------------------------------------------
 
 
-def _data_template(tmp_path: Path, github: GitHubSettings) -> Template:
-    app = new_app(tmp_path)
-    stack = DataStack(app, "Data", settings=DataSettings(github=github), tagging=TAGGING)
-    register_nag(app)
-    return Template.from_stack(stack)
+def _logging_role_id(template: Template) -> str:
+    (role_id,) = [
+        i
+        for i, r in resources(template, "AWS::IAM::Role").items()
+        if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "apigateway.amazonaws.com"}
+    ]
+    return role_id
 
 
-def test_an_existing_oidc_provider_can_be_imported(tmp_path: Path):
-    template = _data_template(
-        tmp_path, GitHubSettings(repository=REPOSITORY, oidc_provider_arn=EXISTING_PROVIDER)
-    )
+def test_api_gateway_logging_role_is_the_accounts_by_default(data: Template):
+    _, account = only(data, "AWS::ApiGateway::Account")
+    assert account["CloudWatchRoleArn"] == {"Fn::GetAtt": [_logging_role_id(data), "Arn"]}
+
+
+def test_the_account_logging_role_can_be_left_alone(tmp_path: Path):
+    template = _data_template(tmp_path, _github(), manage_api_gateway_logging_role=False)
+    assert not resources(template, "AWS::ApiGateway::Account")
+    assert not [
+        r
+        for r in resources(template, "AWS::IAM::Role").values()
+        if "apigateway.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
+    ]
+
+
+def test_an_existing_oidc_provider_is_used_instead_of_creating_one(tmp_path: Path):
+    template = _data_template(tmp_path, _github(oidc_provider_arn=EXISTING_PROVIDER))
     assert not resources(template, "AWS::IAM::OIDCProvider")
-    for description in (TRAIN, DEPLOY):
-        principal = _role(template, description)[1]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    for output in TRUSTED:
+        principal = _role(template, output)[1]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
         assert principal == {"Federated": EXISTING_PROVIDER}
+    assert _outputs(template)["GitHubOidcProviderArn"] == EXISTING_PROVIDER
 
 
-def test_without_a_repository_no_role_can_be_assumed(tmp_path: Path):
-    template = _data_template(tmp_path, GitHubSettings(repository=None))
+@pytest.mark.parametrize(
+    "github",
+    [
+        GitHubSettings(repository=None),
+        GitHubSettings(repository=REPOSITORY),  # the IDs are not known yet
+    ],
+)
+def test_without_the_repositorys_identity_no_role_can_be_assumed(tmp_path: Path, github: GitHubSettings):
+    template = _data_template(tmp_path, github)
     for role in resources(template, "AWS::IAM::Role").values():
         (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
     assert not resources(template, "AWS::IAM::OIDCProvider")
-    assert {"DvcBucketName", "DvcRemoteUrl"} <= set(template.to_json()["Outputs"])
-    assert "TrainRoleArn" not in template.to_json()["Outputs"]
-
-
-def _joined(value: Any) -> str:
-    """An Fn::Join of strings and pseudo-parameter references, as readable text."""
-    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in value["Fn::Join"][1])
+    assert set(_outputs(template)) == {"DvcBucketName", "DvcRemoteUrl"}

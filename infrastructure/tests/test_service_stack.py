@@ -15,15 +15,18 @@ from aws_cdk.assertions import Template
 from infra_constructs.gateway_errors import GATEWAY_ERRORS
 from infra_constructs.gradual_deployment import deployment_config
 from infra_constructs.serving_api import PAGE_METHOD, ROUTES
-from infra_support import TAGGING, Service, Synthesized, as_list, only, ref, resources
+from infra_support import TAGGING, Service, Synthesized, as_list, only, ref, resources, serving_function
+from stacks.names import api_key_secret_name, service_stack_name
 from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
+
+from ops import smoke_test
 
 PLATFORMS = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}
 RETENTION_DAYS = {"ONE_WEEK": 7, "TWO_WEEKS": 14, "ONE_MONTH": 30, "THREE_MONTHS": 90, "SIX_MONTHS": 180}
 
 
 def _function(template: Template) -> tuple[str, dict[str, Any]]:
-    return only(template, "AWS::Lambda::Function")
+    return serving_function(template)
 
 
 def _alias(template: Template) -> tuple[str, dict[str, Any]]:
@@ -115,6 +118,88 @@ def test_codedeploy_shifts_the_alias_and_every_alarm_rolls_it_back(service: Serv
         "CodeDeployLambdaAliasUpdate"
     ]
     assert update["DeploymentGroupName"] == ref(group_id)
+
+
+def _hook(template: Template) -> tuple[str, dict[str, Any]]:
+    """The pre-traffic hook function: the zip function beside the serving image."""
+    (found,) = [
+        (logical_id, resource["Properties"])
+        for logical_id, resource in resources(template, "AWS::Lambda::Function").items()
+        if resource["Properties"].get("PackageType") != "Image"
+    ]
+    return found
+
+
+def test_codedeploy_runs_the_pre_traffic_hook_before_any_traffic_moves(service: Service):
+    """A Failed report fails the deployment, and a failed deployment is rolled back."""
+    template = service.template
+    hook_id, hook = _hook(template)
+    alias_id, _ = _alias(template)
+    alias = resources(template, "AWS::Lambda::Alias")[alias_id]
+    assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["BeforeAllowTrafficHook"] == ref(hook_id)
+    # The hook is updated (the new version's ARN and answers) before the alias update that runs it.
+    assert hook_id in alias["DependsOn"]
+    _, group = only(template, "AWS::CodeDeploy::DeploymentGroup")
+    assert "DEPLOYMENT_FAILURE" in group["AutoRollbackConfiguration"]["Events"]
+    assert hook["Handler"] == "hook.handler"
+    assert hook["Runtime"].startswith("python3.")
+    # Every text may wait for a cold start of the new version, each bounded by the function's timeout.
+    assert hook["Timeout"] > service.settings.function.timeout_seconds
+
+
+def test_the_hook_may_invoke_the_new_version_only_and_report_to_codedeploy(service: Service):
+    template = service.template
+    hook_id, hook = _hook(template)
+    ((version_id, _),) = resources(template, "AWS::Lambda::Version").items()
+    assert hook["Environment"]["Variables"]["TARGET_FUNCTION_ARN"] == ref(version_id)
+    role_id = hook["Role"]["Fn::GetAtt"][0]
+    assert "ManagedPolicyArns" not in resources(template, "AWS::IAM::Role")[role_id]["Properties"]
+    statements = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if ref(role_id) in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    granted = {
+        action: statement["Resource"] for statement in statements for action in as_list(statement["Action"])
+    }
+    group_id, _ = only(template, "AWS::CodeDeploy::DeploymentGroup")
+    log_group_id = hook["LoggingConfig"]["LogGroup"]["Ref"]
+    assert set(granted) == {
+        "lambda:InvokeFunction",
+        "codedeploy:PutLifecycleEventHookExecutionStatus",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    # The version ARN (a Ref of an AWS::Lambda::Version), neither the function nor another qualifier.
+    assert granted["lambda:InvokeFunction"] == ref(version_id)
+    assert ref(group_id) in granted["codedeploy:PutLifecycleEventHookExecutionStatus"]["Fn::Join"][1]
+    assert granted["logs:PutLogEvents"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+    # And CodeDeploy's role may invoke this hook, no other function beyond its managed policy's.
+    invoke = [
+        statement["Resource"]
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "lambda:InvokeFunction"
+        and ref(role_id) not in policy["Properties"]["Roles"]
+    ]
+    assert invoke and all(hook_id in json.dumps(resource) for resource in invoke)
+
+
+def test_a_quiet_canary_is_judged_by_the_hook_not_by_the_silence_of_its_alarms(service: Service):
+    """The decision about missing data, held: no traffic is not an outage, so an alarm with no data stays
+    OK (a quiet stage is neither paged nor rolled back for being quiet). What proves a new version good
+    when no client calls during the canary is the pre-traffic hook: it has answered known texts as built
+    before any traffic moved (tests above), so the alarms only ever judge real traffic."""
+    template = service.template
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    assert {alarm["Properties"]["TreatMissingData"] for alarm in alarms} == {"notBreaching"}
+    hook_id, _ = _hook(template)
+    alias_id, _ = _alias(template)
+    update = resources(template, "AWS::Lambda::Alias")[alias_id]["UpdatePolicy"][
+        "CodeDeployLambdaAliasUpdate"
+    ]
+    assert update["BeforeAllowTrafficHook"] == ref(hook_id)
 
 
 # --- the REST API --------------------------------------------------------------------------------
@@ -216,6 +301,33 @@ def test_key_and_stage_are_throttled_and_the_key_has_a_quota(service: Service):
     outputs = template.to_json()["Outputs"]
     assert outputs["ApiKeyId"]["Value"] == ref(key_id)
     assert {"ApiUrl", "ClassifyUrl"} <= set(outputs)  # what the deploy workflow's smoke test calls
+
+
+def test_the_smoke_test_reads_outputs_the_stack_writes(service: Service):
+    """ops.smoke_test finds a stage by its stack's name and two outputs: the URL and the key's secret."""
+    outputs = service.template.to_json()["Outputs"]
+    stage = service.settings.stage
+    assert smoke_test.STACK.format(stage=stage) == service_stack_name(stage)
+    assert smoke_test.URL_OUTPUT in outputs
+    assert outputs[smoke_test.KEY_SECRET_OUTPUT]["Value"] == api_key_secret_name(stage)
+
+
+def test_the_key_is_a_generated_secret_under_the_stages_fixed_name_never_in_the_template(service: Service):
+    """The stage's deploy role may read exactly this secret (tests/test_data_stack.py): its name is fixed
+    per stage, and the key's value reaches API Gateway only as a dynamic reference."""
+    template = service.template
+    secret_id, secret = only(template, "AWS::SecretsManager::Secret")
+    assert secret["Name"] == api_key_secret_name(service.settings.stage)
+    generated = secret["GenerateSecretString"]
+    assert 20 <= generated["PasswordLength"] <= 128  # what API Gateway accepts as a key
+    assert generated["ExcludePunctuation"] is True
+    assert "SecretString" not in secret
+    _, key = only(template, "AWS::ApiGateway::ApiKey")
+    assert key["Value"] == {
+        "Fn::Join": ["", ["{{resolve:secretsmanager:", ref(secret_id), ":SecretString:::}}"]]
+    }
+    outputs = template.to_json()["Outputs"]
+    assert outputs["ApiKeySecretName"]["Value"] == api_key_secret_name(service.settings.stage)
 
 
 def test_stage_logs_each_request_as_json_never_bodies_and_traces_as_configured(service: Service):

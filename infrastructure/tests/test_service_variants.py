@@ -13,7 +13,7 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Template
 from infra_constructs.serving_api import ROUTES
 from infra_constructs.serving_function import MODEL_FILES, ServingFunction
-from infra_support import TAGGING, Service, new_app, only, resources
+from infra_support import TAGGING, Service, new_app, only, resources, serving_function
 from stacks.app_builder import register_nag
 from stacks.service_stack import ServiceStack
 from stacks.settings import OPENAPI_DOCUMENT, ServiceSettings, SettingsError
@@ -82,7 +82,7 @@ def test_cors_origin_reaches_gateway_errors_and_the_handler(open_api: Template):
     for response in resources(open_api, "AWS::ApiGateway::GatewayResponse").values():
         headers = response["Properties"]["ResponseParameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'"
-    _, function = only(open_api, "AWS::Lambda::Function")
+    _, function = serving_function(open_api)
     assert function["Environment"]["Variables"]["CORS_ALLOW_ORIGINS"] == ORIGIN
 
 
@@ -95,7 +95,7 @@ def test_an_open_api_is_acknowledged_as_deliberately_open(open_api: Template, op
 
 
 def test_x86_64_function_is_built_for_linux_amd64(open_api: Template, open_api_outdir: Path):
-    _, function = only(open_api, "AWS::Lambda::Function")
+    _, function = serving_function(open_api)
     assert function["Architectures"] == ["x86_64"]  # the stages' invariant holds for the other value too
     assets = json.loads((open_api_outdir / "TextClassifier-demo.assets.json").read_text(encoding="utf-8"))
     (image,) = assets["dockerImages"].values()
@@ -158,7 +158,8 @@ def test_low_concurrency_quota_reserves_nothing_and_tells_checkov_why(low_quota:
     CKV_AWS_115 asks for a concurrency limit, and `make security` must pass with the setting on."""
     _, alias = only(low_quota.template, "AWS::Lambda::Alias")
     assert "ProvisionedConcurrencyConfig" not in alias
-    (function,) = resources(low_quota.template, "AWS::Lambda::Function").values()
-    assert "ReservedConcurrentExecutions" not in function["Properties"]
-    skips = {skip["id"]: skip["comment"] for skip in function["Metadata"]["checkov"]["skip"]}
+    function_id, function = serving_function(low_quota.template)
+    assert "ReservedConcurrentExecutions" not in function
+    metadata = resources(low_quota.template, "AWS::Lambda::Function")[function_id]["Metadata"]
+    skips = {skip["id"]: skip["comment"] for skip in metadata["checkov"]["skip"]}
     assert "low_concurrency_quota" in skips["CKV_AWS_115"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
-from infra_support import Synthesized, resources
+from infra_support import Synthesized, resources, serving_function
 from stacks.settings import SERVING_APP_DIR
 
 from serving.tests.apigw_events import rest_event
@@ -72,8 +72,8 @@ def _events() -> list[dict[str, Any]]:
 
 
 def _function_environment(template: Template) -> dict[str, str]:
-    (function,) = resources(template, "AWS::Lambda::Function").values()
-    return function["Properties"]["Environment"]["Variables"]
+    _, function = serving_function(template)
+    return function["Environment"]["Variables"]
 
 
 def _emitted_metrics(environment: dict[str, str], model_dir: Path) -> set[MetricKey]:

@@ -48,6 +48,13 @@ from stacks.stages import STAGES, service_settings
         lambda: GitHubSettings(repository="acme"),
         lambda: GitHubSettings(repository="acme/repo:ref:refs/heads/main"),
         lambda: GitHubSettings(repository="acme/repo", deploy_environments=("prod*",)),
+        lambda: GitHubSettings(repository="acme/repo", deploy_environments=("Production",)),
+        lambda: GitHubSettings(repository="acme/repo", owner_id="4711", repository_id="*"),
+        lambda: GitHubSettings(repository="acme/repo", owner_id="47a1", repository_id="90210"),
+        lambda: GitHubSettings(repository="acme/repo", owner_id="0", repository_id="90210"),
+        lambda: GitHubSettings(repository="acme/repo", owner_id="4711 ", repository_id="90210"),
+        lambda: GitHubSettings(repository="acme/repo", owner_id="4711"),
+        lambda: GitHubSettings(owner_id="4711", repository_id="90210"),
         lambda: GitHubSettings(repository="acme/repo", deploy_branch="release/*"),
         lambda: GitHubSettings(oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/example.com"),
         lambda: DataSettings(dvc_prefix="/dvc"),
@@ -62,6 +69,10 @@ def test_undeployable_settings_are_refused(make):
 def test_deployable_edge_values_are_accepted():
     assert FunctionSettings(timeout_seconds=28, reserved_concurrency=None, provisioned_concurrency=3)
     assert GitHubSettings(repository="acme-ml/text.classifier_v2", deploy_environments=("production",))
+    github = GitHubSettings(
+        repository="acme-ml/text.classifier_v2", owner_id="1", repository_id="99999999999"
+    )
+    assert github.identity is not None and github.identity.repository_id == "99999999999"
     assert AlarmSettings(period_seconds=300, email=ALARM_EMAIL)
 
 

@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from push_branch import auth_environment, needs_push
 
 from local_runtime.paths import REPO_ROOT
+from ops.push_branch import auth_environment, needs_push
 
-SCRIPT = REPO_ROOT / ".github" / "scripts" / "push_branch.py"
 IDENTITY = {
     "GIT_AUTHOR_NAME": "github-actions[bot]",
     "GIT_AUTHOR_EMAIL": "bot@example.com",
@@ -47,10 +46,19 @@ def _push(checkout: Path, server: Path, checked_out: str, token: str | None):
     env |= {"GITHUB_SERVER_URL": server.as_uri(), "GITHUB_REPOSITORY": "owner/repo", **IDENTITY}
     if token is not None:
         env["PUSH_TOKEN"] = token
-    # The script as the job runs it: from the checkout, which is where it pushes from.
-    script = checkout / ".github" / "scripts" / "push_branch.py"
-    script.write_bytes(SCRIPT.read_bytes())
-    command = [sys.executable, str(script), "--branch", "retrain", "--checked-out", checked_out]
+    # As the job runs it: in the checkout, which is where it pushes from.
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    # -P: this tree's ops package, not the one of the commit checked out there.
+    command = [
+        sys.executable,
+        "-P",
+        "-m",
+        "ops.push_branch",
+        "--branch",
+        "retrain",
+        "--checked-out",
+        checked_out,
+    ]
     return subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True, check=False)
 
 

@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import smoke_test
-from smoke_test import KNOWN_TEXT, Answer, SmokeTestError, Target, classify, main, resolve_target, verdict
 
+from ops import smoke_test
+from ops.smoke_test import KNOWN_TEXT, Answer, SmokeTestError, Target, classify, main, resolve_target, verdict
+
+# The name of a stage's key secret (not a secret itself).
+SECRET_NAME = "text-classifier/dev/api-key"  # pragma: allowlist secret
 GOOD = {
     "label": "rec.sport.hockey",
     "scores": {"rec.sport.hockey": 0.9},
@@ -34,7 +37,7 @@ def _no_aws(key_id: str) -> str:
 
 
 def test_the_stage_outputs_give_the_url_and_the_key(tmp_path):
-    _write_outputs(tmp_path, "dev", ApiUrl=API_URL, ApiKeyId="k1a2b3")
+    _write_outputs(tmp_path, "dev", ApiUrl=API_URL, ApiKeySecretName=SECRET_NAME)
     asked = []
 
     def fetch_key(key_id: str) -> str:
@@ -42,11 +45,11 @@ def test_the_stage_outputs_give_the_url_and_the_key(tmp_path):
         return "the-key-value"
 
     assert resolve_target("dev", None, None, tmp_path, fetch_key) == Target(API_URL, "the-key-value")
-    assert asked == ["k1a2b3"]
+    assert asked == [SECRET_NAME]
 
 
 def test_a_given_key_is_used_without_asking_aws(tmp_path):
-    _write_outputs(tmp_path, "prod", ApiUrl=API_URL, ApiKeyId="k1a2b3")
+    _write_outputs(tmp_path, "prod", ApiUrl=API_URL, ApiKeySecretName=SECRET_NAME)
     assert resolve_target("prod", None, "given", tmp_path, _no_aws) == Target(API_URL, "given")
 
 

@@ -1,5 +1,7 @@
 """Push the train workflow's commit to the pull request's branch: `make push-branch BRANCH=.. CHECKED_OUT=..`.
 
+It works on the repository of the current directory (the job's checkout).
+
 The bot's commit must start workflows. Branch protection requires test.yml's "lint and test" on the pull
 request's head commit, and a push made with the workflow's own GITHUB_TOKEN starts no workflow
 (docs.github.com, "Triggering a workflow from a workflow"): that check would never run on the bot's
@@ -12,7 +14,7 @@ The token reaches git through the environment (an `http.<url>.extraHeader` given
 as actions/checkout sets it), never through the command line or the remote's URL, so neither a process
 listing nor a git message can show it.
 
-    PUSH_TOKEN=... python .github/scripts/push_branch.py --branch BRANCH --checked-out SHA
+    PUSH_TOKEN=... python -m ops.push_branch --branch BRANCH --checked-out SHA
 """
 
 from __future__ import annotations
@@ -22,9 +24,7 @@ import base64
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN_VARIABLE = "PUSH_TOKEN"
 NO_TOKEN = """\
 error: no token to push the retrained model's commit with. A push with the workflow's own GITHUB_TOKEN
@@ -58,18 +58,16 @@ def auth_environment(server_url: str, token: str) -> dict[str, str]:
 
 def _git(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **(env or {})}
-    return subprocess.run(["git", *args], cwd=REPO_ROOT, env=environment, text=True, check=False)
+    return subprocess.run(["git", *args], env=environment, text=True, check=False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python .github/scripts/push_branch.py", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m ops.push_branch", description=__doc__.split("\n\n")[0])
     parser.add_argument("--branch", required=True, help="the pull request's branch")
     parser.add_argument("--checked-out", required=True, help="the commit the job checked out")
     args = parser.parse_args(argv)
     head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
     if not needs_push(head, args.checked_out):
         print("No new commit (the model did not change): nothing to push.")

@@ -6,11 +6,12 @@ and passes only on a 200 whose body names a label and the model version; it prin
 them with the URL to a markdown summary (a CI job summary).
 
 Where the service is: the stage's CDK outputs, `infrastructure/cdk.out/<stage>-outputs.json` (written by
-`make deploy`), give `ApiUrl` and `ApiKeyId`; the key's value is read from API Gateway with
-`aws apigateway get-api-key --include-value`. `--url` (make: URL=) and the API_KEY environment variable
+`make deploy`), give `ApiUrl` and `ApiKeySecretName`; the key's value is read from that Secrets Manager
+secret (the one thing about keys the stage's deploy role may read). `--url` (make: URL=) and the API_KEY
+environment variable
 override them; a URL without a key suits `make serve`. The key is never printed.
 
-    python .github/scripts/smoke_test.py [--stage dev] [--url URL] [--summary FILE]
+    python -m ops.smoke_test [--stage dev] [--url URL] [--summary FILE]
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = "infrastructure/cdk.out/{stage}-outputs.json"
 STACK = "TextClassifier-{stage}"
+# The service stack's outputs read here (infrastructure/stacks/service_stack.py; a test ties the two).
+URL_OUTPUT = "ApiUrl"
+KEY_SECRET_OUTPUT = "ApiKeySecretName"  # pragma: allowlist secret (an output's name)
 KNOWN_TEXT = "The Seattle Seahawks crushed the Cleveland Browns on Thursday 52-7"
 # A new deployment's key and routes can take a few seconds to be accepted everywhere: retry the answers
 # that mean "not yet" a bounded number of times, never the ones that mean "wrong".
@@ -64,7 +68,7 @@ class Success:
 
 
 def stage_outputs(stage: str, root: Path = REPO_ROOT) -> dict:
-    """The stack outputs `make deploy STAGE=<stage>` wrote, e.g. {"ApiUrl": ..., "ApiKeyId": ...}."""
+    """The stack outputs `make deploy STAGE=<stage>` wrote, e.g. {"ApiUrl": ..., "ApiKeySecretName": ...}."""
     path = root / OUTPUTS.format(stage=stage)
     if not path.is_file():
         raise SmokeTestError(
@@ -73,21 +77,21 @@ def stage_outputs(stage: str, root: Path = REPO_ROOT) -> dict:
         )
     outputs = json.loads(path.read_text(encoding="utf-8"))
     stack = STACK.format(stage=stage)
-    if stack not in outputs or "ApiUrl" not in outputs[stack]:
-        raise SmokeTestError(f"{path.relative_to(root)} has no ApiUrl output of stack {stack}")
+    if stack not in outputs or URL_OUTPUT not in outputs[stack]:
+        raise SmokeTestError(f"{path.relative_to(root)} has no {URL_OUTPUT} output of stack {stack}")
     return outputs[stack]
 
 
-def api_key_value(key_id: str) -> str:
-    """The API key's value, read from API Gateway with the caller's AWS credentials."""
-    command = ["aws", "apigateway", "get-api-key", "--api-key", key_id, "--include-value"]
-    command += ["--query", "value", "--output", "text"]
+def api_key_value(secret_name: str) -> str:
+    """The API key's value, read from the stage's secret with the caller's AWS credentials."""
+    command = ["aws", "secretsmanager", "get-secret-value", "--secret-id", secret_name]
+    command += ["--query", "SecretString", "--output", "text"]
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
         raise SmokeTestError("the AWS CLI (aws) is needed to read the stage's API key") from exc
     if result.returncode != 0:
-        raise SmokeTestError(f"could not read API key {key_id}: {result.stderr.strip()}")
+        raise SmokeTestError(f"could not read the API key secret {secret_name}: {result.stderr.strip()}")
     return result.stdout.strip()
 
 
@@ -102,9 +106,9 @@ def resolve_target(
     if url:
         return Target(url, api_key or None)
     outputs = stage_outputs(stage, root)
-    key_id = outputs.get("ApiKeyId")
-    key = api_key or (fetch_key(key_id) if key_id else None)
-    return Target(outputs["ApiUrl"], key)
+    secret_name = outputs.get(KEY_SECRET_OUTPUT)
+    key = api_key or (fetch_key(secret_name) if secret_name else None)
+    return Target(outputs[URL_OUTPUT], key)
 
 
 def classify(target: Target, text: str = KNOWN_TEXT) -> Answer:
