@@ -89,7 +89,7 @@ def test_push_wipe_pull_returns_the_same_bytes_and_the_service_starts(trained_cl
     shutil.rmtree(trained_clone / ".dvc" / "cache")
     for name in MODEL_FILES:
         (trained_clone / name).unlink()
-    pull = _dvc(trained_clone, "pull", "-r", "s3", "train")  # the model; 20NG is not used here
+    pull = _dvc(trained_clone, "pull", "-r", "s3", "export")  # the model files; 20NG is not used here
     assert pull.returncode == 0, pull.stderr
 
     assert {name: _sha256(trained_clone / name) for name in MODEL_FILES} == before
@@ -104,6 +104,6 @@ def test_push_wipe_pull_returns_the_same_bytes_and_the_service_starts(trained_cl
 def test_pull_without_credentials_fails_and_says_so(trained_clone):
     assert _dvc(trained_clone, "push", "-r", "s3").returncode == 0
     shutil.rmtree(trained_clone / ".dvc" / "cache")
-    pull = _dvc(trained_clone, "pull", "-r", "s3", "train", "--force", credentials=False)
+    pull = _dvc(trained_clone, "pull", "-r", "s3", "export", "--force", credentials=False)
     assert pull.returncode != 0
     assert "Unable to locate credentials" in pull.stderr
