@@ -123,42 +123,47 @@ check-params: setup ## Validate params.yaml
 serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through the local Lambda runtime
 	$(RUN) python -m local_runtime --port $(PORT)
 
+# The tests are independent, so they run in parallel: one pytest-xdist worker per core (TEST_WORKERS=0
+# runs them in one process, e.g. to debug with pdb).
+TEST_WORKERS ?= auto
+PYTEST = $(RUN) pytest -n $(TEST_WORKERS)
+
 test: setup infra-setup ## Run every test (training, serving, the tools, infrastructure, workflows)
-	$(RUN) pytest
+	$(PYTEST)
 
 # The layers, each runnable alone (together they are `make test`): unit -> contract -> runtime -> e2e,
 # plus the infrastructure and the workflows. `e2e` marks tests that train a real model or run a clone.
 test-unit: setup ## Layer 1, unit: training functions, serving's pure logic, the benchmark's probe
-	$(RUN) pytest training/tests serving/tests/unit bench/tests -m "not e2e"
+	$(PYTEST) training/tests serving/tests/unit bench/tests -m "not e2e"
 
 test-contract: setup ## Layer 2, contract: the handler on API Gateway events, the OpenAPI document, fuzzing
-	$(RUN) pytest serving/tests/contract serving/tests/fuzz
+	$(PYTEST) serving/tests/contract serving/tests/fuzz
 
 test-runtime: setup ## Layer 3, local runtime: the handler through the real Lambda runtime client, faults, load
-	$(RUN) pytest local_runtime/tests serving/tests/faults loadtest/tests
+	$(PYTEST) local_runtime/tests serving/tests/faults loadtest/tests
 
 test-e2e: setup infra-setup ## Layer 4, end to end: train, serve, DVC round trips, reproducibility, a first deploy
-	$(RUN) pytest -m e2e
+	$(PYTEST) -m e2e
 
 test-workflows: setup ## The GitHub workflows: every step a Make target, deploy after tests, the smoke test
-	$(RUN) pytest .github/tests -m "not e2e"
+	$(PYTEST) .github/tests -m "not e2e"
 
 test-service: setup ## Run the serving tests (unit, contract, faults, fuzz, end to end)
-	$(RUN) pytest serving/tests
+	$(PYTEST) serving/tests
 
 # A deploy job holds deploy credentials: it never unpickles what it pulled (the tests marked `unpickles`
 # load training/model/pipeline.joblib, or 20 Newsgroups' pickled cache), so they are not run, not skipped.
 test-artifact: setup ## The serving tests a deploy runs: the model artifact alone, nothing unpickled
-	$(RUN) pytest serving/tests -m "not unpickles"
+	$(PYTEST) serving/tests -m "not unpickles"
 
 test-local: setup ## Run the tools' tests: the local runtime, the load test, the benchmark
-	$(RUN) pytest local_runtime/tests loadtest/tests bench/tests
+	$(PYTEST) local_runtime/tests loadtest/tests bench/tests
 
 test-training: setup ## Run the training tests
-	$(RUN) pytest training/tests
+	$(PYTEST) training/tests
 
 test-infra: infra-setup ## Layer: the CDK app's invariants, cdk-nag and cfn-lint, offline
-	$(RUN) pytest infrastructure/tests
+	$(PYTEST) infrastructure/tests
 
 requirements: setup ## Regenerate serving/app/requirements.txt (the image's pins) from uv.lock
 	$(UV) export --locked --only-group serve --format requirements-txt --no-emit-project \
