@@ -8,7 +8,8 @@ them with the URL to a markdown summary (a CI job summary).
 Where the service is: the stage's CDK outputs, `infrastructure/cdk.out/<stage>-outputs.json` (written by
 `make deploy`), give `ServiceUrl` (the stage's custom domain when it has one) and `ApiKeySecretName`;
 the key's value is read from that Secrets Manager secret (the one thing about keys the stage's deploy
-role may read). `--url` (make: URL=) and the API_KEY environment variable override them; a URL without a key suits `make serve`. The key is never printed.
+role may read). `--url` (make: URL=) and the API_KEY environment variable override them; a URL without
+a key suits `make serve`. The key is never printed.
 
     python -m ops.smoke_test [--stage dev] [--url URL] [--summary FILE]
 """
@@ -68,7 +69,7 @@ class Success:
 
 
 def stage_outputs(stage: str, root: Path = REPO_ROOT) -> dict:
-    """The stack outputs `make deploy STAGE=<stage>` wrote, e.g. {"ServiceUrl": ..., "ApiKeySecretName": ...}."""
+    """The stack outputs `make deploy STAGE=<stage>` wrote: {"ServiceUrl": ..., "ApiKeySecretName": ...}."""
     path = root / OUTPUTS.format(stage=stage)
     if not path.is_file():
         raise SmokeTestError(

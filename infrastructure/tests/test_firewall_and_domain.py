@@ -34,6 +34,7 @@ from stacks.settings import (
     SettingsError,
 )
 from stacks.stages import STAGES, service_settings
+from test_execution_policy import lacking_permissions
 
 from ops import smoke_test
 from serving.app.api_contract import MAX_BODY_BYTES
@@ -61,7 +62,8 @@ def _synth(outdir: Path, settings: ServiceSettings) -> Template:
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    """dev with the firewall on, an IPv4 and IPv6 allow-list, and a domain in a Route 53 zone under a base path."""
+    """dev with the firewall on, an IPv4 and IPv6 allow-list, and a domain in a Route 53 zone, at a base
+    path."""
     base = service_settings("dev")
     settings = replace(
         base,
@@ -76,7 +78,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Service:
 
 @pytest.fixture(scope="module")
 def own_certificate(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """prod (firewall on, no allow-list) under a domain whose certificate exists and whose DNS is elsewhere."""
+    """prod (firewall on, no allow-list) under a domain whose certificate exists and whose DNS is
+    elsewhere."""
     settings = replace(
         STAGES["prod"], domain=DomainSettings(domain_name="ml.acme.io", certificate_arn=CERTIFICATE)
     )
@@ -163,7 +166,7 @@ def test_the_allow_list_blocks_every_other_address_first(guarded: Service):
     assert allow_list["Priority"] == min(rule["Priority"] for rule in _rules(template).values())
     assert allow_list["Action"] == {"Block": {}}
     listed = allow_list["Statement"]["NotStatement"]["Statement"]["OrStatement"]["Statements"]
-    arns = {json.dumps(s["IPSetReferenceStatement"]["ARN"]) for s in listed}
+    arns = {json.dumps(s["IPSetReferenceStatement"]["Arn"]) for s in listed}
     assert arns == {json.dumps({"Fn::GetAtt": [set_id, "Arn"]}) for set_id in ip_sets}
 
 
@@ -174,7 +177,7 @@ def test_one_address_family_needs_no_or(tmp_path: Path):
     template = _synth(tmp_path, settings)
     (set_id,) = resources(template, "AWS::WAFv2::IPSet")
     negated = _rules(template)["AllowList"]["Statement"]["NotStatement"]["Statement"]
-    assert negated == {"IPSetReferenceStatement": {"ARN": {"Fn::GetAtt": [set_id, "Arn"]}}}
+    assert negated == {"IPSetReferenceStatement": {"Arn": {"Fn::GetAtt": [set_id, "Arn"]}}}
 
 
 def test_a_blocked_request_gets_the_apis_json_error(guarded: Service):
@@ -247,6 +250,14 @@ def test_the_variants_pass_cfn_lint(guarded: Service, own_certificate: Template)
         assert [
             f"{m.rule.id} {m.message}" for m in lint(json.dumps(template.to_json()), config=LINT_CONFIG)
         ] == []
+
+
+def test_the_execution_policy_covers_the_firewall_and_the_domain(guarded: Service, own_certificate: Template):
+    """What CloudFormation calls to deploy these resources, `make bootstrap`'s execution policy allows."""
+    templates = [guarded.template.to_json(), own_certificate.to_json()]
+    types = {r["Type"] for t in templates for r in t["Resources"].values()}
+    assert {"AWS::WAFv2::IPSet", "AWS::CertificateManager::Certificate", "AWS::Route53::RecordSet"} <= types
+    assert lacking_permissions(templates) == {}
 
 
 # --- settings ---------------------------------------------------------------------------------------------
