@@ -124,9 +124,10 @@ serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through t
 	$(RUN) python -m local_runtime --port $(PORT)
 
 # The tests are independent, so they run in parallel: one pytest-xdist worker per core (TEST_WORKERS=0
-# runs them in one process, e.g. to debug with pdb).
+# runs them in one process, e.g. to debug with pdb). Each module runs whole on one worker, so a model or a
+# clone a module's tests share is trained once, not once per worker.
 TEST_WORKERS ?= auto
-PYTEST = $(RUN) pytest -n $(TEST_WORKERS)
+PYTEST = $(RUN) pytest -n $(TEST_WORKERS) --dist loadscope
 
 test: setup infra-setup ## Run every test (training, serving, the tools, infrastructure, workflows)
 	$(PYTEST)
