@@ -68,6 +68,9 @@ WAF_RATE_LIMIT_MIN = 10
 WAF_RATE_LIMIT_MAX = 2_000_000_000
 # The rate-based rule's evaluation window (the default of the valid 60, 120, 300 and 600 s).
 WAF_RATE_WINDOW_SECONDS = 300
+# An IP set holds up to 10,000 addresses or ranges, of any CIDR prefix but /0 ("IP set match rule
+# statement", AWS WAF developer guide).
+WAF_IP_SET_MAX_ENTRIES = 10_000
 
 
 class SettingsError(ValueError):
@@ -190,12 +193,24 @@ class FirewallSettings:
         )
         for cidr in self.allowed_cidrs:
             try:
-                ipaddress.ip_network(cidr, strict=True)
+                network = ipaddress.ip_network(cidr, strict=True)
             except ValueError as error:
                 raise SettingsError(
                     f"firewall allowed_cidrs: {cidr!r} is not a CIDR block ({error}); write it as "
                     "'203.0.113.0/24' or '2001:db8::/32', host bits zero ('198.51.100.7/32' for one address)."
                 ) from None
+            _require(
+                network.prefixlen > 0,
+                f"firewall allowed_cidrs: AWS WAF refuses {cidr!r} (/0); to allow every address, leave the "
+                "list empty.",
+            )
+        for version in (4, 6):  # one IP set per address family
+            count = sum(ipaddress.ip_network(cidr).version == version for cidr in self.allowed_cidrs)
+            _require(
+                count <= WAF_IP_SET_MAX_ENTRIES,
+                f"firewall allowed_cidrs has {count} IPv{version} blocks; an AWS WAF IP set holds at most "
+                f"{WAF_IP_SET_MAX_ENTRIES:,}: merge them into wider blocks.",
+            )
         _require(
             len(set(self.allowed_cidrs)) == len(self.allowed_cidrs),
             f"firewall allowed_cidrs {self.allowed_cidrs}: a block is listed twice.",

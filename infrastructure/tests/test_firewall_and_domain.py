@@ -271,6 +271,14 @@ def test_the_execution_policy_covers_the_firewall_and_the_domain(guarded: Servic
         (lambda: FirewallSettings(enabled=True, allowed_cidrs=("203.0.113.0/33",)), "not a CIDR block"),
         (lambda: FirewallSettings(enabled=True, allowed_cidrs=("203.0.113.7/24",)), "host bits"),
         (lambda: FirewallSettings(enabled=True, allowed_cidrs=("example.com",)), "not a CIDR block"),
+        (lambda: FirewallSettings(enabled=True, allowed_cidrs=("0.0.0.0/0",)), "leave the list empty"),
+        (lambda: FirewallSettings(enabled=True, allowed_cidrs=("::/0",)), "leave the list empty"),
+        (
+            lambda: FirewallSettings(
+                enabled=True, allowed_cidrs=tuple(f"10.{i // 256}.{i % 256}.0/24" for i in range(10_001))
+            ),
+            "at most 10,000",
+        ),
         (lambda: FirewallSettings(enabled=True, allowed_cidrs="203.0.113.0/24"), "tuple"),
         (lambda: FirewallSettings(enabled=True, allowed_cidrs=("10.0.0.0/8", "10.0.0.0/8")), "twice"),
         (lambda: FirewallSettings(enabled=False, allowed_cidrs=("10.0.0.0/8",)), "not be enforced"),
