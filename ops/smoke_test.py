@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = "infrastructure/cdk.out/{stage}-outputs.json"
 STACK = "TextClassifier-{stage}"
 # The service stack's outputs read here (infrastructure/stacks/names.py; a test ties the two). The URL is

@@ -231,3 +231,11 @@ def test_against_the_real_local_service(tmp_path, monkeypatch, capsys):
     assert f"| model version | `{manifest['version']}` |" in summary.read_text(encoding="utf-8")
     out = capsys.readouterr().out
     assert any(f"label {label!r}" in out for label in manifest["classes"]), out
+
+
+def test_the_outputs_are_looked_up_in_this_repository():
+    """`make deploy` writes infrastructure/cdk.out/<stage>-outputs.json inside the checkout."""
+    from ops import stage
+
+    assert (smoke_test.REPO_ROOT / "infrastructure" / "cdk.json").is_file()
+    assert stage.REPO_ROOT == smoke_test.REPO_ROOT
