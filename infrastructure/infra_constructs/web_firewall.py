@@ -21,7 +21,7 @@ from constructs import Construct
 from stacks.names import CHOSEN_NAME_PREFIX
 from stacks.settings import WAF_RATE_WINDOW_SECONDS, FirewallSettings
 
-from serving.app.api_contract import MAX_BODY_BYTES
+from serving.app.contracts.api import MAX_BODY_BYTES
 
 SCOPE = "REGIONAL"  # API Gateway REST API stages take regional web ACLs
 # The AWS managed rule groups, by the rule name each gets in the web ACL.
@@ -30,7 +30,7 @@ KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
 COMMON_RULES = "AWSManagedRulesCommonRuleSet"
 MANAGED_RULE_GROUPS = (IP_REPUTATION, KNOWN_BAD_INPUTS, COMMON_RULES)
 # The core rule set's SizeRestrictions_BODY blocks bodies over 8 KB ("Core rule set (CRS) managed rule
-# group", AWS WAF developer guide). The API accepts bodies up to api_contract.MAX_BODY_BYTES (a batch of
+# group", AWS WAF developer guide). The API accepts bodies up to contracts/api.py's MAX_BODY_BYTES (a batch of
 # long texts), so above that size the rule only counts: the handler refuses oversized bodies itself, with
 # a 413 in its JSON shape.
 BODY_SIZE_RULE = "SizeRestrictions_BODY"

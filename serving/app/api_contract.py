@@ -23,7 +23,7 @@ import json
 import os
 from typing import Any, NamedTuple
 
-from .contracts.api import ROUTES
+from .contracts.api import MAX_BODY_BYTES, ROUTES
 from .families.protocol import Explanation, Prediction
 
 OPENAPI_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.json")
@@ -60,7 +60,6 @@ _REQUEST_PROPERTIES = OPENAPI["components"]["schemas"]["ClassifyRequest"]["prope
 # limit (beyond it API Gateway answers 502 after the handler succeeded). Those the request schema states
 # are read from it; the body size and the defaults of top_k and of explain: true, which a draft-04 model
 # cannot state, are only here (the document's prose repeats them; a test holds the two together).
-MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TOP_K = 3
 DEFAULT_EXPLAIN_TERMS = 10
 MAX_TEXT_CHARS: int = _REQUEST_PROPERTIES["text"]["maxLength"]

@@ -10,3 +10,6 @@ MODEL = "/model"
 OPENAPI = "/openapi.json"
 
 ROUTES = {PAGE: ("GET",), CLASSIFY: ("POST",), MODEL: ("GET",), OPENAPI: ("GET",)}
+
+# The largest request body the handler reads (bytes); the firewall's body-size rule follows it.
+MAX_BODY_BYTES = 1024 * 1024
