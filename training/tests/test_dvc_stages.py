@@ -18,7 +18,14 @@ from training import REPO_ROOT
 from training.export import DEFAULT_OUT_DIR, JSON_NAME, NPZ_NAME
 from training.fingerprint import DEFAULT_OUT as DATA_FINGERPRINT
 from training.params import SCHEMA
-from training.stages.handoff import CONFUSION_NAME, METRICS_NAME, PIPELINE_PATH, REPORTS_DIR
+from training.stages.handoff import (
+    ANALYZER_CHOICE_NAME,
+    CONFUSION_NAME,
+    METRICS_NAME,
+    PIPELINE_PATH,
+    RELIABILITY_NAME,
+    REPORTS_DIR,
+)
 
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
 # The stages that run a script of training/stages/ (`data` only fingerprints, on every repro).
@@ -87,12 +94,17 @@ def test_neither_the_evaluation_nor_the_export_is_an_input_of_the_fit():
 def test_the_stages_hand_each_other_the_files_their_scripts_read_and_write():
     pipeline, data = _relative(PIPELINE_PATH), _relative(DATA_FINGERPRINT)
     metrics, confusion = _relative(REPORTS_DIR / METRICS_NAME), _relative(REPORTS_DIR / CONFUSION_NAME)
+    reliability, choice = (
+        _relative(REPORTS_DIR / RELIABILITY_NAME),
+        _relative(REPORTS_DIR / ANALYZER_CHOICE_NAME),
+    )
     assert _paths(STAGES["data"]["outs"]) == [data]
     assert _paths(STAGES["train"]["outs"]) == [pipeline]
+    assert _paths(STAGES["train"]["metrics"]) == [choice]
     assert data in STAGES["train"]["deps"]
     assert {pipeline, data} <= set(STAGES["evaluate"]["deps"])
     assert _paths(STAGES["evaluate"]["metrics"]) == [metrics]
-    assert _paths(STAGES["evaluate"]["plots"]) == [confusion]
+    assert _paths(STAGES["evaluate"]["plots"]) == [confusion, reliability]
     assert {pipeline, metrics} <= set(STAGES["export"]["deps"])
     artifact = [_relative(DEFAULT_OUT_DIR / name) for name in (NPZ_NAME, JSON_NAME)]
     assert _paths(STAGES["export"]["outs"]) == artifact

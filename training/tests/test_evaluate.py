@@ -2,11 +2,21 @@
 
 import csv
 
+import numpy as np
 import pytest
 
 from training.analyzer_choice import resolve_analyzer
 from training.dataset import Dataset
-from training.evaluate import baseline_accuracy, classification_metrics, evaluate_model, write_confusion_csv
+from training.evaluate import (
+    RELIABILITY_COLUMNS,
+    baseline_accuracy,
+    classification_metrics,
+    evaluate_model,
+    probability_metrics,
+    reliability_rows,
+    write_confusion_csv,
+    write_reliability_csv,
+)
 from training.params import validate_params
 from training.pipeline import build_pipeline
 from training.rounding import rounded
@@ -88,3 +98,40 @@ def test_evaluate_model_reports_headline_sizes_and_the_stripped_accuracy():
     assert metrics["n_features"] == len(pipeline.named_steps["features"].get_feature_names_out())
     no_stripped = Dataset("generated", texts, labels, test_texts, test_labels)
     assert "stripped_accuracy" not in evaluate_model(pipeline, no_stripped, predictions)
+
+
+def _probabilities_example():
+    """Four documents, two classes: sure and right, sure and wrong, unsure and right, unsure and right."""
+    classes = ["a", "b"]
+    probabilities = np.array([[0.95, 0.05], [0.92, 0.08], [0.4, 0.6], [0.55, 0.45]])
+    return probabilities, classes, ["a", "b", "b", "a"]
+
+
+def test_ece_is_the_share_weighted_gap_between_confidence_and_accuracy_per_bin():
+    probabilities, classes, truth = _probabilities_example()
+    metrics = probability_metrics(probabilities, classes, truth)
+    # Bin 0.9-1.0: two documents, mean confidence 0.935, accuracy 0.5; bins 0.5-0.6 and 0.6-0.7: one
+    # right document each, at confidence 0.55 and 0.6.
+    expected = (2 * abs(0.5 - 0.935) + abs(1 - 0.55) + abs(1 - 0.6)) / 4
+    assert metrics["ece"] == pytest.approx(expected)
+    assert metrics["log_loss"] == pytest.approx(
+        -(np.log(0.95) + np.log(0.08) + np.log(0.6) + np.log(0.55)) / 4
+    )
+    assert metrics["mean_confidence"] == pytest.approx((0.95 + 0.92 + 0.6 + 0.55) / 4)
+
+
+def test_perfectly_calibrated_probabilities_have_no_calibration_error():
+    # In the 0.7-0.8 bin, 3 of 4 documents are right at confidence 0.75.
+    probabilities = np.array([[0.75, 0.25]] * 4)
+    assert probability_metrics(probabilities, ["a", "b"], ["a", "a", "a", "b"])["ece"] == pytest.approx(0.0)
+
+
+def test_reliability_rows_list_the_non_empty_bins_and_a_top_probability_of_one_falls_in_the_last(tmp_path):
+    probabilities, classes, truth = _probabilities_example()
+    probabilities = np.vstack([probabilities, [[1.0, 0.0]]])
+    rows = reliability_rows(probabilities, classes, [*truth, "a"])
+    assert rows == [("0.5-0.6", 0.55, 1.0, 1), ("0.6-0.7", 0.6, 1.0, 1), ("0.9-1.0", 0.9567, 0.6667, 3)]
+    write_reliability_csv(tmp_path / "reliability.csv", rows)
+    with (tmp_path / "reliability.csv").open(encoding="utf-8", newline="") as stream:
+        written = list(csv.reader(stream))
+    assert written[0] == list(RELIABILITY_COLUMNS) and len(written) == 4
