@@ -103,7 +103,7 @@ def link_parameters(classifier: object) -> dict[str, float]:
         return {}
     (calibrated,) = classifier.calibrated_classifiers_
     beta = float(calibrated.calibrators[0].beta_)
-    scored_by_z = weights(classifier)[0].shape[0] == 1
+    scored_by_z = coefficients(classifier).shape[0] == 1
     # Two classes: scikit-learn computes softmax(beta * (-z, z)) = sigmoid(2 beta z), the artifact
     # softmax((0, z) / T) = sigmoid(z / T).
     return {TEMPERATURE: (0.5 if scored_by_z else 1.0) / beta}
@@ -121,22 +121,32 @@ def scorer(classifier: Any) -> Any:
 def weights(classifier: Any) -> tuple[np.ndarray, np.ndarray]:
     """(coef of shape (n_rows, n_features), intercept of shape (n_rows,)), float64: one row per class,
     or one row (z) for a binary model that scikit-learn stores so."""
-    model = scorer(classifier)
+    model, coef = scorer(classifier), coefficients(classifier)
     if isinstance(model, OneVsRestClassifier):
-        coef = np.vstack([estimator.coef_ for estimator in model.estimators_])
         intercept = np.concatenate([np.ravel(estimator.intercept_) for estimator in model.estimators_])
     elif isinstance(model, MultinomialNB):
-        coef, intercept = model.feature_log_prob_, model.class_log_prior_
+        intercept = model.class_log_prior_
     elif isinstance(model, ComplementNB):
-        coef, intercept = model.feature_log_prob_, np.zeros(len(model.classes_))
+        intercept = np.zeros(len(model.classes_))
     else:
-        coef, intercept = model.coef_, model.intercept_
-    coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))  # a binary RidgeClassifier's is 1-D
+        intercept = model.intercept_
     return coef, np.broadcast_to(np.asarray(intercept, dtype=np.float64), coef.shape[:1]).copy()
 
 
+def coefficients(classifier: Any) -> np.ndarray:
+    """The weights, float64, of shape (n_rows, n_features) (see ``weights``)."""
+    model = scorer(classifier)
+    if isinstance(model, OneVsRestClassifier):
+        coef = np.vstack([estimator.coef_ for estimator in model.estimators_])
+    elif isinstance(model, _NAIVE_BAYES):
+        coef = model.feature_log_prob_
+    else:
+        coef = model.coef_
+    return np.atleast_2d(np.asarray(coef, dtype=np.float64))  # a binary RidgeClassifier's is 1-D
+
+
 def set_coef(classifier: Any, coef: np.ndarray) -> None:
-    """Replace the fitted weights (same shape as ``weights`` gives) in place."""
+    """Replace the fitted weights (same shape as ``coefficients`` gives) in place."""
     model = scorer(classifier)
     if isinstance(model, OneVsRestClassifier):
         for row, estimator in zip(coef, model.estimators_, strict=True):

@@ -118,7 +118,7 @@ def round_weights(classifier, dtype: str) -> None:
 
     Training rounds before it evaluates, so the evaluated model and the artifact hold the same numbers.
     """
-    coef, _ = linear_estimators.weights(classifier)
+    coef = linear_estimators.coefficients(classifier)
     with np.errstate(over="ignore"):  # an overflow is reported below, with what to do
         rounded = coef.astype(dtype)
     if not np.isfinite(rounded).all():
