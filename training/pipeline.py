@@ -147,7 +147,9 @@ def fit_classifier(classifier, features, labels: list[str]) -> None:
             )
         folds = classifier.cv
         classifier.set_params(
-            cv=StratifiedKFold(min(CALIBRATION_FOLDS, int(smallest)), shuffle=True, random_state=folds.random_state)
+            cv=StratifiedKFold(
+                min(CALIBRATION_FOLDS, int(smallest)), shuffle=True, random_state=folds.random_state
+            )
         )
     classifier.fit(features, labels)
 

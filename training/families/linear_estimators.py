@@ -64,7 +64,9 @@ def problems(classifier: object) -> list[str]:
         if classifier.method != "temperature":
             found.append(f"CalibratedClassifierCV method={classifier.method!r} (must be 'temperature')")
         if classifier.ensemble is not False:
-            found.append(f"CalibratedClassifierCV ensemble={classifier.ensemble!r} (must be False: one model)")
+            found.append(
+                f"CalibratedClassifierCV ensemble={classifier.ensemble!r} (must be False: one model)"
+            )
         return found
     if isinstance(classifier, OneVsRestClassifier):
         if not isinstance(classifier.estimator, LogisticRegression):
@@ -73,7 +75,9 @@ def problems(classifier: object) -> list[str]:
     if isinstance(classifier, LogisticRegression) and classifier.solver not in MULTINOMIAL_SOLVERS:
         return [f"solver={classifier.solver!r} (must be one of {', '.join(MULTINOMIAL_SOLVERS)})"]
     if isinstance(classifier, SGDClassifier) and classifier.loss not in _SGD_LINKS:
-        return [f"SGDClassifier loss={classifier.loss!r} has no probabilities (must be one of {list(_SGD_LINKS)})"]
+        return [
+            f"SGDClassifier loss={classifier.loss!r} has no probabilities (must be one of {list(_SGD_LINKS)})"
+        ]
     if isinstance(classifier, (LogisticRegression, SGDClassifier, *_NAIVE_BAYES)):
         return []
     return [_unserved(classifier)]

@@ -70,7 +70,9 @@ def check_servable(pipeline: Pipeline) -> None:
         raise UnservableModelError(f"expected steps {STEPS}, got {list(pipeline.named_steps)}")
     union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
     if not isinstance(union, FeatureUnion):
-        raise UnservableModelError("expected a FeatureUnion of TfidfVectorizers followed by a linear classifier")
+        raise UnservableModelError(
+            "expected a FeatureUnion of TfidfVectorizers followed by a linear classifier"
+        )
     if not union.transformer_list:
         raise UnservableModelError("expected at least one feature block")
     problems = []

@@ -5,18 +5,23 @@ import re
 
 import numpy as np
 import pytest
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Perceptron, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
-from serving.app.contracts.linear_tfidf import LINKS, MODIFIED_HUBER, OVR_SIGMOID, SOFTMAX, TEMPERATURE_SOFTMAX
+from serving.app.contracts.linear_tfidf import (
+    LINKS,
+    MODIFIED_HUBER,
+    OVR_SIGMOID,
+    SOFTMAX,
+    TEMPERATURE_SOFTMAX,
+)
 from training import params as params_module
 from training.families import linear_estimators
-
 from training.params import ParamsError, validate_params
 from training.pipeline import (
     CALIBRATION_FOLDS,

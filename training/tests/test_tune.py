@@ -137,7 +137,9 @@ def test_the_search_lists_every_estimator_and_only_estimator_compares_them(tmp_p
     )
     texts, labels = make_corpus(per_label=15, seed=8)
     data = write_csv(tmp_path / "topics.csv", texts, labels)
-    params = write_params(tmp_path / "params.yaml", data={"source": str(data)}, train={"class_weight": "balanced"})
+    params = write_params(
+        tmp_path / "params.yaml", data={"source": str(data)}, train={"class_weight": "balanced"}
+    )
     report = tmp_path / "tuning.json"
     assert tune.main(["--params", str(params), "--report", str(report), "--only", "train.estimator"]) == 0
     rows = json.loads(report.read_text(encoding="utf-8"))["rows"]

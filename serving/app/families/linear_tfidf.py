@@ -1,7 +1,7 @@
 """The linear TF-IDF family: TF-IDF feature blocks, a linear layer, a probability link.
 
 The first family of the classifier protocol (families.protocol): what scikit-learn's
-``Pipeline([FeatureUnion of TfidfVectorizer blocks, LogisticRegression])`` predicts, in numpy
+``Pipeline([FeatureUnion of TfidfVectorizer blocks, a linear classifier])`` predicts, in numpy
 (serving/MODEL_ARTIFACT.md). model.json's ``settings`` hold the link and the feature blocks::
 
     {"link": "softmax", "featurizer": {"blocks": [{"analyzer": "word", ..., "n_features": 56248}, ...]}}
@@ -60,7 +60,9 @@ def read_settings(section: Any, path: FilePath) -> Settings:
         raise ModelLoadError(path, f"settings.link must be one of {sorted(LINK_FUNCTIONS)}")
     expected = {"link", *LINK_PARAMETERS[link], "featurizer"}
     if set(section) != expected:
-        raise ModelLoadError(path, f"'settings' of the {link} link must have exactly the keys {sorted(expected)}")
+        raise ModelLoadError(
+            path, f"'settings' of the {link} link must have exactly the keys {sorted(expected)}"
+        )
     parameters = {key: link_parameter(section, key, path) for key in LINK_PARAMETERS[link]}
     featurizer = section["featurizer"]
     if not isinstance(featurizer, dict) or set(featurizer) != {"blocks"}:

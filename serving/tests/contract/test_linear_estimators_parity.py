@@ -17,7 +17,13 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from serving.app.artifact.loader import load_model
-from serving.app.contracts.linear_tfidf import LINKS, MODIFIED_HUBER, OVR_SIGMOID, SOFTMAX, TEMPERATURE_SOFTMAX
+from serving.app.contracts.linear_tfidf import (
+    LINKS,
+    MODIFIED_HUBER,
+    OVR_SIGMOID,
+    SOFTMAX,
+    TEMPERATURE_SOFTMAX,
+)
 from serving.tests.artifact_export import bbc_news
 from serving.tests.unit.test_classifier_parity import UNUSUAL_TRAINING_TEXTS, awkward_texts
 from training.export import export_model
@@ -74,10 +80,11 @@ def params_for(estimator: str) -> dict:
 
 @functools.cache
 def trained(estimator: str, binary: bool, root: str):
-    """(fitted pipeline, served model, model.json's settings) for one estimator, trained once per session."""
+    """(fitted pipeline, served model) for one estimator, trained once per session."""
     texts, labels, _, _ = bbc_split()
     if binary:
-        texts, labels = zip(*[(t, lab) for t, lab in zip(texts, labels, strict=True) if lab in BINARY_LABELS])
+        kept = [i for i, label in enumerate(labels) if label in BINARY_LABELS]
+        texts, labels = [texts[i] for i in kept], [labels[i] for i in kept]
     with threadpool_limits(limits=1):
         pipeline = fit_pipeline(params_for(estimator), list(texts), list(labels))
     directory = Path(root) / f"{estimator}-{binary}"
@@ -103,7 +110,11 @@ def answers(estimator: str, binary: bool, root: str):
     texts = probe_texts()
     features = pipeline[:-1].transform(texts)
     classifier = pipeline[-1]
-    expected = (classifier.predict_proba(features), classifier.predict(features), own_scores(classifier, features))
+    expected = (
+        classifier.predict_proba(features),
+        classifier.predict(features),
+        own_scores(classifier, features),
+    )
     classes = model.classifier.classes
     return expected, model.classifier.classify_explained(texts, top_k=len(classes), n_terms=5)
 
@@ -140,7 +151,9 @@ def test_probabilities_and_labels_equal_scikit_learns(estimator, binary, root):
     assert classes == [str(label) for label in pipeline.classes_]
     (expected_proba, expected_labels, _), served = answers(estimator, binary, root)
     texts = probe_texts()
-    for text, proba, label, (prediction, _) in zip(texts, expected_proba, expected_labels, served, strict=True):
+    for text, proba, label, (prediction, _) in zip(
+        texts, expected_proba, expected_labels, served, strict=True
+    ):
         actual = np.array([dict(prediction.scores)[c] for c in classes])
         assert np.abs(actual - proba).max() <= 1e-9, repr(text[:60])
         assert prediction.label == label, repr(text[:60])

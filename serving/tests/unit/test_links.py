@@ -13,7 +13,13 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.svm import LinearSVC
 
-from serving.app.contracts.linear_tfidf import LINKS, MODIFIED_HUBER, OVR_SIGMOID, SOFTMAX, TEMPERATURE_SOFTMAX
+from serving.app.contracts.linear_tfidf import (
+    LINKS,
+    MODIFIED_HUBER,
+    OVR_SIGMOID,
+    SOFTMAX,
+    TEMPERATURE_SOFTMAX,
+)
 from serving.app.linear.links import LINK_FUNCTIONS, bound_link
 
 RNG = np.random.default_rng(5)

@@ -117,7 +117,10 @@ BLOCKS = {"blocks": []}
     [
         (None, "'settings' must be an object with a 'link' and a 'featurizer'"),
         ({"featurizer": BLOCKS}, "'settings' must be an object with a 'link' and a 'featurizer'"),
-        ({"link": "softmax"}, "'settings' of the softmax link must have exactly the keys ['featurizer', 'link']"),
+        (
+            {"link": "softmax"},
+            "'settings' of the softmax link must have exactly the keys ['featurizer', 'link']",
+        ),
         ({"link": "sigmoid", "featurizer": BLOCKS}, f"settings.link must be one of {SERVED_LINKS}"),
         ({"link": ["softmax"], "featurizer": BLOCKS}, f"settings.link must be one of {SERVED_LINKS}"),
         (
