@@ -60,34 +60,36 @@ _CALIBRATED = (LinearSVC, RidgeClassifier, LogisticRegression, SGDClassifier)
 def problems(classifier: object) -> list[str]:
     """Why serving could not reproduce this classifier's probabilities exactly (empty when it can)."""
     if isinstance(classifier, CalibratedClassifierCV):
-        found = [] if isinstance(classifier.estimator, _CALIBRATED) else [_unserved(classifier.estimator)]
-        if classifier.method != "temperature":
-            found.append(f"CalibratedClassifierCV method={classifier.method!r} (must be 'temperature')")
-        if classifier.ensemble is not False:
-            found.append(
-                f"CalibratedClassifierCV ensemble={classifier.ensemble!r} (must be False: one model)"
-            )
-        return found
-    if isinstance(classifier, OneVsRestClassifier):
-        if not isinstance(classifier.estimator, LogisticRegression):
-            return [f"OneVsRestClassifier of a {type(classifier.estimator).__name__} " + _SERVES]
-        return []
+        return _calibration_problems(classifier)
+    if isinstance(classifier, OneVsRestClassifier) and not isinstance(
+        classifier.estimator, LogisticRegression
+    ):
+        return [f"OneVsRestClassifier of {_unserved(classifier.estimator)}"]
     if isinstance(classifier, LogisticRegression) and classifier.solver not in MULTINOMIAL_SOLVERS:
         return [f"solver={classifier.solver!r} (must be one of {', '.join(MULTINOMIAL_SOLVERS)})"]
     if isinstance(classifier, SGDClassifier) and classifier.loss not in _SGD_LINKS:
         return [
-            f"SGDClassifier loss={classifier.loss!r} has no probabilities (must be one of {list(_SGD_LINKS)})"
+            f"SGDClassifier loss={classifier.loss!r} has no probabilities (use one of {list(_SGD_LINKS)}, "
+            "or calibrate it: CalibratedClassifierCV(method='temperature', ensemble=False))"
         ]
-    if isinstance(classifier, (LogisticRegression, SGDClassifier, *_NAIVE_BAYES)):
+    if isinstance(classifier, (OneVsRestClassifier, LogisticRegression, SGDClassifier, *_NAIVE_BAYES)):
         return []
     return [_unserved(classifier)]
 
 
-_SERVES = "(serving reproduces: " + "; ".join(SERVED) + ")"
+def _calibration_problems(calibrated: CalibratedClassifierCV) -> list[str]:
+    """One linear classifier with a decision function, one temperature fitted on its held-out scores."""
+    found = [] if isinstance(calibrated.estimator, _CALIBRATED) else [_unserved(calibrated.estimator)]
+    if calibrated.method != "temperature":
+        found.append(f"CalibratedClassifierCV method={calibrated.method!r} (must be 'temperature')")
+    if calibrated.ensemble is not False:
+        found.append(f"CalibratedClassifierCV ensemble={calibrated.ensemble!r} (must be False: one model)")
+    return found
 
 
 def _unserved(classifier: object) -> str:
-    return f"a {type(classifier).__name__} {_SERVES}"
+    served = "; ".join(SERVED)
+    return f"a {type(classifier).__name__} (serving reproduces: {served})"
 
 
 def link(classifier: object) -> str:
