@@ -6,10 +6,10 @@ and passes only on a 200 whose body names a label and the model version; it prin
 them with the URL to a markdown summary (a CI job summary).
 
 Where the service is: the stage's CDK outputs, `infrastructure/cdk.out/<stage>-outputs.json` (written by
-`make deploy`), give `ApiUrl` and `ApiKeySecretName`; the key's value is read from that Secrets Manager
-secret (the one thing about keys the stage's deploy role may read). `--url` (make: URL=) and the API_KEY
-environment variable
-override them; a URL without a key suits `make serve`. The key is never printed.
+`make deploy`), give `ServiceUrl` (the stage's custom domain when it has one) and `ApiKeySecretName`;
+the key's value is read from that Secrets Manager secret (the one thing about keys the stage's deploy
+role may read). `--url` (make: URL=) and the API_KEY environment variable override them; a URL without
+a key suits `make serve`. The key is never printed.
 
     python -m ops.smoke_test [--stage dev] [--url URL] [--summary FILE]
 """
@@ -28,11 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = "infrastructure/cdk.out/{stage}-outputs.json"
 STACK = "TextClassifier-{stage}"
-# The service stack's outputs read here (infrastructure/stacks/service_stack.py; a test ties the two).
-URL_OUTPUT = "ApiUrl"
+# The service stack's outputs read here (infrastructure/stacks/names.py; a test ties the two). The URL is
+# the stage's stable one: its custom domain when it has one, else API Gateway's execute-api URL.
+URL_OUTPUT = "ServiceUrl"
 KEY_SECRET_OUTPUT = "ApiKeySecretName"  # pragma: allowlist secret (an output's name)
 KNOWN_TEXT = "The Seattle Seahawks crushed the Cleveland Browns on Thursday 52-7"
 # A new deployment's key and routes can take a few seconds to be accepted everywhere: retry the answers
@@ -68,7 +69,7 @@ class Success:
 
 
 def stage_outputs(stage: str, root: Path = REPO_ROOT) -> dict:
-    """The stack outputs `make deploy STAGE=<stage>` wrote, e.g. {"ApiUrl": ..., "ApiKeySecretName": ...}."""
+    """The stack outputs `make deploy STAGE=<stage>` wrote: {"ServiceUrl": ..., "ApiKeySecretName": ...}."""
     path = root / OUTPUTS.format(stage=stage)
     if not path.is_file():
         raise SmokeTestError(

@@ -13,7 +13,7 @@ from typing import Any
 
 from ops import smoke_test
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = smoke_test.REPO_ROOT
 StageError = smoke_test.SmokeTestError
 
 

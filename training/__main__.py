@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         params = cli.read_params(args)
         dataset = cli.load_data(params)
         checks = train.check_data(dataset, params)
-        pipeline = train.fit(params, dataset)
+        pipeline = train.fit(params, dataset, args.reports_dir)
         metrics = evaluate.evaluate(pipeline, dataset, checks, args.reports_dir)
         export.export(pipeline, params, metrics, args.out_dir)
         if args.pipeline_out is not None:

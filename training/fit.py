@@ -46,7 +46,7 @@ def fit_pipeline(params: dict[str, dict[str, Any]], texts: list[str], labels: li
 
     `featurize.analyzer: auto` is decided here, from these training texts (training.analyzer_choice).
     """
-    pipeline = build_pipeline(resolve_analyzer(params, texts))
+    pipeline = build_pipeline(resolve_analyzer(params, texts, labels))
     union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
     features = fit_selected_union(union, texts, labels, params["featurize"]["select_features"])
     started = time.perf_counter()

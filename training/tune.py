@@ -34,7 +34,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from training import REPO_ROOT
-from training.analyzer_choice import resolve_analyzer
+from training.analyzer_choice import AUTO, resolve_analyzer, with_analyzer
 from training.data_sources import DataError, load_dataset
 from training.dataset import Dataset
 from training.fit import fit_pipeline
@@ -142,13 +142,16 @@ def search(params: dict, dataset: Dataset, n_folds: int, only: str | None = None
     already names, or `word` where `auto` means word) is skipped.
     """
     folds = cv_folds(dataset, n_folds, params["data"]["seed"])
-    yield {"changes": {}, **cross_validate(params, dataset, folds)}
-    current = resolve_analyzer(params, dataset.train_texts)
+    # `auto` is measured once, on the whole training split, as the train stage measures it.
+    current = resolve_analyzer(params, dataset.train_texts, dataset.train_labels)
+    yield {"changes": {}, **cross_validate(current, dataset, folds)}
     for changes in CANDIDATES:
         if only is not None and only not in changes:
             continue
         candidate = with_changes(params, changes)
-        if resolve_analyzer(candidate, dataset.train_texts) == current:
+        if candidate["featurize"]["analyzer"] == AUTO:
+            candidate = with_analyzer(candidate, current["featurize"]["analyzer"])
+        if candidate == current:
             continue
         yield {"changes": changes, **cross_validate(candidate, dataset, folds)}
 

@@ -10,7 +10,9 @@ they use, on resources whose names are the app's own, in the bootstrapped region
   lower-case for buckets), and every stack of the app begins with `STACK_PREFIX-`; the names the app
   chooses itself (dashboards, the API key secrets) begin with `CHOSEN_NAME_PREFIX`.
 - API Gateway's ARNs carry random IDs, not names: that service is scoped to the resource kinds the
-  app uses, in this region.
+  app uses, in this region; so are a custom domain's ACM certificates. The firewall's web ACL and IP
+  sets carry the app's chosen names. A custom domain's DNS records go into a hosted zone the stage's
+  settings name by ID, which the policy cannot know: any zone of the account, record changes only.
 - IAM is the sharp edge: roles are limited to the app's names; only the two AWS managed policies the
   app attaches may be attached; roles may be passed only to the three services that use them. An
   inline policy's content cannot be limited by IAM: whoever can deploy a template can still give a
@@ -80,6 +82,7 @@ OIDC_PROVIDER_ACTIONS = (
 # the only ones granted on "*", and limited to this region.
 ANY_RESOURCE_ACTIONS = (
     "secretsmanager:GetRandomPassword",  # generates the API key's value; touches no resource
+    "acm:RequestCertificate",  # a custom domain's new certificate, which has no ARN until it exists
     "sns:GetSubscriptionAttributes",  # the alarm e-mail subscription
     "sns:SetSubscriptionAttributes",
     "sns:Unsubscribe",
@@ -92,7 +95,34 @@ UNGRANTED_SERVICES = {
     "kms": "no customer-managed KMS key: every service's own encryption at rest",
     "firehose": "no log group delivers to Firehose",
     "s3tables": "no bucket holds S3 tables",
+    "payments": "no paid (AWS Marketplace) WAF rule group: AWS's own managed rule groups only",
+    "acm-pca": "a custom domain's certificate is public and DNS-validated: no private certificate authority",
+    # A web ACL association's handlers call the service of whatever it protects: here an API stage only.
+    **{
+        service: "the firewall protects API Gateway stages only"
+        for service in (
+            "amplify",
+            "apprunner",
+            "appsync",
+            "bedrock-agentcore",
+            "cognito-idp",
+            "elasticloadbalancing",
+        )
+    },
 }
+# Single calls CloudFormation's handlers may make that the app's templates never need, each with its reason.
+UNGRANTED_ACTIONS = {
+    # Route 53 is global (its calls carry aws:RequestedRegion us-east-1), so this list-everything call
+    # could not be held to the stage's region; the app's records name their zone by ID (HostedZoneId).
+    "route53:ListHostedZones": "a custom domain's records name their hosted zone by ID",
+}
+# Route 53 calls for a custom domain's records (its alias and the certificate's DNS validation).
+RECORD_ACTIONS = (
+    "route53:ChangeResourceRecordSets",
+    "route53:GetChange",
+    "route53:GetHostedZone",
+    "route53:ListResourceRecordSets",
+)
 # IAM actions of the IAM handlers that concern users and groups, which the app never creates (a test
 # holds that no template contains one).
 UNGRANTED_IAM_ACTIONS = ("iam:*User*", "iam:*Group*")
@@ -143,9 +173,31 @@ def statements(qualifier: str) -> list[dict[str, Any]]:
                     "/apikeys/*",
                     "/usageplans",
                     "/usageplans/*",
+                    "/domainnames",
+                    "/domainnames/*",
                 )
             ]
             + [_arn("apigateway", "/account", account=""), _arn("apigateway", "/tags/*", account="")],
+        ),
+        # The stage's firewall (web ACL and IP sets named by the app), the AWS managed rule groups it uses,
+        # and the API stages it is associated with.
+        _allow(
+            "Firewalls",
+            ["wafv2:*"],
+            [
+                _arn("wafv2", f"regional/*/{CHOSEN_NAME_PREFIX}-*/*"),
+                _arn("wafv2", "regional/managedruleset/*/*"),
+                _arn("apigateway", "/restapis/*/stages/*", account=""),
+            ],
+        ),
+        _allow("DomainCertificates", ["acm:*"], [_arn("acm", "certificate/*")]),
+        _allow(
+            "DomainRecords",
+            list(RECORD_ACTIONS),
+            [
+                _arn("route53", "hostedzone/*", region="", account=""),
+                _arn("route53", "change/*", region="", account=""),
+            ],
         ),
         _allow(
             "ApiKeySecrets", ["secretsmanager:*"], [_arn("secretsmanager", f"secret:{CHOSEN_NAME_PREFIX}/*")]

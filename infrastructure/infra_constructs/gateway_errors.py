@@ -30,6 +30,8 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     GatewayError("BAD_REQUEST_PARAMETERS", "400", "invalid_parameters"),
     GatewayError("INVALID_API_KEY", "403", "invalid_api_key"),
     GatewayError("ACCESS_DENIED", "403", "forbidden"),
+    # A request the stage's AWS WAF web ACL blocked (a rule's match, the rate limit, the allow-list).
+    GatewayError("WAF_FILTERED", "403", "forbidden"),
     # Every route has a catch-all, so this only fires for paths the API cannot route at all.
     GatewayError("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),
     GatewayError("RESOURCE_NOT_FOUND", "404", "not_found"),

@@ -1,4 +1,4 @@
-"""The REST API in front of the `live` alias: routes, request validation, keys, throttling, logs."""
+"""The REST API in front of the `live` alias: routes, request validation, keys, throttling, logs, firewall."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from stacks.names import api_key_secret_name
-from stacks.settings import ApiSettings, SettingsError
+from stacks.settings import ApiSettings, FirewallSettings, SettingsError
 
 from infra_constructs.checkov_skips import skip_check
 from infra_constructs.gateway_errors import add_gateway_errors
 from infra_constructs.nag import acknowledge
+from infra_constructs.web_firewall import WebFirewall
 from serving.app.contracts import api
 
 # Routes the handler serves (serving/app/contracts/api.py), each with the method it answers, as resource
@@ -101,6 +102,7 @@ class ServingApi(Construct):
         *,
         handler: lambda_.IFunction,
         settings: ApiSettings,
+        firewall: FirewallSettings,
         stage: str,
         tracing: bool,
     ) -> None:
@@ -128,6 +130,23 @@ class ServingApi(Construct):
         self.api_key = self._add_usage_plan(settings, stage) if settings.api_key_required else None
         self._acknowledge_public_access(settings.api_key_required)
         self._acknowledge_checkov_findings(tracing)
+        self.firewall = self._add_firewall(firewall, stage)
+
+    def _add_firewall(self, settings: FirewallSettings, stage: str) -> WebFirewall | None:
+        """The stage's AWS WAF web ACL where its settings turn it on; elsewhere, why it does without."""
+        if settings.enabled:
+            stage_arn = self.api.deployment_stage.stage_arn
+            return WebFirewall(self, "Firewall", settings=settings, stage=stage, stage_arn=stage_arn)
+        acknowledge(
+            self.api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL in this stage, by its settings (ServiceSettings.firewall): about $10 a month "
+            "at rest (docs/deploying.md, Firewall) is more than an idle development stage costs. Abuse is "
+            "bounded by API keys, per-key and stage throttling, a daily quota and the function's "
+            "reserved-concurrency cap (the account's concurrency quota when low_concurrency_quota leaves "
+            "the function uncapped); the production stage has the firewall on.",
+        )
+        return None
 
     def _acknowledge_public_access(self, api_key_required: bool) -> None:
         clients = (
@@ -145,14 +164,6 @@ class ServingApi(Construct):
                 f"A public, stateless classifier with no per-user data: {clients}. IAM or Cognito "
                 "would force every client to hold AWS credentials or a user-pool account.",
             )
-        acknowledge(
-            self.api.deployment_stage,
-            "AwsSolutions-APIG3",
-            "No WAF web ACL: it would cost more at rest than the whole service (web ACL plus rules, "
-            "monthly). Abuse is bounded by API keys, per-key and stage throttling, a daily quota and "
-            "the function's reserved-concurrency cap (the account's concurrency quota when "
-            "low_concurrency_quota leaves the function uncapped).",
-        )
 
     def _acknowledge_checkov_findings(self, tracing: bool) -> None:
         """What checkov asks of every API stage and log group, and why this one does without it."""

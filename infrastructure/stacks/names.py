@@ -19,6 +19,13 @@ CHOSEN_NAME_PREFIX = "text-classifier"
 # stage exists.
 API_KEY_SECRET_NAME = CHOSEN_NAME_PREFIX + "/{stage}/api-key"
 
+# The service stack's output holding the stage's stable base URL (its custom domain's when it has one, else
+# API Gateway's execute-api URL), which the smoke test and every client tool read (ops/smoke_test.py; a
+# test ties the two).
+SERVICE_URL_OUTPUT = "ServiceUrl"
+# With a custom domain: the regional endpoint host name the domain's DNS record must point at.
+DOMAIN_TARGET_OUTPUT = "DomainTarget"
+
 # The AWS managed policy API Gateway's CloudWatch logging role carries.
 PUSH_TO_CLOUDWATCH_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 # The AWS managed policy CDK gives CodeDeploy's role for Lambda deployments.

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
+from infra_constructs.custom_domain import CustomDomain
 from infra_constructs.gradual_deployment import GradualDeployment
 from infra_constructs.service_alarms import ServiceAlarms
 from infra_constructs.service_dashboard import ServiceDashboard
@@ -13,7 +14,13 @@ from infra_constructs.serving_api import ServingApi
 from infra_constructs.serving_function import ServingFunction
 from infra_constructs.traffic_hook import PreTrafficHook
 
-from stacks.names import CHOSEN_NAME_PREFIX, api_key_secret_name
+from serving.app.contracts.api import CLASSIFY
+from stacks.names import (
+    CHOSEN_NAME_PREFIX,
+    DOMAIN_TARGET_OUTPUT,
+    SERVICE_URL_OUTPUT,
+    api_key_secret_name,
+)
 from stacks.settings import ServiceSettings, Tagging
 from stacks.tagging import stack_tags, tag_everything
 
@@ -54,8 +61,14 @@ class ServiceStack(Stack):
             "Api",
             handler=self.serving.alias,
             settings=settings.api,
+            firewall=settings.firewall,
             stage=settings.stage,
             tracing=settings.tracing,
+        )
+        self.domain = (
+            CustomDomain(self, "Domain", settings=settings.domain, api=self.api.api)
+            if settings.domain is not None
+            else None
         )
         self.alarms = ServiceAlarms(
             self,
@@ -99,10 +112,30 @@ class ServiceStack(Stack):
         tag_everything(self, tags)
         self._add_outputs()
 
+    @property
+    def service_url(self) -> str:
+        """The stage's stable base URL: its custom domain's, else API Gateway's execute-api URL."""
+        return self.domain.url if self.domain is not None else self.api.api.url
+
     def _add_outputs(self) -> None:
         api = self.api.api
-        CfnOutput(self, "ApiUrl", value=api.url, description="Invoke URL of the stage")
-        CfnOutput(self, "ClassifyUrl", value=api.url_for_path("/classify"), description="POST text here")
+        CfnOutput(
+            self,
+            SERVICE_URL_OUTPUT,
+            value=self.service_url,
+            description="The stage's stable base URL: its custom domain when it has one, else ApiUrl",
+        )
+        CfnOutput(self, "ApiUrl", value=api.url, description="API Gateway's execute-api URL of the stage")
+        classify_url = self.service_url + CLASSIFY.removeprefix("/")
+        CfnOutput(self, "ClassifyUrl", value=classify_url, description="POST text here")
+        if self.domain is not None:
+            CfnOutput(
+                self,
+                DOMAIN_TARGET_OUTPUT,
+                value=self.domain.domain.domain_name_alias_domain_name,
+                description="Where the custom domain's DNS record points (a CNAME, where Route 53 does not "
+                "hold the zone)",
+            )
         if self.api.api_key is not None and self.api.api_key_secret is not None:
             CfnOutput(
                 self, "ApiKeyId", value=self.api.api_key.key_id, description="The stage's default API key"

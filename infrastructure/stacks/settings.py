@@ -7,6 +7,7 @@ with a message saying what to change, instead of half-way through a CloudFormati
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,26 @@ _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 # policy can only ever name one repository.
 _GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A fully qualified host name in lower case: labels of letters, digits and inner '-', at least two labels.
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+)
+# Route 53 hosted zone IDs: `Z` followed by upper-case letters and digits.
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+# API Gateway's base path of a REST API mapping: one path segment of these characters ("Working with API
+# mappings for REST APIs", API Gateway developer guide).
+_BASE_PATH = re.compile(r"^[a-zA-Z0-9$_.+!*'()-]+$")
+
+# AWS WAF's bounds of a rate-based rule's limit, per evaluation window (the AWS::WAFv2::WebACL resource
+# schema's RateLimit: 10 to 2,000,000,000; "Rate-based rule high-level settings", AWS WAF developer guide).
+WAF_RATE_LIMIT_MIN = 10
+WAF_RATE_LIMIT_MAX = 2_000_000_000
+# The rate-based rule's evaluation window (the default of the valid 60, 120, 300 and 600 s).
+WAF_RATE_WINDOW_SECONDS = 300
+# An IP set holds up to 10,000 addresses or ranges, of any CIDR prefix but /0 ("IP set match rule
+# statement", AWS WAF developer guide).
+WAF_IP_SET_MAX_ENTRIES = 10_000
 
 
 class SettingsError(ValueError):
@@ -145,6 +166,130 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class FirewallSettings:
+    """An AWS WAF web ACL on the API stage: AWS managed rules, a per-address rate limit, an allow-list.
+
+    Off by default: it costs money at rest (docs/deploying.md, "Firewall"). The API key, usage plan,
+    stage throttle and concurrency cap bound the bill without it; the firewall adds what they cannot:
+    requests from known-bad addresses and known exploit patterns are refused before they reach the
+    stage, and one address cannot use up the stage-wide throttle that every client shares.
+    """
+
+    enabled: bool = False
+    # Requests one source address may send per 5 minutes; more are refused (403) until its rate falls.
+    rate_limit_per_5_minutes: int = 3000
+    # When set, only these addresses (CIDR blocks, IPv4 or IPv6) may call the API: every other is refused.
+    allowed_cidrs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require(
+            WAF_RATE_LIMIT_MIN <= self.rate_limit_per_5_minutes <= WAF_RATE_LIMIT_MAX,
+            f"firewall rate_limit_per_5_minutes={self.rate_limit_per_5_minutes}: AWS WAF accepts "
+            f"{WAF_RATE_LIMIT_MIN} to {WAF_RATE_LIMIT_MAX:,} requests per window.",
+        )
+        _require(
+            isinstance(self.allowed_cidrs, tuple),
+            "firewall allowed_cidrs: give a tuple of CIDR blocks, e.g. ('203.0.113.0/24',).",
+        )
+        for cidr in self.allowed_cidrs:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError as error:
+                raise SettingsError(
+                    f"firewall allowed_cidrs: {cidr!r} is not a CIDR block ({error}); write it as "
+                    "'203.0.113.0/24' or '2001:db8::/32', host bits zero ('198.51.100.7/32' for one address)."
+                ) from None
+            _require(
+                network.prefixlen > 0,
+                f"firewall allowed_cidrs: AWS WAF refuses {cidr!r} (/0); to allow every address, leave the "
+                "list empty.",
+            )
+        for version in (4, 6):  # one IP set per address family
+            count = sum(ipaddress.ip_network(cidr).version == version for cidr in self.allowed_cidrs)
+            _require(
+                count <= WAF_IP_SET_MAX_ENTRIES,
+                f"firewall allowed_cidrs has {count} IPv{version} blocks; an AWS WAF IP set holds at most "
+                f"{WAF_IP_SET_MAX_ENTRIES:,}: merge them into wider blocks.",
+            )
+        _require(
+            len(set(self.allowed_cidrs)) == len(self.allowed_cidrs),
+            f"firewall allowed_cidrs {self.allowed_cidrs}: a block is listed twice.",
+        )
+        _require(
+            self.enabled or not self.allowed_cidrs,
+            "firewall allowed_cidrs is set but the firewall is off (enabled=False): the allow-list would "
+            "not be enforced. Turn the firewall on, or clear the list.",
+        )
+
+    @property
+    def rate_limit_per_second(self) -> float:
+        """The rate limit as a steady rate, to compare with the API's throttles."""
+        return self.rate_limit_per_5_minutes / WAF_RATE_WINDOW_SECONDS
+
+
+@dataclass(frozen=True)
+class DomainSettings:
+    """A stable URL for the stage: a custom domain name in front of API Gateway's execute-api URL.
+
+    Give the Route 53 hosted zone (id and name) the name belongs to, and the stack makes a DNS-validated
+    certificate and the alias record; or give an existing ACM certificate (in the stage's region) and
+    point the name at the stack's `DomainTarget` output yourself; or both (your certificate, our record).
+    """
+
+    domain_name: str
+    hosted_zone_id: str | None = None
+    zone_name: str | None = None
+    certificate_arn: str | None = None
+    # Where the API lives under the domain: None maps it at the root (https://NAME/classify);
+    # "classifier" gives https://NAME/classifier/classify.
+    base_path: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(
+            bool(_HOST_NAME.match(self.domain_name)),
+            f"domain_name={self.domain_name!r}: a fully qualified host name in lower case, without "
+            "scheme, path, trailing dot or wildcard, e.g. 'api.example.com'.",
+        )
+        _require(
+            (self.hosted_zone_id is None) == (self.zone_name is None),
+            "hosted_zone_id and zone_name go together: give both (the Route 53 zone of the domain), "
+            "or neither.",
+        )
+        _require(
+            self.hosted_zone_id is not None or self.certificate_arn is not None,
+            f"domain {self.domain_name}: give the Route 53 hosted zone (hosted_zone_id and zone_name) to "
+            "have a certificate and DNS record made, or the certificate_arn of an existing certificate.",
+        )
+        if self.hosted_zone_id is not None and self.zone_name is not None:
+            _require(
+                bool(_HOSTED_ZONE_ID.match(self.hosted_zone_id)),
+                f"hosted_zone_id={self.hosted_zone_id!r}: a Route 53 zone ID, e.g. 'Z0123456789ABCDEFGHIJ'.",
+            )
+            zone = self.zone_name.rstrip(".")
+            _require(
+                self.domain_name == zone or self.domain_name.endswith("." + zone),
+                f"domain_name={self.domain_name!r} is not inside zone_name={self.zone_name!r}.",
+            )
+        if self.certificate_arn is not None:
+            _require(
+                bool(_CERTIFICATE_ARN.match(self.certificate_arn)),
+                f"certificate_arn={self.certificate_arn!r} is not an ACM certificate ARN "
+                "(arn:aws:acm:REGION:ACCOUNT:certificate/ID).",
+            )
+        if self.base_path is not None:
+            _require(
+                bool(_BASE_PATH.match(self.base_path)),
+                f"base_path={self.base_path!r}: one path segment without '/', of letters, digits and "
+                "$_.+!*'()- (or None for the root).",
+            )
+
+    @property
+    def url(self) -> str:
+        """The stage's stable base URL, ending in '/' like API Gateway's own."""
+        return f"https://{self.domain_name}/" + (f"{self.base_path}/" if self.base_path else "")
+
+
+@dataclass(frozen=True)
 class AlarmSettings:
     """When to page, and the alarms that also roll a deployment back."""
 
@@ -221,6 +366,9 @@ class ServiceSettings:
     api: ApiSettings = field(default_factory=ApiSettings)
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    firewall: FirewallSettings = field(default_factory=FirewallSettings)
+    # None: clients use API Gateway's execute-api URL.
+    domain: DomainSettings | None = None
     traffic_shift: TrafficShift = "CANARY_10_PERCENT_5_MINUTES"
     tracing: bool = False  # AWS X-Ray on the API stage and the function
     # CloudFormation then refuses to delete the stack until protection is turned off by hand.
@@ -235,6 +383,17 @@ class ServiceSettings:
             bool(_STAGE_NAME.match(self.stage)),
             f"stage {self.stage!r}: use 1-20 lowercase letters, digits or '-', starting with a letter.",
         )
+        if self.firewall.enabled:
+            # A client may use its whole key rate from one address: the firewall must not refuse
+            # (403) what the usage plan allows, or the client sees a firewall block instead of a 429.
+            _require(
+                self.firewall.rate_limit_per_second >= self.api.key_rate_limit,
+                f"stage {self.stage}: firewall rate_limit_per_5_minutes="
+                f"{self.firewall.rate_limit_per_5_minutes} is below what one API key may send "
+                f"({self.api.key_rate_limit:g}/s = "
+                f"{self.api.key_rate_limit * WAF_RATE_WINDOW_SECONDS:g} per 5 minutes): raise it, or lower "
+                "api.key_rate_limit.",
+            )
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The settings of each stage, in one place.
 
-`dev` is cheap and quick to replace; `prod` keeps a warm instance, shifts traffic gradually and is
-protected against deletion. Any other stage name (a personal stack such as `alice`) gets dev's
-settings under its own name.
+`dev` is cheap and quick to replace; `prod` keeps a warm instance, shifts traffic gradually, sits behind
+an AWS WAF firewall and is protected against deletion. Neither has a custom domain until one is given
+here (`domain=DomainSettings(...)`, docs/deploying.md). Any other stage name (a personal stack such as
+`alice`) gets dev's settings under its own name.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from stacks.settings import (
     METRIC_NAMES,
     AlarmSettings,
     ApiSettings,
+    FirewallSettings,
     FunctionSettings,
     ServiceSettings,
     TelemetrySettings,
@@ -70,6 +72,9 @@ _PROD = ServiceSettings(
     ),
     alarms=AlarmSettings(),
     telemetry=_telemetry("prod"),
+    # About $10 a month at rest plus $0.60 per million requests (docs/deploying.md, "Firewall"). The
+    # per-address limit is what one API key may send (key_rate_limit, 20/s) for 5 minutes.
+    firewall=FirewallSettings(enabled=True, rate_limit_per_5_minutes=6_000),
     traffic_shift="CANARY_10_PERCENT_5_MINUTES",
     tracing=True,
     termination_protection=True,

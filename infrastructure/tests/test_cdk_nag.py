@@ -31,7 +31,10 @@ ACKNOWLEDGED = {
     f"AwsSolutions-IAM4[{MANAGED}service-role/AWSCodeDeployRoleForLambdaLimited]": every_stage(
         "Deployment/Group/ServiceRole"
     ),
-    "AwsSolutions-APIG3": every_stage("Api/Api/DeploymentStage.{stage}"),
+    # No WAF web ACL where the stage's settings leave the firewall off.
+    "AwsSolutions-APIG3": every_stage(
+        "Api/Api/DeploymentStage.{stage}", where=lambda s: not s.firewall.enabled
+    ),
     # The API's clients hold keys, not AWS or Cognito identities; GET / (the page) needs not even a key.
     "AwsSolutions-APIG4": every_stage("Api/Api") | every_stage("Api/Api/Default/GET"),
     "AwsSolutions-COG4": every_stage("Api/Api") | every_stage("Api/Api/Default/GET"),

@@ -17,6 +17,7 @@ from account_setup.execution_policy import (
     ANY_RESOURCE_ACTIONS,
     ATTACHABLE_MANAGED_POLICIES,
     PASSED_TO_SERVICES,
+    UNGRANTED_ACTIONS,
     UNGRANTED_IAM_ACTIONS,
     UNGRANTED_SERVICES,
     statements,
@@ -70,16 +71,18 @@ def _templates(synthesized: Synthesized, low_quota: Service) -> dict[str, dict[s
 
 def _ungranted(permission: str) -> bool:
     service = permission.split(":")[0]
-    return service in UNGRANTED_SERVICES or any(
-        like(permission, p, ignore_case=True) for p in UNGRANTED_IAM_ACTIONS
+    return (
+        service in UNGRANTED_SERVICES
+        or permission in UNGRANTED_ACTIONS
+        or any(like(permission, p, ignore_case=True) for p in UNGRANTED_IAM_ACTIONS)
     )
 
 
-def test_every_call_cloudformation_makes_for_the_apps_resource_types_is_allowed(
-    synthesized: Synthesized, low_quota: Service
-):
+def lacking_permissions(templates: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Resource type -> the calls its CloudFormation handlers make that the policy neither grants nor
+    names as ungranted, for every resource type in `templates`."""
     granted_actions = [statement["Action"] for statement in POLICY]
-    types = {r["Type"] for t in _templates(synthesized, low_quota).values() for r in t["Resources"].values()}
+    types = {r["Type"] for t in templates for r in t["Resources"].values()}
     missing = {}
     for resource_type in sorted(types):
         handlers = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema["handlers"]
@@ -91,7 +94,16 @@ def test_every_call_cloudformation_makes_for_the_apps_resource_types_is_allowed(
         ]
         if lacking:
             missing[resource_type] = lacking
+    return missing
+
+
+def test_every_call_cloudformation_makes_for_the_apps_resource_types_is_allowed(
+    synthesized: Synthesized, low_quota: Service
+):
+    templates = list(_templates(synthesized, low_quota).values())
+    missing = lacking_permissions(templates)
     assert not missing, f"the execution policy lacks what CloudFormation calls for: {missing}"
+    types = {r["Type"] for t in templates for r in t["Resources"].values()}
     assert "AWS::Lambda::Function" in types and "AWS::IAM::OIDCProvider" in types  # the real app was read
 
 
@@ -199,6 +211,19 @@ def test_roles_get_only_the_apps_managed_policies_and_go_only_to_their_services(
     assert not _allowed("iam:PassRole", role, **{"iam:PassedToService": "ec2.amazonaws.com"})
 
 
+def test_the_firewall_and_domain_resources_are_inside_the_policys_scopes():
+    """The names the stage's firewall gives its web ACL and IP sets (infra_constructs/web_firewall.py)."""
+    web_acl = f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/text-classifier-prod/0a1b"
+    ip_set = f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/ipset/text-classifier-prod-allowed-ipv4/0a1b"
+    stage = f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3/stages/prod"
+    assert _allowed("wafv2:CreateWebACL", web_acl) and _allowed("wafv2:CreateIPSet", ip_set)
+    assert _allowed("wafv2:AssociateWebACL", stage) and _allowed("apigateway:SetWebACL", stage)
+    assert _allowed("apigateway:POST", f"arn:aws:apigateway:{REGION}::/domainnames")
+    assert _allowed("acm:RequestCertificate", "*")
+    assert not _allowed("acm:RequestCertificate", "*", **{"aws:RequestedRegion": "us-east-1"})
+    assert _allowed("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ")
+
+
 @pytest.mark.parametrize(
     ("action", "resource"),
     [
@@ -216,6 +241,9 @@ def test_roles_get_only_the_apps_managed_policies_and_go_only_to_their_services(
         ("ec2:RunInstances", f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*"),
         ("kms:Decrypt", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234"),
         ("lambda:CreateFunction", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:TextClassifier-dev-X"),
+        ("wafv2:DeleteWebACL", f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/corporate-edge/0a1b"),
+        ("wafv2:UpdateIPSet", f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/ipset/office-addresses/0a1b"),
+        ("route53:DeleteHostedZone", "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"),
     ],
 )
 def test_what_is_not_the_apps_is_out_of_reach(action: str, resource: str):

@@ -16,7 +16,7 @@ from infra_constructs.gateway_errors import GATEWAY_ERRORS
 from infra_constructs.gradual_deployment import deployment_config
 from infra_constructs.serving_api import PAGE_METHOD, ROUTES
 from infra_support import TAGGING, Service, Synthesized, as_list, only, ref, resources, serving_function
-from stacks.names import api_key_secret_name, service_stack_name
+from stacks.names import SERVICE_URL_OUTPUT, api_key_secret_name, service_stack_name
 from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
 
 from ops import smoke_test
@@ -300,7 +300,7 @@ def test_key_and_stage_are_throttled_and_the_key_has_a_quota(service: Service):
     assert method_settings["ThrottlingBurstLimit"] == settings.stage_burst_limit
     outputs = template.to_json()["Outputs"]
     assert outputs["ApiKeyId"]["Value"] == ref(key_id)
-    assert {"ApiUrl", "ClassifyUrl"} <= set(outputs)  # what the deploy workflow's smoke test calls
+    assert {SERVICE_URL_OUTPUT, "ApiUrl", "ClassifyUrl"} <= set(outputs)  # what the smoke test calls
 
 
 def test_the_smoke_test_reads_outputs_the_stack_writes(service: Service):
@@ -308,7 +308,7 @@ def test_the_smoke_test_reads_outputs_the_stack_writes(service: Service):
     outputs = service.template.to_json()["Outputs"]
     stage = service.settings.stage
     assert smoke_test.STACK.format(stage=stage) == service_stack_name(stage)
-    assert smoke_test.URL_OUTPUT in outputs
+    assert smoke_test.URL_OUTPUT == SERVICE_URL_OUTPUT in outputs
     assert outputs[smoke_test.KEY_SECRET_OUTPUT]["Value"] == api_key_secret_name(stage)
 
 

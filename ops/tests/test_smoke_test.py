@@ -37,7 +37,7 @@ def _no_aws(key_id: str) -> str:
 
 
 def test_the_stage_outputs_give_the_url_and_the_key(tmp_path):
-    _write_outputs(tmp_path, "dev", ApiUrl=API_URL, ApiKeySecretName=SECRET_NAME)
+    _write_outputs(tmp_path, "dev", ServiceUrl=API_URL, ApiKeySecretName=SECRET_NAME)
     asked = []
 
     def fetch_key(key_id: str) -> str:
@@ -49,7 +49,7 @@ def test_the_stage_outputs_give_the_url_and_the_key(tmp_path):
 
 
 def test_a_given_key_is_used_without_asking_aws(tmp_path):
-    _write_outputs(tmp_path, "prod", ApiUrl=API_URL, ApiKeySecretName=SECRET_NAME)
+    _write_outputs(tmp_path, "prod", ServiceUrl=API_URL, ApiKeySecretName=SECRET_NAME)
     assert resolve_target("prod", None, "given", tmp_path, _no_aws) == Target(API_URL, "given")
 
 
@@ -65,11 +65,11 @@ def test_missing_outputs_say_how_to_deploy_or_name_a_url(tmp_path):
 
 
 def test_outputs_of_another_stack_are_refused(tmp_path):
-    _write_outputs(tmp_path, "dev", ApiUrl=API_URL)
+    _write_outputs(tmp_path, "dev", ServiceUrl=API_URL)
     (tmp_path / "infrastructure/cdk.out/dev-outputs.json").rename(
         tmp_path / "infrastructure/cdk.out/prod-outputs.json"
     )
-    with pytest.raises(SmokeTestError, match="no ApiUrl output of stack TextClassifier-prod"):
+    with pytest.raises(SmokeTestError, match="no ServiceUrl output of stack TextClassifier-prod"):
         resolve_target("prod", None, None, tmp_path, _no_aws)
 
 
@@ -231,3 +231,11 @@ def test_against_the_real_local_service(tmp_path, monkeypatch, capsys):
     assert f"| model version | `{manifest['version']}` |" in summary.read_text(encoding="utf-8")
     out = capsys.readouterr().out
     assert any(f"label {label!r}" in out for label in manifest["classes"]), out
+
+
+def test_the_outputs_are_looked_up_in_this_repository():
+    """`make deploy` writes infrastructure/cdk.out/<stage>-outputs.json inside the checkout."""
+    from ops import stage
+
+    assert (smoke_test.REPO_ROOT / "infrastructure" / "cdk.json").is_file()
+    assert stage.REPO_ROOT == smoke_test.REPO_ROOT

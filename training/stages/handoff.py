@@ -21,6 +21,8 @@ PIPELINE_PATH = REPO_ROOT / "training" / "model" / "pipeline.joblib"
 REPORTS_DIR = REPO_ROOT / "training" / "reports"
 METRICS_NAME = "metrics.json"
 CONFUSION_NAME = "confusion_matrix.csv"
+# What `featurize.analyzer` meant for this model and, for `auto`, each candidate's score (train stage).
+ANALYZER_CHOICE_NAME = "analyzer_choice.json"
 
 
 class StageInputError(RuntimeError):

@@ -59,7 +59,7 @@ def test_confusion_csv_has_one_row_per_document(tmp_path):
 
 def test_evaluate_model_reports_headline_sizes_and_the_stripped_accuracy():
     texts, labels = make_corpus(per_label=12, seed=5)
-    params = resolve_analyzer(validate_params(repo_params()), texts)
+    params = resolve_analyzer(validate_params(repo_params()), texts, labels)
     pipeline = build_pipeline(params).fit(texts, labels)
     test_texts = ["comet orbit star", "anchor keel tide", "garlic flour oven"]
     test_labels = ["astronomy", "sailing", "cooking"]
