@@ -56,7 +56,8 @@ ESTIMATORS = (
     "multinomial_nb",  # MultinomialNB
 )
 # The estimators that take `train.class_weight: balanced` (naive Bayes weighs classes by its prior).
-WEIGHTED_ESTIMATORS = ESTIMATORS[:6]
+NAIVE_BAYES = ("complement_nb", "multinomial_nb")
+WEIGHTED_ESTIMATORS = tuple(estimator for estimator in ESTIMATORS if estimator not in NAIVE_BAYES)
 # LogisticRegression's class_weight: None weighs every document equally; "balanced" weighs each label's
 # documents by the inverse of its share, so small labels count as much as large ones in the fit.
 BALANCED = "balanced"

@@ -19,7 +19,10 @@ against each estimator's own ``predict_proba`` in scikit-learn 1.9's source):
 - ``CalibratedClassifierCV(estimator, method="temperature", ensemble=False)`` around LinearSVC,
   RidgeClassifier, LogisticRegression or SGDClassifier: one estimator fitted on all the training data,
   softmax(scores / T) with T fitted on its out-of-fold scores; for two classes scikit-learn scales
-  (-z, z), so the artifact's temperature for [0, z] is half of 1 / beta_.
+  (-z, z), so the artifact's temperature for [0, z] is half of 1 / beta_. (One scikit-learn heuristic
+  serving does not copy: when every row of a whole batch of three or more classes' scores lies in [0, 1]
+  and sums to 1, CalibratedClassifierCV takes them for probabilities and calibrates their logarithms.
+  Serving always calibrates the scores, which is what the temperature was fitted on.)
 """
 
 from __future__ import annotations
