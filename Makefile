@@ -57,7 +57,7 @@ check-model: setup ## Quality gate: accuracy floor, and no worse than BASE beyon
 	$(RUN) python -m training.quality_gate $(if $(BASE),--base $(BASE))
 
 .PHONY: tune bench bench-scale
-tune: setup ## Cross-validate hyperparameter candidates on the training split only (slow) [ONLY=key] [APPLY=1]
+tune: setup ## Cross-validate hyperparameter candidates on the training split only (slow) [ONLY=key, e.g. ONLY=train.estimator compares the classifiers] [APPLY=1]
 	$(RUN) python -m training.tune $(if $(ONLY),--only $(ONLY)) $(if $(APPLY),--apply)
 
 bench: setup ## This project beside the reference system: accuracy, size, cold start, latency (SCIKIT_LEARN_DATA)

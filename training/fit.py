@@ -1,4 +1,4 @@
-"""Fit the pipeline: the N terms most associated with the labels, TF-IDF on them, logistic regression.
+"""Fit the pipeline: the N terms most associated with the labels, TF-IDF on them, the linear classifier.
 
 Most n-grams of a corpus carry no evidence about its labels, yet each costs a row of weights in the
 artifact, memory and load time at every cold start. Scoring every term by chi2 against the labels and
@@ -35,7 +35,7 @@ from training.analyzer_choice import resolve_analyzer
 from training.counting import count_terms
 from training.families.linear_tfidf import round_weights
 from training.params import ParamsError
-from training.pipeline import build_pipeline
+from training.pipeline import build_pipeline, fit_classifier
 
 # Dense (class x term) cells chi2 computes at once: about 128 MB of float64 per array it holds.
 CHI2_BLOCK_CELLS = 1 << 24
@@ -50,8 +50,9 @@ def fit_pipeline(params: dict[str, dict[str, Any]], texts: list[str], labels: li
     union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
     features = fit_selected_union(union, texts, labels, params["featurize"]["select_features"])
     started = time.perf_counter()
-    classifier.fit(features, labels)
-    _progress(f"{classifier.solver}: {features.shape[0]:,} documents x {features.shape[1]:,} terms", started)
+    fit_classifier(classifier, features, labels)
+    name = params["train"]["estimator"]
+    _progress(f"{name}: {features.shape[0]:,} documents x {features.shape[1]:,} terms", started)
     round_weights(classifier, params["train"]["weights_dtype"])
     return pipeline
 

@@ -42,6 +42,22 @@ DEFAULT_PARAMS_PATH = REPO_ROOT / "params.yaml"
 WEIGHTS_DTYPES = WEIGHT_DTYPES
 # Solvers that fit one softmax model for all classes, matching serving's softmax over scores.
 MULTINOMIAL_SOLVERS = ("lbfgs", "newton-cg", "sag", "saga")
+# train.estimator: the linear classifiers serving reproduces exactly (training.pipeline builds each,
+# training/families/linear_estimators.py says how each one's scores become probabilities).
+LOGISTIC_REGRESSION = "logistic_regression"
+ESTIMATORS = (
+    LOGISTIC_REGRESSION,  # multinomial (softmax): the default
+    "logistic_regression_ovr",  # one binary logistic regression per class, sigmoids normalised
+    "sgd_log_loss",  # SGDClassifier(loss="log_loss"): one-vs-rest logistic loss by gradient descent
+    "sgd_modified_huber",  # SGDClassifier(loss="modified_huber")
+    "linear_svc",  # LinearSVC, probabilities by one fitted temperature
+    "ridge",  # RidgeClassifier, probabilities by one fitted temperature
+    "complement_nb",  # ComplementNB
+    "multinomial_nb",  # MultinomialNB
+)
+# The estimators that take `train.class_weight: balanced` (naive Bayes weighs classes by its prior).
+NAIVE_BAYES = ("complement_nb", "multinomial_nb")
+WEIGHTED_ESTIMATORS = tuple(estimator for estimator in ESTIMATORS if estimator not in NAIVE_BAYES)
 # LogisticRegression's class_weight: None weighs every document equally; "balanced" weighs each label's
 # documents by the inverse of its share, so small labels count as much as large ones in the fit.
 BALANCED = "balanced"
@@ -138,6 +154,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         ),
     },
     "train": {
+        "estimator": Rule(lambda v: v in ESTIMATORS, ", ".join(ESTIMATORS), LOGISTIC_REGRESSION),
         "C": Rule(lambda v: _is_number(v) and v > 0, "a positive number"),
         "max_iter": Rule(lambda v: _is_int(v) and v >= 1, "a positive integer"),
         "tol": Rule(lambda v: _is_number(v) and v > 0, "a positive number"),
@@ -146,6 +163,9 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "weights_dtype": Rule(lambda v: v in WEIGHTS_DTYPES, ", ".join(WEIGHTS_DTYPES), "float64"),
         # Only the fitted weights change, so serving needs nothing new.
         "class_weight": Rule(lambda v: v in CLASS_WEIGHTS, "null or balanced", None),
+        # The regularisation of the SGD, ridge and naive Bayes estimators (their smoothing for naive Bayes);
+        # null is scikit-learn's default for each (1e-4 for SGD, 1.0 for the others).
+        "alpha": Rule(lambda v: v is None or (_is_number(v) and v > 0), "null or a positive number", None),
     },
     "gate": {
         "min_accuracy": Rule(lambda v: _is_number(v) and 0 <= v <= 1, "a number between 0 and 1"),
@@ -165,7 +185,19 @@ def validate_params(raw: Any, origin: Path | str = "params.yaml") -> dict[str, d
     if not isinstance(raw, dict):
         raise ParamsError(f"{origin}: expected a mapping with sections {', '.join(SCHEMA)}")
     _reject_unknown(raw, SCHEMA, origin, prefix="")
-    return {section: _validate_section(raw, section, origin) for section in SCHEMA}
+    checked = {section: _validate_section(raw, section, origin) for section in SCHEMA}
+    _check_estimator_settings(checked["train"], origin)
+    return checked
+
+
+def _check_estimator_settings(train: dict[str, Any], origin: Path | str) -> None:
+    """Settings valid on their own but not for the chosen estimator, refused before any fitting."""
+    estimator, class_weight = train["estimator"], train["class_weight"]
+    if class_weight is not None and estimator not in WEIGHTED_ESTIMATORS:
+        raise ParamsError(
+            f"{origin}: train.class_weight must be null for train.estimator {estimator}, got "
+            f"{class_weight!r} (balanced is allowed with {', '.join(WEIGHTED_ESTIMATORS)})"
+        )
 
 
 def _validate_section(raw: dict, section: str, origin: Path | str) -> dict[str, Any]:

@@ -1,8 +1,14 @@
-"""The model: TF-IDF feature blocks side by side, into a multinomial logistic regression, from params.yaml.
+"""The model: TF-IDF feature blocks side by side, into a linear classifier, from params.yaml.
 
     Pipeline([("features", FeatureUnion([("word", TfidfVectorizer(...)),
                                          ("char_wb", TfidfVectorizer(analyzer="char_wb", ...))])),
               ("clf", LogisticRegression(...))])
+
+`train.estimator` names the classifier (ESTIMATORS below builds each; a multinomial LogisticRegression by
+default). LinearSVC and RidgeClassifier have no probabilities of their own: they are wrapped in
+CalibratedClassifierCV(method="temperature", ensemble=False), which fits the classifier on all the
+training documents and one temperature on its scores for held-out folds of them (CALIBRATION_FOLDS,
+stratified and shuffled with data.seed), so serving's softmax(scores / temperature) is the pipeline's.
 
 `featurize.analyzer` names the blocks (`word+char_wb` is the two above); a single block is a union of one,
 so every model has the same shape and every user of it one code path. Each block is normalised on its
@@ -18,17 +24,23 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
+from sklearn.model_selection import StratifiedKFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
 
 from serving.app.contracts.linear_tfidf import WORD_ANALYZER
 from training.analyzer_choice import AUTO
 from training.families.linear_tfidf import check_servable, vectorizers
 from training.families.protocol import UnservableModelError
-from training.params import MULTINOMIAL_SOLVERS
+from training.params import MULTINOMIAL_SOLVERS, ParamsError
 
 __all__ = [
+    "ESTIMATORS",
     "MULTINOMIAL_SOLVERS",
     "UnservableModelError",
     "build_pipeline",
@@ -48,18 +60,98 @@ def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
     if featurize["analyzer"] == AUTO:
         raise ValueError("featurize.analyzer is auto: resolve it from the training texts first")
     blocks = [(analyzer, _vectorizer(analyzer, featurize)) for analyzer in featurize["analyzer"].split("+")]
-    classifier = LogisticRegression(
+    classifier = ESTIMATORS[train["estimator"]](train, params["data"]["seed"])
+    pipeline = Pipeline([("features", FeatureUnion(blocks)), ("clf", classifier)])
+    check_servable(pipeline)
+    return pipeline
+
+
+def _logistic_regression(train: dict[str, Any], seed: int) -> LogisticRegression:
+    return LogisticRegression(
         C=train["C"],
         max_iter=train["max_iter"],
         tol=train["tol"],
         solver=train["solver"],
         class_weight=train["class_weight"],
         # sag/saga visit documents in a random order; seeding it makes retraining reproducible.
-        random_state=params["data"]["seed"],
+        random_state=seed,
     )
-    pipeline = Pipeline([("features", FeatureUnion(blocks)), ("clf", classifier)])
-    check_servable(pipeline)
-    return pipeline
+
+
+def _sgd(loss: str):
+    def build(train: dict[str, Any], seed: int) -> SGDClassifier:
+        return SGDClassifier(
+            loss=loss,
+            max_iter=train["max_iter"],
+            tol=train["tol"],
+            class_weight=train["class_weight"],
+            random_state=seed,  # the order it visits documents in
+            **_alpha(train),
+        )
+
+    return build
+
+
+def _linear_svc(train: dict[str, Any], seed: int) -> CalibratedClassifierCV:
+    svc = LinearSVC(
+        C=train["C"],
+        max_iter=train["max_iter"],
+        tol=train["tol"],
+        class_weight=train["class_weight"],
+        random_state=seed,
+    )
+    return _with_temperature(svc, seed)
+
+
+def _ridge(train: dict[str, Any], seed: int) -> CalibratedClassifierCV:
+    return _with_temperature(RidgeClassifier(class_weight=train["class_weight"], **_alpha(train)), seed)
+
+
+# Held-out folds the temperature is fitted on (fewer when a label has fewer training documents).
+CALIBRATION_FOLDS = 5
+
+
+def _with_temperature(classifier, seed: int) -> CalibratedClassifierCV:
+    """The classifier fitted on all the training documents, its scores calibrated by one temperature
+    fitted (by scikit-learn, minimising log loss) on its scores for held-out folds of them."""
+    folds = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
+    return CalibratedClassifierCV(classifier, method="temperature", ensemble=False, cv=folds)
+
+
+def _alpha(train: dict[str, Any]) -> dict[str, float]:
+    """`train.alpha`, or nothing (scikit-learn's default for the estimator) when null."""
+    return {} if train["alpha"] is None else {"alpha": train["alpha"]}
+
+
+# train.estimator -> the classifier it names, from the train section and data.seed.
+ESTIMATORS = {
+    "logistic_regression": _logistic_regression,
+    "logistic_regression_ovr": lambda train, seed: OneVsRestClassifier(_logistic_regression(train, seed)),
+    "sgd_log_loss": _sgd("log_loss"),
+    "sgd_modified_huber": _sgd("modified_huber"),
+    "linear_svc": _linear_svc,
+    "ridge": _ridge,
+    "complement_nb": lambda train, seed: ComplementNB(**_alpha(train)),
+    "multinomial_nb": lambda train, seed: MultinomialNB(**_alpha(train)),
+}
+
+
+def fit_classifier(classifier, features, labels: list[str]) -> None:
+    """Fit the classifier in place; a temperature's folds are capped by the smallest label's documents."""
+    if isinstance(classifier, CalibratedClassifierCV):
+        smallest = min(np.unique(np.asarray(labels), return_counts=True)[1])
+        if smallest < 2:
+            raise ParamsError(
+                "train.estimator fits a temperature on held-out folds: every label needs at least 2 "
+                "training documents (use another estimator, or add documents)"
+            )
+        folds = classifier.cv
+        classifier.set_params(
+            cv=StratifiedKFold(
+                min(CALIBRATION_FOLDS, int(smallest)), shuffle=True, random_state=folds.random_state
+            )
+        )
+    classifier.fit(features, labels)
 
 
 def _vectorizer(analyzer: str, featurize: dict[str, Any]) -> TfidfVectorizer:

@@ -1,6 +1,7 @@
 """Choose hyperparameters by cross-validation on the training split only: `make tune`.
 
     python -m training.tune [--params FILE] [--folds N] [--report FILE] [--only KEY] [--apply]
+    python -m training.tune --only train.estimator     # compare the linear classifiers on your data
 
 Each candidate is params.yaml with a few values changed (a search around the current settings, not
 a full grid: one fit costs tens of seconds). Every candidate is fitted exactly as `make train` fits
@@ -37,7 +38,15 @@ from training.analyzer_choice import AUTO, resolve_analyzer, with_analyzer
 from training.data_sources import DataError, load_dataset
 from training.dataset import Dataset
 from training.fit import fit_pipeline
-from training.params import DEFAULT_PARAMS_PATH, ParamsError, load_params, set_param, validate_params
+from training.params import (
+    DEFAULT_PARAMS_PATH,
+    ESTIMATORS,
+    WEIGHTED_ESTIMATORS,
+    ParamsError,
+    load_params,
+    set_param,
+    validate_params,
+)
 from training.pipeline import n_features as count_features
 
 DEFAULT_REPORT = REPO_ROOT / "training" / "reports" / "tuning.json"
@@ -68,6 +77,18 @@ CANDIDATES: list[dict[str, Any]] = [
     {"featurize.analyzer": "char_wb"},
     {"featurize.analyzer": "word+char_wb", "featurize.char_ngram_range": [1, 4]},
     {"featurize.analyzer": "word+char_wb", "featurize.char_ngram_range": [2, 5]},
+]
+# Each linear classifier train.estimator names (params.ESTIMATORS), with what it needs beside it: the C
+# usual for LinearSVC on TF-IDF (params.yaml's C suits logistic regression), no class_weight for the
+# estimators that take none.
+ESTIMATOR_SETTINGS: dict[str, dict[str, Any]] = {"linear_svc": {"train.C": 1.0}}
+CANDIDATES += [
+    {
+        "train.estimator": estimator,
+        **ESTIMATOR_SETTINGS.get(estimator, {}),
+        **({} if estimator in WEIGHTED_ESTIMATORS else {"train.class_weight": None}),
+    }
+    for estimator in ESTIMATORS
 ]
 
 
@@ -116,9 +137,9 @@ def cross_validate(params: dict, dataset: Dataset, folds: list) -> dict[str, Any
 def search(params: dict, dataset: Dataset, n_folds: int, only: str | None = None) -> Iterator[dict[str, Any]]:
     """The current settings first, then each candidate that changes them; one result row each.
 
-    `only` keeps the candidates that change that key (e.g. featurize.analyzer). A candidate that comes
-    to the same model as the current settings on this data (e.g. `word` where `auto` means word) is
-    skipped.
+    `only` keeps the candidates that change that key (e.g. featurize.analyzer, train.estimator). A
+    candidate that comes to the same model as the current settings on this data (the estimator params.yaml
+    already names, or `word` where `auto` means word) is skipped.
     """
     folds = cv_folds(dataset, n_folds, params["data"]["seed"])
     # `auto` is measured once, on the whole training split, as the train stage measures it.

@@ -2,7 +2,8 @@
 
 - ``protocol``: what a family provides to the exporter, and ``UnservableModelError``;
 - ``registry``: the families training can export, and which one a fitted model belongs to;
-- ``linear_tfidf``: the first family, a FeatureUnion of TfidfVectorizers into a LogisticRegression.
+- ``linear_tfidf``: the first family, a FeatureUnion of TfidfVectorizers into a linear classifier
+  (``linear_estimators``: the scikit-learn classifiers it serves, each with its probability link).
 
 docs/use-another-model.md says what a new family touches: one module here and one line in ``registry``.
 """

@@ -1,7 +1,7 @@
-"""The linear TF-IDF family, training's side: a FeatureUnion of TfidfVectorizers into a LogisticRegression.
+"""The linear TF-IDF family, training's side: a FeatureUnion of TfidfVectorizers into a linear classifier.
 
     Pipeline([("features", FeatureUnion([(analyzer, TfidfVectorizer(...)), ...])),
-              ("clf", LogisticRegression(...))])
+              ("clf", LogisticRegression(...))])   # or another of linear_estimators.SERVED
 
 Serving re-implements this pipeline's prediction in plain numpy (serving/app/families/linear_tfidf.py,
 serving/MODEL_ARTIFACT.md), so the pipeline is restricted to what that recipe reproduces:
@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from serving.app.contracts import artifact
@@ -29,21 +28,18 @@ from serving.app.contracts.linear_tfidf import (
     NORMS,
     NUMBER_LIMIT,
     PADDING,
-    SOFTMAX,
     STORED_ARRAYS,
     STRIP_ACCENTS,
     WEIGHT_DTYPES,
     WORD_ANALYZER,
     ngram_number,
 )
+from training.families import linear_estimators
 from training.families.protocol import UnservableModelError
-from training.params import MULTINOMIAL_SOLVERS
 
 __all__ = ["KIND", "STORED_ARRAYS", "arrays", "check_servable", "classes", "owns", "settings"]
 
 STEPS = ["features", "clf"]
-# The classifiers this family exports, each with the probability link serving applies to its scores.
-LINKS = {LogisticRegression: SOFTMAX}
 
 # Settings of TfidfVectorizer and the values serving's recipe implements.
 _VECTORIZER_RULES: dict[str, tuple] = {
@@ -73,9 +69,9 @@ def check_servable(pipeline: Pipeline) -> None:
     if list(pipeline.named_steps) != STEPS:
         raise UnservableModelError(f"expected steps {STEPS}, got {list(pipeline.named_steps)}")
     union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
-    if not isinstance(union, FeatureUnion) or _link(classifier) is None:
+    if not isinstance(union, FeatureUnion):
         raise UnservableModelError(
-            "expected a FeatureUnion of TfidfVectorizers followed by a LogisticRegression"
+            "expected a FeatureUnion of TfidfVectorizers followed by a linear classifier"
         )
     if not union.transformer_list:
         raise UnservableModelError("expected at least one feature block")
@@ -104,15 +100,9 @@ def check_servable(pipeline: Pipeline) -> None:
         for vectorizer in word_blocks
         if _matches_spaces(vectorizer.token_pattern)
     ]
-    if classifier.solver not in MULTINOMIAL_SOLVERS:
-        problems.append(f"solver={classifier.solver!r} (must be one of {', '.join(MULTINOMIAL_SOLVERS)})")
+    problems += linear_estimators.problems(classifier)
     if problems:
         raise UnservableModelError("serving cannot reproduce: " + "; ".join(problems))
-
-
-def _link(classifier: object) -> str | None:
-    """The probability link of a classifier this family exports (None for any other)."""
-    return next((link for kind, link in LINKS.items() if isinstance(classifier, kind)), None)
 
 
 def _matches_spaces(token_pattern: str) -> bool:
@@ -130,11 +120,12 @@ def round_weights(classifier, dtype: str) -> None:
 
     Training rounds before it evaluates, so the evaluated model and the artifact hold the same numbers.
     """
+    coef = linear_estimators.coefficients(classifier)
     with np.errstate(over="ignore"):  # an overflow is reported below, with what to do
-        rounded = classifier.coef_.astype(dtype)
+        rounded = coef.astype(dtype)
     if not np.isfinite(rounded).all():
         raise ValueError(f"weights overflow {dtype}; set train.weights_dtype to a wider type")
-    classifier.coef_ = rounded.astype(np.float64)
+    linear_estimators.set_coef(classifier, rounded.astype(np.float64))
 
 
 def classes(pipeline: Pipeline) -> list[str]:
@@ -143,10 +134,12 @@ def classes(pipeline: Pipeline) -> list[str]:
 
 
 def settings(pipeline: Pipeline) -> dict[str, Any]:
-    """model.json's settings: the classifier's probability link and the feature blocks in column order,
-    each with the settings serving needs to reproduce it."""
+    """model.json's settings: the classifier's probability link (and its parameters, if it has any) and
+    the feature blocks in column order, each with the settings serving needs to reproduce it."""
+    classifier = pipeline.named_steps["clf"]
     return {
-        "link": _link(pipeline.named_steps["clf"]),
+        "link": linear_estimators.link(classifier),
+        **linear_estimators.link_parameters(classifier),
         "featurizer": {"blocks": [block_settings(vectorizer) for _, vectorizer in vectorizers(pipeline)]},
     }
 
@@ -187,8 +180,7 @@ def arrays(pipeline: Pipeline) -> dict[str, np.ndarray]:
         for term in vectorizer.get_feature_names_out().tolist()
     ]
     word_blocks = [vectorizer for vectorizer in blocks if vectorizer.analyzer == WORD_ANALYZER]
-    coef = np.asarray(classifier.coef_, dtype=np.float64)
-    intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+    coef, intercept = linear_estimators.weights(classifier)
     if coef.shape[0] == 1:
         # Binary: softmax([0, z]) == [1 - sigmoid(z), sigmoid(z)], so serving keeps one code path.
         coef = np.vstack([np.zeros_like(coef), coef])

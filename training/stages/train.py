@@ -21,6 +21,7 @@ from training import pinned_numerics
 from training.analyzer_choice import AUTO, choose_analyzer, with_analyzer
 from training.data_checks import DataChecks, check_dataset, printed_lines
 from training.dataset import Dataset
+from training.families import linear_estimators
 from training.fit import fit_pipeline
 from training.pipeline import n_features, vectorizers
 from training.stages import cli
@@ -65,10 +66,10 @@ def resolve_auto_analyzer(
 
 def _describe_fit(pipeline: Pipeline) -> str:
     classifier = pipeline.named_steps["clf"]
-    iterations = int(max(classifier.n_iter_))
+    iterations = linear_estimators.iterations(classifier)
     blocks = ", ".join(f"{name} {len(block.vocabulary_):,}" for name, block in vectorizers(pipeline))
     shape = f"{n_features(pipeline):,} features ({blocks}) x {len(classifier.classes_)} classes"
-    return f"{shape}, {iterations} solver iterations"
+    return f"{shape}, {iterations} solver iterations" if iterations is not None else shape
 
 
 def main(argv: list[str] | None = None) -> int:

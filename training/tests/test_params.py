@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from training import REPO_ROOT
-from training.params import ParamsError, load_params, main, set_param, validate_params
+from training.params import ESTIMATORS, ParamsError, load_params, main, set_param, validate_params
 from training.tests.corpus import repo_params, write_params
 
 
@@ -67,6 +67,12 @@ def test_params_files_without_the_character_settings_mean_words():
         ("train", "class_weight", "auto", "train.class_weight must be null or balanced"),
         ("train", "class_weight", "Balanced", "train.class_weight must be null or balanced"),
         ("train", "class_weight", {"cooking": 2}, "train.class_weight must be null or balanced"),
+        *(
+            ("train", "estimator", value, f"train.estimator must be {', '.join(ESTIMATORS)}, got {value!r}")
+            for value in ("svm", "LogisticRegression", "sgd", "bernoulli_nb", None, 3)
+        ),
+        ("train", "alpha", 0, "train.alpha must be null or a positive number, got 0"),
+        ("train", "alpha", "small", "train.alpha must be null or a positive number"),
     ],
 )
 def test_invalid_value_is_reported_with_its_key(tmp_path, section, key, value, expected):
@@ -238,3 +244,36 @@ def test_set_cli(params_copy, capsys):
     assert main(["--params", str(params_copy), "set", "data.test_size=2"]) == 2
     assert "data.test_size must be" in capsys.readouterr().err
     assert main(["--params", str(params_copy), "check"]) == 0
+
+
+def test_the_estimator_defaults_to_the_multinomial_logistic_regression():
+    raw = repo_params()
+    raw["train"].pop("estimator", None)
+    raw["train"].pop("alpha", None)
+    train = validate_params(raw)["train"]
+    assert (train["estimator"], train["alpha"]) == ("logistic_regression", None)
+
+
+@pytest.mark.parametrize("estimator", ["complement_nb", "multinomial_nb"])
+def test_a_class_weight_the_estimator_cannot_use_is_refused_naming_what_it_allows(estimator):
+    raw = repo_params()
+    raw["train"] |= {"estimator": estimator, "class_weight": "balanced"}
+    with pytest.raises(ParamsError) as error:
+        validate_params(raw)
+    message = str(error.value)
+    assert f"train.class_weight must be null for train.estimator {estimator}, got 'balanced'" in message
+    assert "balanced is allowed with logistic_regression, logistic_regression_ovr, sgd_log_loss" in message
+
+
+def test_an_estimator_that_cannot_serve_fails_before_any_data_is_read_or_fitted(tmp_path, capsys):
+    """`make train`'s first stage stops at params validation: no data loaded, no pipeline written."""
+    from training.stages import train
+
+    path = write_params(
+        tmp_path / "params.yaml", data={"source": str(tmp_path / "absent.csv")}, train={"estimator": "svm"}
+    )
+    out = tmp_path / "pipeline.joblib"
+    assert train.main(["--params", str(path), "--pipeline-out", str(out)]) != 0
+    message = capsys.readouterr().err
+    assert "train.estimator must be logistic_regression" in message and "got 'svm'" in message
+    assert "absent.csv" not in message and not out.exists()

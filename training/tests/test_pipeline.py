@@ -5,12 +5,33 @@ import re
 
 import numpy as np
 import pytest
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Perceptron, SGDClassifier
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
 from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
 
+from serving.app.contracts.linear_tfidf import (
+    LINKS,
+    MODIFIED_HUBER,
+    OVR_SIGMOID,
+    SOFTMAX,
+    TEMPERATURE_SOFTMAX,
+)
+from training import params as params_module
+from training.families import linear_estimators
 from training.params import ParamsError, validate_params
-from training.pipeline import MULTINOMIAL_SOLVERS, UnservableModelError, build_pipeline, check_servable
+from training.pipeline import (
+    CALIBRATION_FOLDS,
+    ESTIMATORS,
+    MULTINOMIAL_SOLVERS,
+    UnservableModelError,
+    build_pipeline,
+    check_servable,
+    fit_classifier,
+)
 from training.tests.corpus import SHARED_WORDS, TOPIC_WORDS, make_corpus, repo_params
 
 
@@ -151,7 +172,7 @@ def test_two_word_blocks_are_refused():
 def test_other_step_shapes_are_refused():
     pipeline = build_pipeline(_params())
     pipeline.steps[1] = ("clf", TfidfVectorizer())
-    with pytest.raises(UnservableModelError, match="expected a FeatureUnion of TfidfVectorizers followed by"):
+    with pytest.raises(UnservableModelError, match=r"a TfidfVectorizer \(serving reproduces: Logistic"):
         check_servable(pipeline)
     pipeline.steps[:] = [("features", TfidfVectorizer()), ("clf", LogisticRegression())]
     with pytest.raises(UnservableModelError, match="expected a FeatureUnion"):
@@ -191,3 +212,79 @@ def test_params_accept_exactly_the_multinomial_solvers():
 def test_auto_must_be_resolved_from_training_texts_before_building():
     with pytest.raises(ValueError, match="resolve it from the training texts"):
         build_pipeline(_params(featurize={"analyzer": "auto"}))
+
+
+# What each train.estimator builds: the classifier, its settings from params, the link serving applies.
+BUILT = {
+    "logistic_regression": (LogisticRegression, SOFTMAX),
+    "logistic_regression_ovr": (OneVsRestClassifier, OVR_SIGMOID),
+    "sgd_log_loss": (SGDClassifier, OVR_SIGMOID),
+    "sgd_modified_huber": (SGDClassifier, MODIFIED_HUBER),
+    "linear_svc": (CalibratedClassifierCV, TEMPERATURE_SOFTMAX),
+    "ridge": (CalibratedClassifierCV, TEMPERATURE_SOFTMAX),
+    "complement_nb": (ComplementNB, SOFTMAX),
+    "multinomial_nb": (MultinomialNB, SOFTMAX),
+}
+
+
+def test_params_name_exactly_the_estimators_the_pipeline_builds():
+    assert tuple(ESTIMATORS) == params_module.ESTIMATORS
+    assert set(BUILT) == set(ESTIMATORS)
+
+
+@pytest.mark.parametrize("estimator", list(BUILT))
+def test_each_estimator_is_built_from_params_and_serves_with_its_link(estimator):
+    train = {"estimator": estimator, "C": 3.5, "max_iter": 77, "tol": 0.01, "alpha": 0.25}
+    classifier = build_pipeline(_params(data={"seed": 7}, train=train)).named_steps["clf"]
+    kind, link = BUILT[estimator]
+    assert type(classifier) is kind
+    assert linear_estimators.link(classifier) == link and link in LINKS
+    inner = getattr(classifier, "estimator", classifier)
+    settings = inner.get_params()
+    if estimator.endswith("_nb") or estimator == "ridge":
+        assert settings["alpha"] == 0.25
+    else:
+        assert (settings["max_iter"], settings["tol"], settings["random_state"]) == (77, 0.01, 7)
+        assert settings.get("C", 3.5) == 3.5 and settings.get("alpha", 0.25) == 0.25
+    if kind is CalibratedClassifierCV:
+        assert (classifier.method, classifier.ensemble) == ("temperature", False)
+        assert (classifier.cv.n_splits, classifier.cv.random_state) == (CALIBRATION_FOLDS, 7)
+
+
+def test_a_null_alpha_leaves_scikit_learns_default():
+    for estimator, default in (("sgd_log_loss", 1e-4), ("ridge", 1.0), ("multinomial_nb", 1.0)):
+        classifier = build_pipeline(_params(train={"estimator": estimator, "alpha": None})).named_steps["clf"]
+        assert getattr(classifier, "estimator", classifier).alpha == default
+
+
+@pytest.mark.parametrize(
+    ("classifier", "message"),
+    [
+        (SGDClassifier(loss="hinge"), "SGDClassifier loss='hinge' has no probabilities"),
+        (BernoulliNB(), "a BernoulliNB (serving reproduces:"),
+        (Perceptron(), "a Perceptron (serving reproduces:"),
+        (OneVsRestClassifier(LinearSVC()), "OneVsRestClassifier of a LinearSVC (serving reproduces:"),
+        (CalibratedClassifierCV(LinearSVC(), method="isotonic", ensemble=False), "method='isotonic'"),
+        (CalibratedClassifierCV(LinearSVC(), method="temperature"), "ensemble='auto' (must be False"),
+        (CalibratedClassifierCV(MultinomialNB(), method="temperature", ensemble=False), "a MultinomialNB"),
+    ],
+)
+def test_classifiers_serving_cannot_reproduce_are_refused_naming_what_serves(classifier, message):
+    pipeline = build_pipeline(_params())
+    pipeline.steps[1] = ("clf", classifier)
+    with pytest.raises(UnservableModelError, match="serving cannot reproduce") as error:
+        check_servable(pipeline)
+    assert message in str(error.value)
+    if "serving reproduces:" in message:
+        assert all(served in str(error.value) for served in linear_estimators.SERVED)
+
+
+def test_a_temperatures_folds_shrink_to_the_smallest_label_and_need_two_documents():
+    texts, labels = make_corpus(per_label=10)
+    texts, labels = texts[:23], labels[:23]  # 10 cooking, 10 sailing, 3 astronomy
+    pipeline = build_pipeline(_params(train={"estimator": "ridge"}))
+    features = pipeline.named_steps["features"].fit_transform(texts)
+    fit_classifier(pipeline.named_steps["clf"], features, labels)
+    assert pipeline.named_steps["clf"].cv.n_splits == 3
+    with pytest.raises(ParamsError, match="every label needs at least 2 training documents"):
+        fit_classifier(pipeline.named_steps["clf"], features[:21], labels[:21])

@@ -9,7 +9,7 @@ import yaml
 
 from training import tune
 from training.dataset import Dataset
-from training.params import load_params
+from training.params import ESTIMATORS, load_params
 from training.tests.corpus import make_corpus, write_csv, write_params
 
 
@@ -127,3 +127,27 @@ def test_a_gain_smaller_than_the_noise_keeps_the_current_settings():
     assert tune.choose([current, slightly_better], min_gain=0.002) is current
     assert tune.choose([current, slightly_better], min_gain=0.0005) is slightly_better
     assert tune.choose([current, slightly_better, clearly_better], min_gain=0.002) is clearly_better
+
+
+def test_the_search_lists_every_estimator_and_only_estimator_compares_them(tmp_path, capsys):
+    """`make tune ONLY=train.estimator`: the current settings, then every other linear classifier params.yaml
+    can name, each cross-validated as `make train` fits it (a calibrated one included)."""
+    assert {changes["train.estimator"] for changes in tune.CANDIDATES if "train.estimator" in changes} == set(
+        ESTIMATORS
+    )
+    texts, labels = make_corpus(per_label=15, seed=8)
+    data = write_csv(tmp_path / "topics.csv", texts, labels)
+    params = write_params(
+        tmp_path / "params.yaml", data={"source": str(data)}, train={"class_weight": "balanced"}
+    )
+    report = tmp_path / "tuning.json"
+    assert tune.main(["--params", str(params), "--report", str(report), "--only", "train.estimator"]) == 0
+    rows = json.loads(report.read_text(encoding="utf-8"))["rows"]
+    assert rows[0]["changes"] == {}
+    assert [row["changes"]["train.estimator"] for row in rows[1:]] == list(ESTIMATORS[1:])
+    for row in rows[1:]:
+        naive_bayes = row["changes"]["train.estimator"].endswith("_nb")
+        assert ("train.class_weight" in row["changes"]) == naive_bayes  # balanced is refused there
+        assert row["cv_accuracy"] > 0.5  # three topics: each classifier learned them
+    output = capsys.readouterr().out
+    assert all(f"train.estimator={name!r}" in output for name in ESTIMATORS[1:])

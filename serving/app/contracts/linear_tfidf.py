@@ -8,11 +8,18 @@ them; each value is defined here once. Imports nothing.
 # registers the family under it).
 KIND = "linear-tfidf"
 
-# model.json's settings.link: how the linear scores become probabilities. A link must be monotonic in each
-# class's score (the ranking of the classes is the ranking of their scores). Only softmax today, which is
-# what a multinomial logistic regression fits; others (one-vs-rest sigmoids, none) can be added here.
-SOFTMAX = "softmax"
-LINKS = (SOFTMAX,)
+# model.json's settings.link: how the linear scores become probabilities (serving/MODEL_ARTIFACT.md). A
+# link must be monotonic in each class's score (the ranking of the classes is the ranking of their
+# scores). For two classes the scores are stored as [0, z] (or two full columns, as naive Bayes has),
+# and each link is of z = s1 - s0 as scikit-learn's binary estimators compute it.
+SOFTMAX = "softmax"  # multinomial logistic regression, naive Bayes (a softmax of the joint log likelihood)
+OVR_SIGMOID = "ovr_sigmoid"  # one-vs-rest logistic regression, SGD log_loss: sigmoids, normalised
+MODIFIED_HUBER = "modified_huber"  # SGD modified_huber: (clip(s, -1, 1) + 1) / 2, normalised
+TEMPERATURE_SOFTMAX = "temperature_softmax"  # softmax(scores / temperature): LinearSVC, RidgeClassifier
+LINKS = (SOFTMAX, OVR_SIGMOID, MODIFIED_HUBER, TEMPERATURE_SOFTMAX)
+# The settings keys beside `link` that each link takes (each a positive, finite number).
+TEMPERATURE = "temperature"
+LINK_PARAMETERS = {SOFTMAX: (), OVR_SIGMOID: (), MODIFIED_HUBER: (), TEMPERATURE_SOFTMAX: (TEMPERATURE,)}
 
 # model.npz: array name -> (the dtype names it may have, its number of dimensions). Shapes are checked
 # against each other, the featurizer blocks and the classes. `coef` holds the weights at the precision

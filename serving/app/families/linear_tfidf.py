@@ -1,10 +1,12 @@
 """The linear TF-IDF family: TF-IDF feature blocks, a linear layer, a probability link.
 
 The first family of the classifier protocol (families.protocol): what scikit-learn's
-``Pipeline([FeatureUnion of TfidfVectorizer blocks, LogisticRegression])`` predicts, in numpy
+``Pipeline([FeatureUnion of TfidfVectorizer blocks, a linear classifier])`` predicts, in numpy
 (serving/MODEL_ARTIFACT.md). model.json's ``settings`` hold the link and the feature blocks::
 
     {"link": "softmax", "featurizer": {"blocks": [{"analyzer": "word", ..., "n_features": 56248}, ...]}}
+
+A link with parameters has them beside it (``"link": "temperature_softmax", "temperature": 1.7``).
 
 Any setting serving could not reproduce exactly is refused at load, naming it.
 """
@@ -22,13 +24,14 @@ from ..contracts.linear_tfidf import (
     ARRAYS,
     BLOCK_KEYS,
     KIND,
+    LINK_PARAMETERS,
     MAX_WORD_BLOCKS,
     NORMS,
     STRIP_ACCENTS,
     WORD_ANALYZER,
 )
 from ..linear.classifier import LinearClassifier
-from ..linear.links import LINK_FUNCTIONS
+from ..linear.links import LINK_FUNCTIONS, bound_link
 from ..tfidf.featurizer import FeaturizerSettings
 from ..tfidf.vocabulary import feature_union
 
@@ -38,20 +41,29 @@ _BOOLEAN_SETTINGS = tuple(key for key, kind in FeaturizerSettings.__annotations_
 
 
 class Settings(NamedTuple):
-    """model.json's settings, checked: the link's name, the blocks in column order (each its settings and
-    number of features), and the section as it was written (what GET /model reports)."""
+    """model.json's settings, checked: the link's name and parameters, the blocks in column order (each its
+    settings and number of features), and the section as it was written (what GET /model reports)."""
 
     link: str
+    link_parameters: dict[str, float]
     blocks: list[tuple[FeaturizerSettings, int]]
     section: dict[str, Any]
 
 
 def read_settings(section: Any, path: FilePath) -> Settings:
-    """``{"link": ..., "featurizer": {"blocks": [...]}}``: a link serving implements, at least one block."""
-    if not isinstance(section, dict) or set(section) != {"link", "featurizer"}:
-        raise ModelLoadError(path, "'settings' must be an object with two keys, 'link' and 'featurizer'")
-    if not isinstance(section["link"], str) or section["link"] not in LINK_FUNCTIONS:
+    """``{"link": ..., <its parameters>, "featurizer": {"blocks": [...]}}``: a link serving implements,
+    at least one block."""
+    if not isinstance(section, dict) or "link" not in section:
+        raise ModelLoadError(path, "'settings' must be an object with a 'link' and a 'featurizer'")
+    link = section["link"]
+    if not isinstance(link, str) or link not in LINK_FUNCTIONS:
         raise ModelLoadError(path, f"settings.link must be one of {sorted(LINK_FUNCTIONS)}")
+    expected = {"link", *LINK_PARAMETERS[link], "featurizer"}
+    if set(section) != expected:
+        raise ModelLoadError(
+            path, f"'settings' of the {link} link must have exactly the keys {sorted(expected)}"
+        )
+    parameters = {key: link_parameter(section, key, path) for key in LINK_PARAMETERS[link]}
     featurizer = section["featurizer"]
     if not isinstance(featurizer, dict) or set(featurizer) != {"blocks"}:
         raise ModelLoadError(path, "settings.featurizer must be an object with one key, 'blocks'")
@@ -60,10 +72,19 @@ def read_settings(section: Any, path: FilePath) -> Settings:
         raise ModelLoadError(path, "settings.featurizer.blocks must be a non-empty list of feature blocks")
     name = "settings.featurizer.blocks"
     return Settings(
-        link=section["link"],
+        link=link,
+        link_parameters=parameters,
         blocks=[block_settings(block, f"{name}[{k}]", path) for k, block in enumerate(blocks)],
         section=section,
     )
+
+
+def link_parameter(section: dict[str, Any], key: str, path: FilePath) -> float:
+    """One of the link's parameters: a positive, finite number."""
+    value = section[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise ModelLoadError(path, f"settings.{key} must be a positive, finite number")
+    return float(value)
 
 
 def load(
@@ -74,7 +95,7 @@ def load(
     check_table(arrays, ARRAYS, path)
     check_shapes(arrays, settings.blocks, len(classes), path)
     featurizer = feature_union(settings.blocks, arrays, path)
-    link = LINK_FUNCTIONS[settings.link]
+    link = bound_link(settings.link, settings.link_parameters)
     return LinearClassifier(featurizer, arrays["coef"], arrays["intercept"], classes, link, settings.section)
 
 

@@ -90,7 +90,9 @@ def assert_explains_like(model, pipeline, texts: list[str]) -> None:
     classes, the second class's score or its negation) within 1e-9, and its terms are the text's
     EXPLAINED_TERMS largest contributions by the pipeline's own features and weights, largest first."""
     features = pipeline[:-1].transform(texts).tocsr()
-    coef, intercept = pipeline[-1].coef_, pipeline[-1].intercept_
+    from training.families.linear_estimators import weights
+
+    coef, intercept = weights(pipeline[-1])  # whichever linear classifier params.yaml names
     if coef.shape[0] == 1:  # binary: one row, for the second class; the first class's is its negation
         coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
     decision = features @ coef.T + intercept

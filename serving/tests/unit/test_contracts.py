@@ -10,8 +10,11 @@ from serving.app.families.registry import FAMILIES
 from serving.app.linear.links import LINK_FUNCTIONS
 from serving.app.tfidf.featurizer import FeaturizerSettings
 from serving.app.tfidf.text_analysis import ACCENT_FUNCTIONS
+from training.families import linear_estimators
 from training.families import linear_tfidf as training_family
 from training.families import registry as training_registry
+from training.params import ESTIMATORS, load_params, validate_params
+from training.pipeline import build_pipeline
 
 
 def test_serving_implements_exactly_the_settings_the_contract_allows():
@@ -25,7 +28,19 @@ def test_training_and_serving_register_the_same_kinds_under_the_contracts_name()
     assert {family.KIND for family in training_registry.FAMILIES} == set(FAMILIES)
     assert FAMILIES[linear_tfidf.KIND] is serving_family
     assert training_family.KIND == serving_family.KIND == linear_tfidf.KIND
-    assert set(training_family.LINKS.values()) <= set(linear_tfidf.LINKS)
+    # Every link training writes is one serving implements (and the other way round), with its parameters.
+    built = {
+        linear_estimators.link(build_pipeline(estimator_params(estimator)).named_steps["clf"])
+        for estimator in ESTIMATORS
+    }
+    assert built == set(linear_tfidf.LINKS) == set(linear_tfidf.LINK_PARAMETERS)
+
+
+def estimator_params(estimator: str) -> dict:
+    params = load_params()
+    params["featurize"]["analyzer"] = "word"
+    params["train"]["estimator"] = estimator
+    return validate_params(params)
 
 
 @pytest.mark.parametrize(("ids", "n_words", "number"), [([7], 10, 7), ([1, 2], 10, 12), ([3, 0, 9], 10, 309)])

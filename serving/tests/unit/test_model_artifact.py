@@ -108,13 +108,37 @@ def test_a_kind_no_family_serves(model_dir, kind):
     assert f"(served: ['{KIND}'])" in message
 
 
+SERVED_LINKS = "['modified_huber', 'ovr_sigmoid', 'softmax', 'temperature_softmax']"
+BLOCKS = {"blocks": []}
+
+
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        (None, "'settings' must be an object with two keys, 'link' and 'featurizer'"),
-        ({"link": "softmax"}, "'settings' must be an object with two keys, 'link' and 'featurizer'"),
-        ({"link": "sigmoid", "featurizer": {"blocks": []}}, "settings.link must be one of ['softmax']"),
-        ({"link": ["softmax"], "featurizer": {"blocks": []}}, "settings.link must be one of ['softmax']"),
+        (None, "'settings' must be an object with a 'link' and a 'featurizer'"),
+        ({"featurizer": BLOCKS}, "'settings' must be an object with a 'link' and a 'featurizer'"),
+        (
+            {"link": "softmax"},
+            "'settings' of the softmax link must have exactly the keys ['featurizer', 'link']",
+        ),
+        ({"link": "sigmoid", "featurizer": BLOCKS}, f"settings.link must be one of {SERVED_LINKS}"),
+        ({"link": ["softmax"], "featurizer": BLOCKS}, f"settings.link must be one of {SERVED_LINKS}"),
+        (
+            {"link": "softmax", "temperature": 2.0, "featurizer": BLOCKS},
+            "'settings' of the softmax link must have exactly the keys ['featurizer', 'link']",
+        ),
+        (
+            {"link": "temperature_softmax", "featurizer": BLOCKS},
+            "'settings' of the temperature_softmax link must have exactly the keys "
+            "['featurizer', 'link', 'temperature']",
+        ),
+        *(
+            (
+                {"link": "temperature_softmax", "temperature": value, "featurizer": BLOCKS},
+                "settings.temperature must be a positive, finite number",
+            )
+            for value in (0, -1.5, True, "2", None)
+        ),
     ],
 )
 def test_settings_section_shape(model_dir, settings, expected):

@@ -1,0 +1,177 @@
+"""The scikit-learn classifiers the linear TF-IDF family serves: each one's probability link, and its
+scores as weights and intercepts.
+
+All of them score a text as features · coef.T + intercept, one row per class (one row for a binary model
+scored by z, the second class's score against the first); they differ only in how the scores become
+probabilities, which is the link model.json records (serving/app/contracts/linear_tfidf.py, checked
+against each estimator's own ``predict_proba`` in scikit-learn 1.9's source):
+
+- ``LogisticRegression`` (a multinomial solver): softmax; for two classes a sigmoid of z, which is
+  softmax([0, z]).
+- ``OneVsRestClassifier(LogisticRegression)`` and ``SGDClassifier(loss="log_loss")``: one sigmoid per
+  class, normalised (``_predict_proba_lr``).
+- ``SGDClassifier(loss="modified_huber")``: (clip(s, -1, 1) + 1) / 2, normalised, uniform when all are 0.
+- ``MultinomialNB``: softmax of the joint log likelihood, X · feature_log_prob_.T + class_log_prior_
+  (predict_proba is exp(jll - logsumexp(jll))).
+- ``ComplementNB``: the same with no prior (scikit-learn adds class_log_prior_ only for a single class);
+  its feature_log_prob_ already holds the negated (or, with ``norm=True``, normalised) complement
+  log-probabilities, so the scores rank as its ``predict`` does.
+- ``CalibratedClassifierCV(estimator, method="temperature", ensemble=False)`` around LinearSVC,
+  RidgeClassifier, LogisticRegression or SGDClassifier: one estimator fitted on all the training data,
+  softmax(scores / T) with T fitted on its out-of-fold scores; for two classes scikit-learn scales
+  (-z, z), so the artifact's temperature for [0, z] is half of 1 / beta_. (One scikit-learn heuristic
+  serving does not copy: when every row of a whole batch of three or more classes' scores lies in [0, 1]
+  and sums to 1, CalibratedClassifierCV takes them for probabilities and calibrates their logarithms.
+  Serving always calibrates the scores, which is what the temperature was fitted on.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
+from sklearn.svm import LinearSVC
+
+from serving.app.contracts.linear_tfidf import (
+    MODIFIED_HUBER,
+    OVR_SIGMOID,
+    SOFTMAX,
+    TEMPERATURE,
+    TEMPERATURE_SOFTMAX,
+)
+from training.params import MULTINOMIAL_SOLVERS
+
+# What serving reproduces, as the refusal of anything else lists it.
+SERVED = (
+    f"LogisticRegression (solver {', '.join(MULTINOMIAL_SOLVERS)})",
+    "OneVsRestClassifier(LogisticRegression)",
+    "SGDClassifier (loss log_loss or modified_huber)",
+    "MultinomialNB",
+    "ComplementNB",
+    "CalibratedClassifierCV(LinearSVC, RidgeClassifier, LogisticRegression or SGDClassifier (any loss), "
+    "method='temperature', ensemble=False)",
+)
+_SGD_LINKS = {"log_loss": OVR_SIGMOID, "modified_huber": MODIFIED_HUBER}
+_NAIVE_BAYES = (MultinomialNB, ComplementNB)
+_CALIBRATED = (LinearSVC, RidgeClassifier, LogisticRegression, SGDClassifier)
+
+
+def problems(classifier: object) -> list[str]:
+    """Why serving could not reproduce this classifier's probabilities exactly (empty when it can)."""
+    if isinstance(classifier, CalibratedClassifierCV):
+        return _calibration_problems(classifier)
+    if isinstance(classifier, OneVsRestClassifier) and not isinstance(
+        classifier.estimator, LogisticRegression
+    ):
+        return [f"OneVsRestClassifier of {_unserved(classifier.estimator)}"]
+    if isinstance(classifier, LogisticRegression) and classifier.solver not in MULTINOMIAL_SOLVERS:
+        return [f"solver={classifier.solver!r} (must be one of {', '.join(MULTINOMIAL_SOLVERS)})"]
+    if isinstance(classifier, SGDClassifier) and classifier.loss not in _SGD_LINKS:
+        return [
+            f"SGDClassifier loss={classifier.loss!r} has no probabilities (use one of {list(_SGD_LINKS)}, "
+            "or calibrate it: CalibratedClassifierCV(method='temperature', ensemble=False))"
+        ]
+    if isinstance(classifier, (OneVsRestClassifier, LogisticRegression, SGDClassifier, *_NAIVE_BAYES)):
+        return []
+    return [_unserved(classifier)]
+
+
+def _calibration_problems(calibrated: CalibratedClassifierCV) -> list[str]:
+    """One linear classifier with a decision function, one temperature fitted on its held-out scores."""
+    found = [] if isinstance(calibrated.estimator, _CALIBRATED) else [_unserved(calibrated.estimator)]
+    if calibrated.method != "temperature":
+        found.append(f"CalibratedClassifierCV method={calibrated.method!r} (must be 'temperature')")
+    if calibrated.ensemble is not False:
+        found.append(f"CalibratedClassifierCV ensemble={calibrated.ensemble!r} (must be False: one model)")
+    return found
+
+
+def _unserved(classifier: object) -> str:
+    served = "; ".join(SERVED)
+    return f"a {type(classifier).__name__} (serving reproduces: {served})"
+
+
+def link(classifier: object) -> str:
+    """The link serving applies to the scores of a classifier ``problems`` accepts."""
+    if isinstance(classifier, CalibratedClassifierCV):
+        return TEMPERATURE_SOFTMAX
+    if isinstance(classifier, SGDClassifier):
+        return _SGD_LINKS[classifier.loss]
+    if isinstance(classifier, OneVsRestClassifier):
+        return OVR_SIGMOID
+    return SOFTMAX
+
+
+def link_parameters(classifier: object) -> dict[str, float]:
+    """The link's parameters (contracts.linear_tfidf.LINK_PARAMETERS) of a fitted classifier."""
+    if not isinstance(classifier, CalibratedClassifierCV):
+        return {}
+    (calibrated,) = classifier.calibrated_classifiers_
+    beta = float(calibrated.calibrators[0].beta_)
+    scored_by_z = coefficients(classifier).shape[0] == 1
+    # Two classes: scikit-learn computes softmax(beta * (-z, z)) = sigmoid(2 beta z), the artifact
+    # softmax((0, z) / T) = sigmoid(z / T).
+    return {TEMPERATURE: (0.5 if scored_by_z else 1.0) / beta}
+
+
+def scorer(classifier: Any) -> Any:
+    """The fitted estimator that holds the weights (inside a calibration wrapper, the one fitted on all
+    the training data)."""
+    if isinstance(classifier, CalibratedClassifierCV):
+        (calibrated,) = classifier.calibrated_classifiers_
+        return calibrated.estimator
+    return classifier
+
+
+def weights(classifier: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(coef of shape (n_rows, n_features), intercept of shape (n_rows,)), float64: one row per class,
+    or one row (z) for a binary model that scikit-learn stores so."""
+    model, coef = scorer(classifier), coefficients(classifier)
+    if isinstance(model, OneVsRestClassifier):
+        intercept = np.concatenate([np.ravel(estimator.intercept_) for estimator in model.estimators_])
+    elif isinstance(model, MultinomialNB):
+        intercept = model.class_log_prior_
+    elif isinstance(model, ComplementNB):
+        intercept = np.zeros(len(model.classes_))
+    else:
+        intercept = model.intercept_
+    return coef, np.broadcast_to(np.asarray(intercept, dtype=np.float64), coef.shape[:1]).copy()
+
+
+def coefficients(classifier: Any) -> np.ndarray:
+    """The weights, float64, of shape (n_rows, n_features) (see ``weights``)."""
+    model = scorer(classifier)
+    if isinstance(model, OneVsRestClassifier):
+        coef = np.vstack([estimator.coef_ for estimator in model.estimators_])
+    elif isinstance(model, _NAIVE_BAYES):
+        coef = model.feature_log_prob_
+    else:
+        coef = model.coef_
+    return np.atleast_2d(np.asarray(coef, dtype=np.float64))  # a binary RidgeClassifier's is 1-D
+
+
+def set_coef(classifier: Any, coef: np.ndarray) -> None:
+    """Replace the fitted weights (same shape as ``coefficients`` gives) in place."""
+    model = scorer(classifier)
+    if isinstance(model, OneVsRestClassifier):
+        for row, estimator in zip(coef, model.estimators_, strict=True):
+            estimator.coef_ = row[np.newaxis, :].copy()
+    elif isinstance(model, _NAIVE_BAYES):
+        model.feature_log_prob_ = coef
+    else:
+        model.coef_ = coef.reshape(np.shape(model.coef_))
+
+
+def iterations(classifier: Any) -> int | None:
+    """The solver's iterations (the most of any class), None for a classifier fitted without any."""
+    model = scorer(classifier)
+    found = (
+        [estimator.n_iter_ for estimator in model.estimators_]
+        if isinstance(model, OneVsRestClassifier)
+        else getattr(model, "n_iter_", None)
+    )
+    return None if found is None else int(np.max(found))
