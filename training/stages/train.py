@@ -35,7 +35,7 @@ def check_data(dataset: Dataset, params: dict[str, dict[str, Any]]) -> DataCheck
     return checks
 
 
-def fit(params: dict[str, dict[str, Any]], dataset: Dataset, reports_dir: Path = REPORTS_DIR) -> Pipeline:
+def fit(params: dict[str, dict[str, Any]], dataset: Dataset, reports_dir: Path) -> Pipeline:
     """The pipeline fitted on the training split, announced with its size and the time it took."""
     started = cli.start("fitting")
     params = resolve_auto_analyzer(params, dataset, reports_dir)

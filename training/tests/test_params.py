@@ -273,7 +273,9 @@ def test_an_estimator_that_cannot_serve_fails_before_any_data_is_read_or_fitted(
         tmp_path / "params.yaml", data={"source": str(tmp_path / "absent.csv")}, train={"estimator": "svm"}
     )
     out = tmp_path / "pipeline.joblib"
-    assert train.main(["--params", str(path), "--pipeline-out", str(out)]) != 0
+    assert (
+        train.main(["--params", str(path), "--pipeline-out", str(out), "--reports-dir", str(tmp_path)]) != 0
+    )
     message = capsys.readouterr().err
     assert "train.estimator must be logistic_regression" in message and "got 'svm'" in message
     assert "absent.csv" not in message and not out.exists()

@@ -175,7 +175,7 @@ def _run_stages(workspace, capsys):
     pipeline, reports, out_dir = _stage_paths(tmp_path)
     common = ["--params", str(params)]
     outputs = []
-    assert train.main([*common, "--pipeline-out", str(pipeline)]) == 0
+    assert train.main([*common, "--pipeline-out", str(pipeline), "--reports-dir", str(reports)]) == 0
     outputs.append(capsys.readouterr().out)
     assert evaluate.main([*common, "--pipeline", str(pipeline), "--reports-dir", str(reports)]) == 0
     outputs.append(capsys.readouterr().out)
@@ -207,7 +207,7 @@ def test_the_stages_one_by_one_write_what_one_process_writes(workspace, capsys):
     code, one_out_dir, one_reports = _run(workspace, "--pipeline-out", str(tmp_path / "one.joblib"))
     assert code == 0
     assert pipeline.read_bytes() == (tmp_path / "one.joblib").read_bytes()
-    for name in ("metrics.json", "confusion_matrix.csv"):
+    for name in ("metrics.json", "confusion_matrix.csv", "reliability.csv", "analyzer_choice.json"):
         assert (reports / name).read_bytes() == (one_reports / name).read_bytes(), name
     for name in ("model.npz", "model.json"):
         assert (out_dir / name).read_bytes() == (one_out_dir / name).read_bytes(), name
@@ -221,7 +221,8 @@ def test_evaluate_and_export_say_which_stage_writes_a_missing_input(workspace, c
     assert capsys.readouterr().err == (
         f"error: {pipeline}: no fitted pipeline; the train stage writes it (make train)\n"
     )
-    assert train.main(["--params", str(params), "--pipeline-out", str(pipeline)]) == 0
+    train_reports = ["--reports-dir", str(tmp_path / "train_reports")]
+    assert train.main(["--params", str(params), "--pipeline-out", str(pipeline), *train_reports]) == 0
     metrics = reports / "metrics.json"
     assert export.main([*common, "--metrics", str(metrics), "--out-dir", str(out_dir)]) == 2
     assert capsys.readouterr().err.endswith(
