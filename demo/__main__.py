@@ -17,6 +17,7 @@ from local_runtime.child_service import ServiceFailed, child_service
 from local_runtime.client import request_json
 from local_runtime.logs import ServiceLog
 from local_runtime.paths import APP_DIR, REPO_ROOT
+from serving.app.contracts.api import CLASSIFY, MODEL
 
 MODEL_METADATA = APP_DIR / "data" / "model.json"
 DEMO_REPORTS = REPO_ROOT / ".demo" / "reports"
@@ -107,7 +108,7 @@ def _run(command: list[str]) -> None:
 def _ask(base_url: str) -> int:
     """Sends the demo requests, prints each answer, and counts the answers that were not as expected."""
     failures = 0
-    status, model = request_json(base_url, "GET", "/model")
+    status, model = request_json(base_url, "GET", MODEL)
     failures += _expect(status, 200)
     print(f"\nGET /model -> {status}")
     print(
@@ -116,15 +117,15 @@ def _ask(base_url: str) -> int:
         f"test accuracy {model.get('metrics', {}).get('accuracy')}"
     )
     for text in SINGLE_TEXTS:
-        status, answer = request_json(base_url, "POST", "/classify", {"text": text})
+        status, answer = request_json(base_url, "POST", CLASSIFY, {"text": text})
         failures += _expect(status, 200)
         print(f"\nPOST /classify {json.dumps({'text': text})}\n  -> {status} {_describe(answer)}")
-    status, answer = request_json(base_url, "POST", "/classify", {"texts": BATCH_TEXTS})
+    status, answer = request_json(base_url, "POST", CLASSIFY, {"texts": BATCH_TEXTS})
     failures += _expect(status, 200)
     print(f"\nPOST /classify with a batch of {len(BATCH_TEXTS)} texts -> {status}")
     for text, prediction in zip(BATCH_TEXTS, answer.get("predictions", []), strict=False):
         print(f"  {text[:60]!r:64} -> {_describe(prediction)}")
-    status, answer = request_json(base_url, "POST", "/classify", raw_body=b"{")
+    status, answer = request_json(base_url, "POST", CLASSIFY, raw_body=b"{")
     failures += _expect(status, 400)
     print(f"\nPOST /classify with a malformed body '{{' -> {status} {json.dumps(answer)}")
     return failures

@@ -18,6 +18,7 @@ import random
 from locust import HttpUser, constant, constant_throughput, events, task
 
 from loadtest.texts import news_batch, news_text
+from serving.app.contracts.api import CLASSIFY, MODEL
 
 BATCH_SIZES = (2, 8, 32)
 _user_numbers = itertools.count()
@@ -51,7 +52,7 @@ class ClassifierClient(HttpUser):
     @task(16)
     def classify_text(self) -> None:
         with self.client.post(
-            "/classify", json={"text": news_text(self.rng)}, name="/classify (text)", catch_response=True
+            CLASSIFY, json={"text": news_text(self.rng)}, name=f"{CLASSIFY} (text)", catch_response=True
         ) as response:
             _expect(response, lambda body: isinstance(body.get("label"), str))
 
@@ -59,13 +60,13 @@ class ClassifierClient(HttpUser):
     def classify_batch(self) -> None:
         texts = news_batch(self.rng, self.rng.choice(BATCH_SIZES))
         with self.client.post(
-            "/classify", json={"texts": texts}, name="/classify (batch)", catch_response=True
+            CLASSIFY, json={"texts": texts}, name=f"{CLASSIFY} (batch)", catch_response=True
         ) as response:
             _expect(response, lambda body: len(body.get("predictions", ())) == len(texts))
 
     @task(1)
     def model(self) -> None:
-        with self.client.get("/model", name="/model", catch_response=True) as response:
+        with self.client.get(MODEL, name=MODEL, catch_response=True) as response:
             _expect(response, lambda body: isinstance(body.get("version"), str))
 
 

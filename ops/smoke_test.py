@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from serving.app.contracts.api import CLASSIFY
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = "infrastructure/cdk.out/{stage}-outputs.json"
 STACK = "TextClassifier-{stage}"
@@ -115,7 +117,7 @@ def resolve_target(
 def classify(target: Target, text: str = KNOWN_TEXT) -> Answer:
     """One POST /classify; every outcome (success, HTTP error, no answer) becomes an Answer."""
     request = urllib.request.Request(
-        target.url.rstrip("/") + "/classify",
+        target.url.rstrip("/") + CLASSIFY,
         data=json.dumps({"text": text}).encode(),
         method="POST",
         headers={"Content-Type": "application/json"},
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         target = resolve_target(args.stage, args.url, os.environ.get("API_KEY"))
-        print(f"smoke test: POST {target.url.rstrip('/')}/classify", file=sys.stderr)
+        print(f"smoke test: POST {target.url.rstrip('/')}{CLASSIFY}", file=sys.stderr)
         success = smoke_test(target)
     except SmokeTestError as exc:
         print(f"smoke test: FAIL: {exc}", file=sys.stderr)
