@@ -24,7 +24,15 @@ from training.tests.emulated_cpus import EMULATED_CPUS, ON_ONE_CORE
 
 pytestmark = pytest.mark.e2e
 
-MODEL_FILES = ("model.npz", "model.json", "pipeline.joblib", "metrics.json", "confusion_matrix.csv")
+MODEL_FILES = (
+    "model.npz",
+    "model.json",
+    "pipeline.joblib",
+    "analyzer_choice.json",
+    "metrics.json",
+    "confusion_matrix.csv",
+    "reliability.csv",
+)
 
 
 def _train(folder: Path, cpu: dict[str, str], *, pinned: bool) -> dict[str, str]:

@@ -28,8 +28,10 @@ HASHED_FILES = (
     "model/model.npz",
     "model/model.json",
     "model/pipeline.joblib",
+    "reports/analyzer_choice.json",
     "reports/metrics.json",
     "reports/confusion_matrix.csv",
+    "reports/reliability.csv",
 )
 
 
@@ -39,7 +41,7 @@ def _train(folder: Path, source: str, *options: str) -> dict[str, str]:
     pipeline, reports = folder / "model" / "pipeline.joblib", folder / "reports"
     metrics = reports / "metrics.json"
     stages = {
-        "train": [f"--pipeline-out={pipeline}"],
+        "train": [f"--pipeline-out={pipeline}", f"--reports-dir={reports}"],
         "evaluate": [f"--pipeline={pipeline}", f"--reports-dir={reports}"],
         "export": [f"--pipeline={pipeline}", f"--metrics={metrics}", f"--out-dir={folder / 'model'}"],
     }
