@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import ComplementNB
 
@@ -133,26 +132,12 @@ def _measurable(labels: list[str]) -> bool:
     return len(labels) >= MIN_TEXTS and len(counts) >= 2 and int(counts.min()) >= FOLDS
 
 
-def _vectorizer(analyzer: str, featurize: dict[str, Any]) -> TfidfVectorizer:
-    """A block as the model builds it (training.pipeline), on the sample."""
-    is_word = analyzer == WORD_ANALYZER
-    return TfidfVectorizer(
-        analyzer=analyzer,
-        ngram_range=tuple(featurize["ngram_range" if is_word else "char_ngram_range"]),
-        min_df=featurize["min_df"],
-        max_df=featurize["max_df"],
-        sublinear_tf=featurize["sublinear_tf"],
-        lowercase=featurize["lowercase"],
-        strip_accents=featurize["strip_accents"],
-        token_pattern=featurize["token_pattern"] if is_word else None,
-        dtype=np.float64,
-    )
-
-
 def _block(analyzer: str, featurize: dict[str, Any], texts: list[str]) -> Any:
     """The sample's TF-IDF features for one block, or None when min_df/max_df leave it no term."""
+    from training.pipeline import block_vectorizer  # here: training.pipeline imports this module
+
     try:
-        return _vectorizer(analyzer, featurize).fit_transform(texts)
+        return block_vectorizer(analyzer, featurize).fit_transform(texts)
     except ValueError:  # scikit-learn: "After pruning, no terms remain" / "empty vocabulary"
         return None
 

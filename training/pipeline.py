@@ -59,7 +59,9 @@ def build_pipeline(params: dict[str, dict[str, Any]]) -> Pipeline:
     featurize, train = params["featurize"], params["train"]
     if featurize["analyzer"] == AUTO:
         raise ValueError("featurize.analyzer is auto: resolve it from the training texts first")
-    blocks = [(analyzer, _vectorizer(analyzer, featurize)) for analyzer in featurize["analyzer"].split("+")]
+    blocks = [
+        (analyzer, block_vectorizer(analyzer, featurize)) for analyzer in featurize["analyzer"].split("+")
+    ]
     classifier = ESTIMATORS[train["estimator"]](train, params["data"]["seed"])
     pipeline = Pipeline([("features", FeatureUnion(blocks)), ("clf", classifier)])
     check_servable(pipeline)
@@ -154,7 +156,7 @@ def fit_classifier(classifier, features, labels: list[str]) -> None:
     classifier.fit(features, labels)
 
 
-def _vectorizer(analyzer: str, featurize: dict[str, Any]) -> TfidfVectorizer:
+def block_vectorizer(analyzer: str, featurize: dict[str, Any]) -> TfidfVectorizer:
     """One block; the token pattern and the word n-gram range concern the word block only."""
     is_word = analyzer == WORD_ANALYZER
     return TfidfVectorizer(
