@@ -138,6 +138,17 @@ def _allows(allowed: set[str], kind: str) -> bool:
     return kind in allowed or (kind == "integer" and "number" in allowed)
 
 
+def closed(document: dict, schema: dict) -> bool:
+    """Whether unknown fields are refused: by the schema itself, by an allOf branch, or by every one of its
+    oneOf/anyOf branches (one closed schema per request shape)."""
+    if schema.get("additionalProperties") is False:
+        return True
+    if any(closed(document, branch) for branch in branches(document, schema, "allOf")):
+        return True
+    alternatives = branches(document, schema, "oneOf") + branches(document, schema, "anyOf")
+    return bool(alternatives) and all(closed(document, branch) for branch in alternatives)
+
+
 def keyword_values(document: dict, schema: dict, keyword: str) -> list[object]:
     """A keyword's values in a schema and its allOf/oneOf/anyOf branches (how limits sit in `explain`)."""
     values = [schema[keyword]] if keyword in schema else []
@@ -263,9 +274,10 @@ def _compare_objects(
         for old_sub, new_sub in zip(old_props[name], new_props[name], strict=False):
             compare_schemas(db, dn, old_sub, new_sub, f"{where}.{name}", direction, changes, depth + 1)
     _compare_required(db, dn, old, new, where, direction, changes)
-    if old.get("additionalProperties") is not False and new.get("additionalProperties") is False:
+    was_closed, is_closed = closed(db, old), closed(dn, new)
+    if not was_closed and is_closed:
         changes.change(direction, True, where, "additionalProperties closed (unknown fields refused)")
-    elif old.get("additionalProperties") is False and new.get("additionalProperties") is not False:
+    elif was_closed and not is_closed:
         changes.change(direction, False, where, "additionalProperties opened")
 
 

@@ -32,6 +32,7 @@ from jsonschema import Draft4Validator
 
 from ops.api_diff import OPENAPI_DOCUMENT, REPO_ROOT
 from ops.stage import StageError, smoke_test
+from serving.app.contracts.request_schema import request_shapes
 
 REQUEST_TIMEOUT_SECONDS = 30
 GATEWAY_VALIDATION = (400, "invalid_body")
@@ -89,21 +90,11 @@ class Contract:
 
     def limit(self, field: str, keyword: str) -> int:
         """A request limit as the document states it (e.g. text's maxLength)."""
-        request = self.document["components"]["schemas"]["ClassifyRequest"]
-        for schema in [request, *request.get("oneOf", [])]:
-            schema = self._resolve(schema)
-            prop = (schema.get("properties") or {}).get(field)
+        for shape in request_shapes(self.document):
+            prop = (shape.get("properties") or {}).get(field)
             if prop and keyword in prop:
                 return prop[keyword]
         raise ContractFailure(f"the document states no {keyword} for {field}")
-
-    def _resolve(self, schema: dict) -> dict:
-        while "$ref" in schema:
-            target: Any = self.document
-            for part in schema["$ref"][2:].split("/"):
-                target = target[part]
-            schema = target
-        return schema
 
     def check(self, operation_id: str, answer: Answer, status: int) -> None:
         """The answer has `status` and a body valid against the document's schema for it."""

@@ -20,6 +20,12 @@ from infra_constructs.gateway_errors import add_gateway_errors
 from infra_constructs.nag import acknowledge
 from infra_constructs.web_firewall import WebFirewall
 from serving.app.contracts import api
+from serving.app.contracts.request_schema import (
+    REQUEST_SCHEMA_NAME,
+    SchemaReferenceError,
+    inline_references,
+    request_schema,
+)
 
 # Routes the handler serves (serving/app/contracts/api.py), each with the method it answers, as resource
 # names under the root. Every route (and any other path) also gets an ANY catch-all to the same alias, so
@@ -36,8 +42,7 @@ ROUTES: tuple[tuple[str, str], ...] = tuple(
 (PAGE_METHOD,) = api.ROUTES[api.PAGE]
 VALIDATED_ROUTE = api.CLASSIFY.removeprefix("/")
 # The name of the body schema in the OpenAPI document, and of the API Gateway model made from it.
-REQUEST_MODEL_NAME = "ClassifyRequest"
-DRAFT_04 = "http://json-schema.org/draft-04/schema#"
+REQUEST_MODEL_NAME = REQUEST_SCHEMA_NAME
 
 # One JSON object per request. Only variables that never contain a double quote are used, so every
 # line stays valid JSON for CloudWatch Logs Insights.
@@ -62,9 +67,10 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
 def load_request_schema(openapi_path: Path) -> dict[str, Any]:
     """The POST /classify body schema, read from the API's OpenAPI document (which the handler serves).
 
-    The document holds it as an OpenAPI schema object; API Gateway wants a JSON Schema draft-04 model, so
-    the schema is checked to stand alone (no ``$ref``: a model cannot resolve the document's references)
-    and given draft-04's ``$schema``. Every keyword it uses means the same in both.
+    The document holds it as an OpenAPI schema object, one schema per request shape combined with
+    ``oneOf`` (what client generators type); API Gateway wants a JSON Schema draft-04 model that stands
+    alone, so the document's references are inlined (``contracts.request_schema``: a model cannot resolve
+    them) and draft-04's ``$schema`` is added. Every keyword it uses means the same in both.
     """
     if not openapi_path.is_file():
         raise SettingsError(
@@ -78,11 +84,19 @@ def load_request_schema(openapi_path: Path) -> dict[str, Any]:
         raise SettingsError(f"{openapi_path} is not valid JSON ({error}); fix the file.") from error
     schema = _component_schema(document, REQUEST_MODEL_NAME)
     where = f"{openapi_path}: components.schemas.{REQUEST_MODEL_NAME}"
-    if not isinstance(schema, dict) or schema.get("type") != "object":
-        raise SettingsError(f"{where} must be a JSON schema whose top-level type is 'object'.")
-    if '"$ref"' in json.dumps(schema):
-        raise SettingsError(f"{where} must not use $ref: an API Gateway model cannot resolve it; inline it.")
-    return {"$schema": DRAFT_04, **schema}
+    if not isinstance(schema, dict):
+        raise SettingsError(f"{where} must be a JSON schema of an 'object' or a oneOf of 'object' schemas.")
+    try:
+        inlined = inline_references(schema, document["components"]["schemas"])
+    except SchemaReferenceError as error:
+        raise SettingsError(
+            f"{where}: {error}; an API Gateway model cannot resolve references, so each must name a "
+            "schema of the same document (#/components/schemas/NAME), which is inlined."
+        ) from error
+    shapes = inlined.get("oneOf", [inlined])
+    if not all(isinstance(shape, dict) and shape.get("type") == "object" for shape in shapes):
+        raise SettingsError(f"{where} must be a JSON schema of an 'object' or a oneOf of 'object' schemas.")
+    return request_schema(document)
 
 
 def _component_schema(document: Any, name: str) -> Any:

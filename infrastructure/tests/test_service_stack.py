@@ -247,7 +247,19 @@ def test_classify_body_is_validated_against_the_openapi_documents_schema(service
     document = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
     schema = {key: value for key, value in model["Schema"].items() if key != "$schema"}
     assert model["Schema"]["$schema"] == "http://json-schema.org/draft-04/schema#"  # API Gateway's dialect
-    assert schema == document["components"]["schemas"]["ClassifyRequest"]
+    # The document's schema with its references inlined: an API Gateway model cannot resolve them.
+    assert '"$ref"' not in json.dumps(schema)
+    schemas = document["components"]["schemas"]
+    assert {key: schema[key] for key in ("title", "description")} == {
+        key: schemas["ClassifyRequest"][key] for key in ("title", "description")
+    }
+    single, batch = schema["oneOf"]
+    assert (single["required"], batch["required"]) == (["text"], ["texts"])
+    assert single["properties"]["text"] == batch["properties"]["texts"]["items"] == schemas["Text"]
+    for shape in (single, batch):
+        assert shape["additionalProperties"] is False
+        assert shape["properties"]["top_k"] == schemas["TopK"]
+        assert shape["properties"]["explain"] == schemas["Explain"]
     validated = {route: m for route, m in _routes(template).items() if "RequestValidatorId" in m}
     assert list(validated) == [("/classify", "POST")]
     assert validated[("/classify", "POST")]["RequestValidatorId"] == ref(validator_id)

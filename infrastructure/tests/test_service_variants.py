@@ -110,15 +110,15 @@ def _deployment_with_document(outdir: Path, image_dir: Path, openapi_path: Path)
 
 def test_a_changed_schema_is_deployed_to_the_stage(tmp_path: Path, image_dir: Path):
     document = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
-    schema = document["components"]["schemas"]["ClassifyRequest"]
-    schema["properties"]["text"]["maxLength"] = 1000
+    document["components"]["schemas"]["Text"]["maxLength"] = 1000
     changed_path = tmp_path / "openapi.json"
     changed_path.write_text(json.dumps(document), encoding="utf-8")
     _, before = _deployment_with_document(tmp_path / "before", image_dir, OPENAPI_DOCUMENT)
     template, after = _deployment_with_document(tmp_path / "after", image_dir, changed_path)
     model_schema = only(template, "AWS::ApiGateway::Model")[1]["Schema"]
-    assert model_schema["properties"]["text"]["maxLength"] == 1000
-    assert {key: value for key, value in model_schema.items() if key != "$schema"} == schema
+    single, batch = model_schema["oneOf"]
+    assert single["properties"]["text"]["maxLength"] == 1000
+    assert batch["properties"]["texts"]["items"]["maxLength"] == 1000
     assert after != before
 
 

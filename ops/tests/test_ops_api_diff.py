@@ -22,6 +22,10 @@ def schema(document: dict, name: str) -> dict:
     return document["components"]["schemas"][name]
 
 
+# The request's shapes (one text, a batch): each an object schema of its own under ClassifyRequest's oneOf.
+SHAPES = ("ClassifyTextRequest", "ClassifyBatchRequest")
+
+
 def breaking(change) -> list[str]:
     return compare_documents(BASE, edited(change)).breaking
 
@@ -52,7 +56,11 @@ def test_a_removed_response_field_fails():
 
 
 def test_a_removed_request_field_fails():
-    found = breaking(lambda d: schema(d, "ClassifyRequest")["properties"].pop("top_k"))
+    def remove_top_k(document):
+        for name in SHAPES:
+            schema(document, name)["properties"].pop("top_k")
+
+    found = breaking(remove_top_k)
     assert any(item.endswith(".top_k: request field removed") for item in found), found
 
 
@@ -68,7 +76,7 @@ def test_a_removed_response_status_fails():
 
 def test_a_lower_max_length_fails_and_a_higher_one_passes():
     def text_limit(value):
-        return lambda d: schema(d, "ClassifyRequest")["properties"]["text"].update(maxLength=value)
+        return lambda d: schema(d, "Text").update(maxLength=value)
 
     assert any("text: maxLength 100000 -> 1000" in item for item in breaking(text_limit(1000)))
     assert any("text: maxLength 100000 -> 200000" in item for item in additive(text_limit(200000)))
@@ -78,24 +86,22 @@ def test_a_lower_max_items_and_maximum_fail():
     assert any(
         "texts: maxItems 256 -> 64" in item
         for item in breaking(
-            lambda d: schema(d, "ClassifyRequest")["properties"]["texts"].update(maxItems=64)
+            lambda d: schema(d, "ClassifyBatchRequest")["properties"]["texts"].update(maxItems=64)
         )
     )
     assert any(
         "top_k: maximum 100 -> 10" in item
-        for item in breaking(lambda d: schema(d, "ClassifyRequest")["properties"]["top_k"].update(maximum=10))
+        for item in breaking(lambda d: schema(d, "TopK").update(maximum=10))
     )
 
 
 def test_a_higher_minimum_fails():
-    found = breaking(lambda d: schema(d, "ClassifyRequest")["properties"]["top_k"].update(minimum=2))
+    found = breaking(lambda d: schema(d, "TopK").update(minimum=2))
     assert any("top_k: minimum 1 -> 2" in item for item in found), found
 
 
 def test_a_narrowed_limit_inside_a_one_of_branch_fails():
-    found = breaking(
-        lambda d: schema(d, "ClassifyRequest")["properties"]["explain"]["oneOf"][1].update(maximum=20)
-    )
+    found = breaking(lambda d: schema(d, "Explain")["oneOf"][1].update(maximum=20))
     assert any("explain: maximum 50 -> 20" in item for item in found), found
 
 
@@ -110,8 +116,8 @@ def test_a_new_required_parameter_fails_and_an_optional_one_passes():
 
 def test_a_new_required_request_field_fails():
     def require_top_k(document):
-        for branch in schema(document, "ClassifyRequest")["oneOf"]:
-            branch["required"].append("top_k")
+        for name in SHAPES:
+            schema(document, name)["required"].append("top_k")
 
     found = breaking(require_top_k)
     assert any("newly required request field(s) top_k" in item for item in found), found
@@ -119,9 +125,9 @@ def test_a_new_required_request_field_fails():
 
 def test_a_new_required_request_field_with_a_new_property_fails():
     def add_required_language(document):
-        request = schema(document, "ClassifyRequest")
+        request = schema(document, "ClassifyTextRequest")
         request["properties"]["language"] = {"type": "string"}
-        request["required"] = ["language"]
+        request["required"].append("language")
 
     found = breaking(add_required_language)
     assert any("newly required request field(s) language" in item for item in found), found
@@ -134,10 +140,7 @@ def test_a_response_field_no_longer_required_fails():
 
 def test_a_narrowed_type_fails():
     found = breaking(
-        lambda d: (
-            schema(d, "ClassifyRequest")["properties"]["explain"].pop("oneOf")
-            and schema(d, "ClassifyRequest")["properties"]["explain"].update(type="boolean")
-        )
+        lambda d: schema(d, "Explain").pop("oneOf") and schema(d, "Explain").update(type="boolean")
     )
     assert any("explain: type changed from boolean/integer to boolean" in item for item in found), found
 
@@ -151,7 +154,9 @@ def test_a_widened_response_type_fails():
 
 def test_a_removed_request_enum_value_fails_and_an_added_one_passes():
     def with_language(*values):
-        return lambda d: schema(d, "ClassifyRequest")["properties"].update(language={"enum": list(values)})
+        return lambda d: schema(d, "ClassifyTextRequest")["properties"].update(
+            language={"enum": list(values)}
+        )
 
     base = edited(with_language("en", "fr"))
     changes = compare_documents(base, edited(with_language("en")))
@@ -185,18 +190,23 @@ def test_a_changed_error_shape_fails():
     assert any(item.endswith(".error.code: response field removed") for item in found), found
 
 
+def test_a_request_shape_opened_to_unknown_fields_is_listed():
+    found = additive(lambda d: schema(d, "ClassifyTextRequest").pop("additionalProperties"))
+    assert found == ["POST /classify request application/json: additionalProperties opened"]
+
+
 def test_a_closed_request_object_and_a_new_pattern_fail():
     found = breaking(
         lambda d: schema(d, "ModelDescription")["properties"]["settings"].update(additionalProperties=False)
     )
     assert found == [], "closing a response object only narrows what the client receives"
-    found = breaking(lambda d: schema(d, "ClassifyRequest")["properties"]["text"].update(pattern="^[a-z]+$"))
+    found = breaking(lambda d: schema(d, "Text").update(pattern="^[a-z]+$"))
     assert any("text: pattern" in item for item in found), found
 
 
 def test_added_optional_fields_and_operations_pass_and_are_listed():
     def grow(document):
-        schema(document, "ClassifyRequest")["properties"]["language"] = {"type": "string", "maxLength": 8}
+        schema(document, "ClassifyTextRequest")["properties"]["language"] = {"type": "string", "maxLength": 8}
         schema(document, "ModelDescription")["properties"]["trained_at"] = {"type": "string"}
         document["paths"]["/health"] = {"get": {"responses": {"200": {"description": "up"}}}}
 
@@ -207,29 +217,23 @@ def test_added_optional_fields_and_operations_pass_and_are_listed():
     assert judge(BASE, edited(grow)).passed
 
 
-def test_moving_request_fields_into_one_of_branches_is_no_change():
-    """One schema per request shape (what generators turn into typed models) keeps the same contract."""
+def test_one_schema_per_request_shape_is_the_same_contract_as_one_flat_schema():
+    """The request's shapes (what generators turn into typed models) against the same fields in one flat
+    object whose oneOf only lists the required alternatives: no change either way."""
 
-    def per_shape(document):
-        request = schema(document, "ClassifyRequest")
-        shared = {name: request["properties"][name] for name in ("top_k", "explain")}
+    def flat(document):
         schemas = document["components"]["schemas"]
-        for name, field in (("TextRequest", "text"), ("BatchRequest", "texts")):
-            schemas[name] = {
-                "type": "object",
-                "required": [field],
-                "additionalProperties": False,
-                "properties": {field: request["properties"][field], **shared},
-            }
+        properties = {name: sub for shape in SHAPES for name, sub in schemas[shape]["properties"].items()}
         schemas["ClassifyRequest"] = {
-            "oneOf": [
-                {"$ref": "#/components/schemas/TextRequest"},
-                {"$ref": "#/components/schemas/BatchRequest"},
-            ]
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": False,
+            "oneOf": [{"required": ["text"]}, {"required": ["texts"]}],
         }
 
-    changes = compare_documents(BASE, edited(per_shape))
-    assert changes.breaking == [], changes.breaking
+    for base, new in ((edited(flat), BASE), (BASE, edited(flat))):
+        changes = compare_documents(base, new)
+        assert (changes.breaking, changes.additive) == ([], []), changes
 
 
 def test_a_breaking_change_passes_with_a_major_version_bump_only():

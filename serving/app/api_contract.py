@@ -24,6 +24,7 @@ import os
 from typing import Any, NamedTuple
 
 from .contracts.api import MAX_BODY_BYTES, ROUTES
+from .contracts.request_schema import request_shapes
 from .families.protocol import Explanation, Prediction
 
 OPENAPI_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.json")
@@ -53,7 +54,11 @@ class OpenApiDocumentError(RuntimeError):
 
 # Read once, at import (Lambda's init phase); the handler serves this same document.
 OPENAPI = load_openapi_document(OPENAPI_PATH)
-_REQUEST_PROPERTIES = OPENAPI["components"]["schemas"]["ClassifyRequest"]["properties"]
+# The request shapes (one text, a batch) with their shared schemas inlined, as API Gateway validates them;
+# every field any shape allows, by name (a field two shapes share is the same schema in both).
+_REQUEST_PROPERTIES = {
+    name: schema for shape in request_shapes(OPENAPI) for name, schema in shape["properties"].items()
+}
 
 # Limits. The body limit bounds the work per request; text and batch limits bound the response:
 # MAX_TEXTS x MAX_TOP_K scores of ~64 bytes is ~1.6 MB, far below Lambda's 6 MB synchronous payload
@@ -77,7 +82,7 @@ MAX_EXPLAIN_TERMS: int = _EXPLAIN_TERMS["maximum"]
 # Gateway's (Java) and JSON Schema's (ECMAScript) regular expressions agree on, so the request schema's
 # pattern (at least one character outside it) refuses exactly the texts this module refuses.
 BLANK_CHARACTERS = " \t\n\v\f\r"
-FIELDS = tuple(_REQUEST_PROPERTIES)  # text, texts, top_k, explain
+FIELDS = tuple(_REQUEST_PROPERTIES)  # text, top_k, explain, texts
 JSON_HEADERS = {"Content-Type": "application/json"}
 _MAX_BASE64_CHARS = 4 * -(-MAX_BODY_BYTES // 3)
 _MAX_ECHO_CHARS = 40

@@ -15,6 +15,7 @@ from typing import Any
 from jsonschema import Draft4Validator
 
 from serving.app import api_contract
+from serving.app.contracts.request_schema import request_schema
 
 PATH = Path(api_contract.__file__).resolve().parent / "openapi.json"
 DOCUMENT: dict[str, Any] = json.loads(PATH.read_text(encoding="utf-8"))
@@ -54,8 +55,8 @@ def response_validator(path: str, method: str, status: int) -> Draft4Validator:
 
 @functools.cache
 def request_validator() -> Draft4Validator:
-    """The POST /classify body schema, as API Gateway applies it."""
-    return Draft4Validator(DOCUMENT["components"]["schemas"]["ClassifyRequest"])
+    """The POST /classify body schema, as API Gateway applies it (its references inlined)."""
+    return Draft4Validator(request_schema(DOCUMENT))
 
 
 def assert_documented_answer(path: str, method: str, status: int, payload: Any) -> None:

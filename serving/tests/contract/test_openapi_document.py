@@ -94,12 +94,12 @@ def test_the_stated_limits_are_the_handlers():
         api_contract.MAX_EXPLAIN_TERMS,
     )
     assert f"explain true ({default} terms), false or from {low} to {high} terms" in description
-    explain = DOCUMENT["components"]["schemas"]["ClassifyRequest"]["properties"]["explain"]
+    explain = DOCUMENT["components"]["schemas"]["Explain"]
     assert f"true (the {api_contract.DEFAULT_EXPLAIN_TERMS} largest terms)" in explain["description"]
     explanation = DOCUMENT["components"]["schemas"]["Explanation"]["properties"]["terms"]
     assert explanation["maxItems"] == api_contract.MAX_EXPLAIN_TERMS
     classify = DOCUMENT["paths"]["/classify"]["post"]
-    top_k = DOCUMENT["components"]["schemas"]["ClassifyRequest"]["properties"]["top_k"]
+    top_k = DOCUMENT["components"]["schemas"]["TopK"]
     assert f"(default {api_contract.DEFAULT_TOP_K}," in classify["description"]
     assert top_k["description"].endswith(f"Default {api_contract.DEFAULT_TOP_K}.")
     assert top_k["minimum"] <= api_contract.DEFAULT_TOP_K <= top_k["maximum"]

@@ -7,12 +7,14 @@ import pytest
 from jsonschema import Draft4Validator
 
 from serving.app import api_contract
+from serving.app.contracts.request_schema import request_schema, request_shapes
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.openapi_document import DOCUMENT
 
-# As the infrastructure hands it to API Gateway: the document's schema under draft-04's $schema.
-DRAFT_04 = "http://json-schema.org/draft-04/schema#"
-SCHEMA = {"$schema": DRAFT_04, **DOCUMENT["components"]["schemas"]["ClassifyRequest"]}
+# As the infrastructure hands it to API Gateway: the document's schema, its references inlined, under
+# draft-04's $schema.
+SCHEMA = request_schema(DOCUMENT)
+SINGLE, BATCH = request_shapes(DOCUMENT)
 VALIDATOR = Draft4Validator(SCHEMA)
 MAX_TEXT = api_contract.MAX_TEXT_CHARS
 MAX_TEXTS = api_contract.MAX_TEXTS
@@ -116,10 +118,31 @@ def keywords(schema: dict) -> set[str]:
 
 def test_the_schema_uses_only_keywords_draft_4_and_openapi_share():
     assert keywords(SCHEMA) <= SHARED_KEYWORDS
+    assert '"$ref"' not in json.dumps(SCHEMA)
+
+
+def test_the_document_states_one_typed_schema_per_request_shape():
+    """What client generators turn into request models: a oneOf of named object schemas, each with its own
+    required field and no other field than the shared options, which are named schemas too."""
+    schemas = DOCUMENT["components"]["schemas"]
+    assert schemas["ClassifyRequest"]["oneOf"] == [
+        {"$ref": "#/components/schemas/ClassifyTextRequest"},
+        {"$ref": "#/components/schemas/ClassifyBatchRequest"},
+    ]
+    for name, field in (("ClassifyTextRequest", "text"), ("ClassifyBatchRequest", "texts")):
+        shape = schemas[name]
+        assert (shape["type"], shape["required"], shape["additionalProperties"]) == ("object", [field], False)
+        assert set(shape["properties"]) == {field, "top_k", "explain"}
+        assert shape["properties"]["top_k"] == {"$ref": "#/components/schemas/TopK"}
+        assert shape["properties"]["explain"] == {"$ref": "#/components/schemas/Explain"}
+    assert keywords(schemas["ClassifyRequest"]) == {"title", "description", "oneOf", "$ref"}
 
 
 def test_schema_limits_are_the_handler_limits():
-    properties = SCHEMA["properties"]
+    assert [shape["required"] for shape in (SINGLE, BATCH)] == [["text"], ["texts"]]
+    assert SINGLE["properties"]["top_k"] == BATCH["properties"]["top_k"]
+    assert SINGLE["properties"]["explain"] == BATCH["properties"]["explain"]
+    properties = {**SINGLE["properties"], **BATCH["properties"]}
     assert properties["text"]["maxLength"] == properties["texts"]["items"]["maxLength"] == MAX_TEXT
     assert properties["texts"]["maxItems"] == MAX_TEXTS
     assert properties["top_k"]["minimum"] == api_contract.MIN_TOP_K
@@ -153,7 +176,7 @@ CHARACTERS = [chr(code) for code in (*range(0x3100), 0xFEFF) if not 0xD800 <= co
 
 
 def test_the_text_pattern_names_its_characters_instead_of_a_class_escape():
-    patterns = [SCHEMA["properties"]["text"]["pattern"], SCHEMA["properties"]["texts"]["items"]["pattern"]]
+    patterns = [SINGLE["properties"]["text"]["pattern"], BATCH["properties"]["texts"]["items"]["pattern"]]
     assert patterns[0] == patterns[1]
     assert not [escape for escape in REGEX_CLASS_ESCAPES if escape in patterns[0]]
 
