@@ -159,7 +159,7 @@ def api_events(test_texts: list[str]) -> dict[str, dict]:
 
 
 def _classify_event(payload: dict) -> dict:
-    """POST /classify as API Gateway hands it to the function: the event the local runtime builds."""
+    """POST /v1/classify as API Gateway hands it to the function: the event the local runtime builds."""
     from local_runtime.apigateway import HttpRequest, build_event
 
     body = json.dumps(payload).encode("utf-8")

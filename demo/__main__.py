@@ -110,7 +110,7 @@ def _ask(base_url: str) -> int:
     failures = 0
     status, model = request_json(base_url, "GET", MODEL)
     failures += _expect(status, 200)
-    print(f"\nGET /model -> {status}")
+    print(f"\nGET {MODEL} -> {status}")
     print(
         f"  version {model.get('version')}, {len(model.get('classes', []))} classes, "
         f"trained on {model.get('data', {}).get('source')}, "
@@ -119,15 +119,15 @@ def _ask(base_url: str) -> int:
     for text in SINGLE_TEXTS:
         status, answer = request_json(base_url, "POST", CLASSIFY, {"text": text})
         failures += _expect(status, 200)
-        print(f"\nPOST /classify {json.dumps({'text': text})}\n  -> {status} {_describe(answer)}")
+        print(f"\nPOST {CLASSIFY} {json.dumps({'text': text})}\n  -> {status} {_describe(answer)}")
     status, answer = request_json(base_url, "POST", CLASSIFY, {"texts": BATCH_TEXTS})
     failures += _expect(status, 200)
-    print(f"\nPOST /classify with a batch of {len(BATCH_TEXTS)} texts -> {status}")
+    print(f"\nPOST {CLASSIFY} with a batch of {len(BATCH_TEXTS)} texts -> {status}")
     for text, prediction in zip(BATCH_TEXTS, answer.get("predictions", []), strict=False):
         print(f"  {text[:60]!r:64} -> {_describe(prediction)}")
     status, answer = request_json(base_url, "POST", CLASSIFY, raw_body=b"{")
     failures += _expect(status, 400)
-    print(f"\nPOST /classify with a malformed body '{{' -> {status} {json.dumps(answer)}")
+    print(f"\nPOST {CLASSIFY} with a malformed body '{{' -> {status} {json.dumps(answer)}")
     return failures
 
 

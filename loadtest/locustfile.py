@@ -1,4 +1,4 @@
-"""The traffic of a load test: news-like texts to POST /classify, some batches, some GET /model.
+"""The traffic of a load test: news-like texts to POST /v1/classify, some batches, some GET /v1/model.
 
 Run by `python -m loadtest` (`make load-test`), or directly:
 

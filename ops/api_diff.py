@@ -4,7 +4,8 @@ Other teams' code calls this API, so a pull request may not break it silently. T
 document at OPENAPI_DOCUMENT in the work tree with the same file at a git revision (`git show BASE:path`)
 and sorts every difference into one of two lists:
 
-- breaking: a client written against the base document can fail. A removed path, operation, media type
+- breaking: a client written against the base document can fail. A removed or moved path or operation
+  (moved: the same operationId under a new path; its contents are then compared too), a removed media type
   or response status; a removed field (request or response); a newly required request field, or a response
   field no longer always present; a narrowed request value (a type dropped, a lower maxLength, maxItems or
   maximum, a higher minimum, an enum value removed, a pattern added or changed, additionalProperties
@@ -324,13 +325,36 @@ def compare_documents(base: dict, new: dict) -> Changes:
     """Every difference between the base and the new document, sorted into breaking and additive."""
     changes = Changes()
     old_ops, new_ops = operations(base), operations(new)
+    moves = _moves(old_ops, new_ops)
     for path, method in sorted(old_ops.keys() - new_ops.keys()):
-        changes.breaking.append(f"{method.upper()} {path}: operation removed")
-    for path, method in sorted(new_ops.keys() - old_ops.keys()):
+        if (path, method) in moves:
+            new_path = moves[(path, method)][0]
+            changes.breaking.append(f"{method.upper()} {path}: operation moved to {new_path}")
+            where = f"{method.upper()} {new_path}"
+            _compare_operation(
+                base, new, old_ops[(path, method)], new_ops[moves[(path, method)]], where, changes
+            )
+        else:
+            changes.breaking.append(f"{method.upper()} {path}: operation removed")
+    for path, method in sorted(new_ops.keys() - old_ops.keys() - set(moves.values())):
         changes.additive.append(f"{method.upper()} {path}: operation added")
     for key in sorted(old_ops.keys() & new_ops.keys()):
         _compare_operation(base, new, old_ops[key], new_ops[key], f"{key[1].upper()} {key[0]}", changes)
     return changes
+
+
+def _moves(old_ops: dict, new_ops: dict) -> dict[tuple[str, str], tuple[str, str]]:
+    """Operations that left their path for a new one under the same operationId and method (e.g. /v1/)."""
+    added = {
+        (operation.get("operationId"), key[1]): key
+        for key, operation in new_ops.items()
+        if key not in old_ops and operation.get("operationId")
+    }
+    return {
+        key: added[(operation.get("operationId"), key[1])]
+        for key, operation in old_ops.items()
+        if key not in new_ops and (operation.get("operationId"), key[1]) in added
+    }
 
 
 def _compare_operation(

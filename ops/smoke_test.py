@@ -1,7 +1,7 @@
 """Smoke test of a live service: `make smoke-test STAGE=dev`, or any URL with `make smoke-test URL=...`.
 
 After a deploy, one real request through the real front door proves what synthesis and unit tests cannot:
-the route, the API key, the image and the model answer together. It POSTs a known text to `<url>/classify`
+the route, the API key, the image and the model answer together. It POSTs a known text to `<url>/v1/classify`
 and passes only on a 200 whose body names a label and the model version; it prints both, and can append
 them with the URL to a markdown summary (a CI job summary).
 
@@ -115,7 +115,7 @@ def resolve_target(
 
 
 def classify(target: Target, text: str = KNOWN_TEXT) -> Answer:
-    """One POST /classify; every outcome (success, HTTP error, no answer) becomes an Answer."""
+    """One POST to the classify route; every outcome (success, HTTP error, no answer) becomes an Answer."""
     request = urllib.request.Request(
         target.url.rstrip("/") + CLASSIFY,
         data=json.dumps({"text": text}).encode(),

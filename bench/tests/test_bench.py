@@ -12,6 +12,7 @@ import pytest
 
 from bench import run
 from bench.reference import MODEL_NAME, reference_pipeline
+from serving.app.contracts import api
 from training.tests.corpus import SHARED_WORDS, TOPIC_WORDS, write_csv
 
 WORDS_PER_TEXT = 450  # long enough for the ~2 KB single-text event
@@ -62,7 +63,7 @@ def test_the_events_are_a_2_kb_text_and_a_batch_as_api_gateway_sends_them():
     events = run.api_events(texts)
     single = json.loads(events["single"]["body"])["text"]
     assert 1500 < len(single) <= run.SINGLE_TEXT_CHARS
-    assert events["single"]["httpMethod"] == "POST" and events["single"]["path"] == "/classify"
+    assert events["single"]["httpMethod"] == "POST" and events["single"]["path"] == api.CLASSIFY
     explained = json.loads(events["explained"]["body"])
     assert explained == {"text": single, "explain": run.EXPLAIN_TERMS}
     assert len(json.loads(events["batch"]["body"])["texts"]) == len(texts)

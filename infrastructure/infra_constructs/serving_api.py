@@ -28,9 +28,10 @@ from serving.app.contracts.request_schema import (
 )
 
 # Routes the handler serves (serving/app/contracts/api.py), each with the method it answers, as resource
-# names under the root. Every route (and any other path) also gets an ANY catch-all to the same alias, so
-# a wrong method or path reaches the handler and is answered 405/404 in its JSON shape instead of API
-# Gateway's 403 "Missing Authentication Token".
+# paths under the root (e.g. v1/classify). Every route, the version prefix and any other path (a greedy
+# {proxy+} at the root and under the prefix) also get an ANY catch-all to the same alias, so a wrong
+# method or path, or a retired unversioned one, reaches the handler and is answered 405/404/410 in its JSON
+# shape instead of API Gateway's 403 "Missing Authentication Token".
 ROUTES: tuple[tuple[str, str], ...] = tuple(
     (path.removeprefix("/"), method)
     for path, methods in api.ROUTES.items()
@@ -38,9 +39,10 @@ ROUTES: tuple[tuple[str, str], ...] = tuple(
     for method in methods
 )
 # GET / is the playground page: a static HTML page holding no data, served without an API key so that a
-# browser can open it; the POST /classify it sends (with the key typed into it) still needs one.
+# browser can open it; the POST /v1/classify it sends (with the key typed into it) still needs one.
 (PAGE_METHOD,) = api.ROUTES[api.PAGE]
 VALIDATED_ROUTE = api.CLASSIFY.removeprefix("/")
+VERSION_PREFIX = api.VERSION_PREFIX.removeprefix("/")
 # The name of the body schema in the OpenAPI document, and of the API Gateway model made from it.
 REQUEST_MODEL_NAME = REQUEST_SCHEMA_NAME
 
@@ -224,7 +226,7 @@ class ServingApi(Construct):
             validate_request_parameters=True,
         )
         for path, method in ROUTES:
-            resource = self.api.root.add_resource(path)
+            resource = self.api.root.resource_for_path(path)
             if path == VALIDATED_ROUTE:
                 resource.add_method(
                     method,
@@ -236,8 +238,9 @@ class ServingApi(Construct):
                 resource.add_method(method, integration)
             resource.add_method("ANY", integration)
         self._add_page(integration, settings.api_key_required)
-        self.api.root.add_method("ANY", integration)
-        self.api.root.add_resource("{proxy+}").add_method("ANY", integration)
+        for parent in (self.api.root, self.api.root.resource_for_path(VERSION_PREFIX)):
+            parent.add_method("ANY", integration)
+            parent.add_resource("{proxy+}").add_method("ANY", integration)
 
     def _add_page(self, integration: apigw.LambdaIntegration, api_key_required: bool) -> None:
         """GET / without a key, every other method on / behind one (the ANY catch-all). On a stage that is
@@ -248,7 +251,7 @@ class ServingApi(Construct):
         reason = (
             "GET / serves the playground page only: a static HTML page that holds no data and costs one "
             "short invocation, under the stage throttle and the function's concurrency cap. Classifying "
-            "still takes POST /classify, which needs an API key."
+            f"still takes POST {api.CLASSIFY}, which needs an API key."
         )
         acknowledge(page, "AwsSolutions-APIG4", reason)
         acknowledge(page, "AwsSolutions-COG4", reason)
@@ -263,7 +266,7 @@ class ServingApi(Construct):
             rest_api_id=self.api.rest_api_id,
             name=REQUEST_MODEL_NAME,
             content_type="application/json",
-            description="Body of POST /classify",
+            description=f"Body of POST {api.CLASSIFY}",
             schema=schema,
         )
         # A changed schema must reach the stage: make it part of the deployment's identity.

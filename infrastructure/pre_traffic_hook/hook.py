@@ -3,7 +3,7 @@
 CodeDeploy calls `handler` with a deployment id and a lifecycle hook execution id after it has published
 the new version and before it shifts any of the `live` alias's traffic to it. The hook invokes that
 version (its ARN is in `TARGET_FUNCTION_ARN`; this function may invoke nothing else) with API
-Gateway-shaped `POST /classify` events, one per known text, and compares each answer with what the model
+Gateway-shaped `POST /v1/classify` events, one per known text, and compares each answer with what the model
 artifact and the serving code answered at synthesis (`EXPECTED_ANSWERS`): HTTP 200, the same label, the
 same model version. It then reports `Succeeded` or `Failed` with
 `codedeploy:PutLifecycleEventHookExecutionStatus`; `Failed` stops the deployment, and the deployment
@@ -25,6 +25,9 @@ TARGET_ENV = "TARGET_FUNCTION_ARN"
 EXPECTED_ENV = "EXPECTED_ANSWERS"
 SUCCEEDED, FAILED = "Succeeded", "Failed"
 REQUEST_ID_PREFIX = "pre-traffic-hook"
+# The API's classify route (serving/app/contracts/api.py, which this function's package does not carry;
+# tests/test_pre_traffic_hook.py holds the two equal).
+CLASSIFY_ROUTE = "/v1/classify"
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,14 @@ class Expected:
 
 
 def classify_event(text: str, number: int) -> dict[str, Any]:
-    """A REST proxy `POST /classify` event for `text`, as API Gateway passes it to the function.
+    """A REST proxy `POST CLASSIFY_ROUTE` event for `text`, as API Gateway passes it to the function.
 
     The same events are sent to the serving handler at synthesis, so the expectations and the check
     describe the same requests. The request id names the hook, so its requests stand out in the logs.
     """
     return {
-        "resource": "/classify",
-        "path": "/classify",
+        "resource": CLASSIFY_ROUTE,
+        "path": CLASSIFY_ROUTE,
         "httpMethod": "POST",
         "headers": {"Content-Type": "application/json", "Accept": "application/json"},
         "multiValueHeaders": {"Content-Type": ["application/json"], "Accept": ["application/json"]},
@@ -61,9 +64,9 @@ def classify_event(text: str, number: int) -> dict[str, Any]:
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/classify",
+            "resourcePath": CLASSIFY_ROUTE,
             "httpMethod": "POST",
-            "path": "/classify",
+            "path": CLASSIFY_ROUTE,
             "requestId": f"{REQUEST_ID_PREFIX}-{number}",
             "identity": {"sourceIp": "127.0.0.1", "apiKeyId": None},
         },

@@ -24,7 +24,7 @@ from stacks.names import CDK_BOOTSTRAP_QUALIFIER
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVING_APP_DIR = REPO_ROOT / "serving" / "app"
 # The API's OpenAPI document, which the handler also serves: its ClassifyRequest schema is API Gateway's
-# request model for POST /classify, so the gateway and the handler validate against one source.
+# request model for POST /v1/classify, so the gateway and the handler validate against one source.
 OPENAPI_DOCUMENT = SERVING_APP_DIR / "openapi.json"
 
 # API Gateway's REST integration gives up after 29 s; the function must finish (or fail) before that
@@ -240,8 +240,8 @@ class DomainSettings:
     hosted_zone_id: str | None = None
     zone_name: str | None = None
     certificate_arn: str | None = None
-    # Where the API lives under the domain: None maps it at the root (https://NAME/classify);
-    # "classifier" gives https://NAME/classifier/classify.
+    # Where the API lives under the domain: None maps it at the root (https://NAME/v1/classify);
+    # "classifier" gives https://NAME/classifier/v1/classify.
     base_path: str | None = None
 
     def __post_init__(self) -> None:

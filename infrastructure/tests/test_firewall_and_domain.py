@@ -38,6 +38,7 @@ from test_execution_policy import lacking_permissions
 
 from ops import smoke_test
 from serving.app.api_contract import MAX_BODY_BYTES
+from serving.app.contracts import api
 
 ZONE_ID, ZONE = "Z0123456789ABCDEFGHIJ", "example.com"
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef"
@@ -227,7 +228,7 @@ def test_a_domain_in_a_hosted_zone_gets_a_dns_validated_certificate_and_an_alias
 def test_the_service_url_is_the_domains_and_the_classify_url_follows(guarded: Service):
     outputs = guarded.template.to_json()["Outputs"]
     assert outputs[SERVICE_URL_OUTPUT]["Value"] == "https://api.example.com/classifier/"
-    assert outputs["ClassifyUrl"]["Value"] == "https://api.example.com/classifier/classify"
+    assert outputs["ClassifyUrl"]["Value"] == f"https://api.example.com/classifier{api.CLASSIFY}"
     assert outputs["ApiUrl"]["Value"] != outputs[SERVICE_URL_OUTPUT]["Value"]  # execute-api still answers
 
 

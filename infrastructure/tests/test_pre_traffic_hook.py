@@ -28,6 +28,8 @@ from pre_traffic_hook.hook import (
     run,
 )
 
+from serving.app.contracts import api
+
 VERSION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:TextClassifier-dev-ServingFunction:7"
 EXPECTED = Expected(
     "9a4160ca4caa", {"The Seahawks won 52-7": "rec.sport.football", "NASA's probe": "sci.space"}
@@ -210,7 +212,8 @@ def test_the_lambda_entry_point_uses_the_environment_and_real_clients(clients: C
 
 def test_the_events_are_shaped_as_api_gateway_sends_post_classify():
     event = classify_event("Some text", 3)
-    assert (event["httpMethod"], event["path"], event["resource"]) == ("POST", "/classify", "/classify")
+    assert (event["httpMethod"], event["path"], event["resource"]) == ("POST", api.CLASSIFY, api.CLASSIFY)
+    assert api.ROUTES[api.CLASSIFY] == ("POST",)
     assert event["headers"]["Content-Type"] == "application/json"
     assert json.loads(event["body"]) == {"text": "Some text"}
     assert event["isBase64Encoded"] is False

@@ -20,6 +20,7 @@ from stacks.names import SERVICE_URL_OUTPUT, api_key_secret_name, service_stack_
 from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
 
 from ops import smoke_test
+from serving.app.contracts import api
 
 PLATFORMS = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}
 RETENTION_DAYS = {"ONE_WEEK": 7, "TWO_WEEKS": 14, "ONE_MONTH": 30, "THREE_MONTHS": 90, "SIX_MONTHS": 180}
@@ -206,14 +207,17 @@ def test_a_quiet_canary_is_judged_by_the_hook_not_by_the_silence_of_its_alarms(s
 
 
 def _routes(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
-    """(path, HTTP method) -> method properties, paths rebuilt from the (one level deep) resource tree."""
+    """(path, HTTP method) -> method properties, paths rebuilt from the resource tree."""
     api_id, _ = only(template, "AWS::ApiGateway::RestApi")
     root = {"Fn::GetAtt": [api_id, "RootResourceId"]}
-    paths = {
-        logical_id: "/" + r["Properties"]["PathPart"]
-        for logical_id, r in resources(template, "AWS::ApiGateway::Resource").items()
-        if r["Properties"]["ParentId"] == root
-    }
+    tree = resources(template, "AWS::ApiGateway::Resource")
+
+    def path_of(logical_id: str) -> str:
+        properties = tree[logical_id]["Properties"]
+        parent = "" if properties["ParentId"] == root else path_of(properties["ParentId"]["Ref"])
+        return f"{parent}/{properties['PathPart']}"
+
+    paths = {logical_id: path_of(logical_id) for logical_id in tree}
     routes = {}
     for method in resources(template, "AWS::ApiGateway::Method").values():
         props = method["Properties"]
@@ -224,11 +228,18 @@ def _routes(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
 
 def test_every_method_but_the_page_requires_an_api_key_and_proxies_to_the_live_alias(service: Service):
     """GET / (the playground page) and CORS preflights (OPTIONS, when CORS is on; none here) go without a
-    key; everything else, POST /classify and every other method on / included, needs one."""
+    key; everything else, POST /v1/classify and every other method on / included, needs one. Every path the
+    routes do not hold (a retired unversioned one too) reaches the handler through a greedy catch-all."""
     routes = _routes(service.template)
     alias_id, _ = _alias(service.template)
     served = {(f"/{path}", method) for path, method in ROUTES} | {("/", PAGE_METHOD)}
-    catch_alls = {(f"/{path}", "ANY") for path, _ in ROUTES} | {("/", "ANY"), ("/{proxy+}", "ANY")}
+    greedy = {
+        ("/", "ANY"),
+        ("/{proxy+}", "ANY"),
+        (api.VERSION_PREFIX, "ANY"),
+        (f"{api.VERSION_PREFIX}/{{proxy+}}", "ANY"),
+    }
+    catch_alls = {(f"/{path}", "ANY") for path, _ in ROUTES} | greedy
     assert set(routes) == served | catch_alls
     for route, method in routes.items():
         assert method["ApiKeyRequired"] is (route != ("/", "GET")), route
@@ -261,9 +272,9 @@ def test_classify_body_is_validated_against_the_openapi_documents_schema(service
         assert shape["properties"]["top_k"] == schemas["TopK"]
         assert shape["properties"]["explain"] == schemas["Explain"]
     validated = {route: m for route, m in _routes(template).items() if "RequestValidatorId" in m}
-    assert list(validated) == [("/classify", "POST")]
-    assert validated[("/classify", "POST")]["RequestValidatorId"] == ref(validator_id)
-    assert validated[("/classify", "POST")]["RequestModels"] == {"application/json": ref(model_id)}
+    assert list(validated) == [(api.CLASSIFY, "POST")]
+    assert validated[(api.CLASSIFY, "POST")]["RequestValidatorId"] == ref(validator_id)
+    assert validated[(api.CLASSIFY, "POST")]["RequestModels"] == {"application/json": ref(model_id)}
 
 
 @pytest.mark.parametrize("error", GATEWAY_ERRORS, ids=lambda e: e.response_type)

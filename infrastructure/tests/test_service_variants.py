@@ -68,7 +68,9 @@ def open_api(open_api_outdir: Path, image_dir: Path) -> Template:
 def test_only_cors_preflights_go_without_a_key_and_an_open_api_has_no_key_at_all(open_api: Template):
     methods = [m["Properties"] for m in resources(open_api, "AWS::ApiGateway::Method").values()]
     options = [m for m in methods if m["HttpMethod"] == "OPTIONS"]
-    assert len(options) == len(ROUTES) + 2  # every route, the root and the catch-all
+    # every resource (each route, the version prefix, the catch-alls) and the root
+    assert len(options) == len(resources(open_api, "AWS::ApiGateway::Resource")) + 1
+    assert len(options) == len(ROUTES) + 4  # the routes, the root, the prefix and their two catch-alls
     for method in options:
         assert method.get("ApiKeyRequired", False) is False
         assert method["Integration"]["Type"] == "MOCK"

@@ -23,6 +23,7 @@ from aws_cdk.assertions import Template
 from infra_support import Synthesized, resources, serving_function
 from stacks.settings import SERVING_APP_DIR
 
+from serving.app.contracts import api
 from serving.tests.apigw_events import rest_event
 from serving.tests.artifact_export import bbc_news, export, train
 
@@ -61,12 +62,12 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _events() -> list[dict[str, Any]]:
     return [
-        rest_event("POST", "/classify", json.dumps({"text": "The bank raised interest rates"})),
-        rest_event("POST", "/classify", json.dumps({"texts": ["Shares rose", "A late goal"], "top_k": 1})),
-        rest_event("GET", "/model"),
-        rest_event("GET", "/openapi.json"),
-        rest_event("POST", "/classify", "{"),
-        rest_event("POST", "/classify", json.dumps({"text": "a", "top_k": 0})),
+        rest_event("POST", api.CLASSIFY, json.dumps({"text": "The bank raised interest rates"})),
+        rest_event("POST", api.CLASSIFY, json.dumps({"texts": ["Shares rose", "A late goal"], "top_k": 1})),
+        rest_event("GET", api.MODEL),
+        rest_event("GET", api.OPENAPI),
+        rest_event("POST", api.CLASSIFY, "{"),
+        rest_event("POST", api.CLASSIFY, json.dumps({"text": "a", "top_k": 0})),
         rest_event("GET", "/nowhere"),
     ]
 
@@ -80,7 +81,7 @@ def _emitted_metrics(environment: dict[str, str], model_dir: Path) -> set[Metric
     """Runs the handler with the function's environment; every metric its EMF records carry."""
     env = {**os.environ, **environment, "MODEL_DIR": str(model_dir)}
     env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
-    failing = rest_event("POST", "/classify", json.dumps({"text": "Parliament passed the budget"}))
+    failing = rest_event("POST", api.CLASSIFY, json.dumps({"text": "Parliament passed the budget"}))
     result = subprocess.run(
         [sys.executable, "-c", _RUN_HANDLER, json.dumps(failing)],
         input=json.dumps(_events()),

@@ -4,6 +4,7 @@ import pytest
 
 from loadtest.__main__ import main
 from local_runtime.child_service import free_port
+from serving.app.contracts import api
 from serving.tests.artifact_export import NEWS_MODEL_SETTINGS, bbc_news, export, train
 
 
@@ -22,9 +23,9 @@ def test_a_short_run_against_the_local_service_passes_with_locusts_own_statistic
     printed = output.out + output.err
     assert "(local service, 1 environments)" in printed
     assert "Aggregated" in printed and "Response time percentiles" in printed  # locust's own summary
-    assert "POST     /classify (text)" in printed and " 0(0.00%) " in printed
+    assert f"POST     {api.CLASSIFY} (text)" in printed and " 0(0.00%) " in printed
     service_log = (tmp_path / "service.log").read_text(encoding="utf-8")
-    assert "[gateway] POST /classify 200" in service_log
+    assert f"[gateway] POST {api.CLASSIFY} 200" in service_log
     assert (tmp_path / "locust_stats.csv").is_file()
 
 

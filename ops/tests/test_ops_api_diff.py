@@ -8,6 +8,7 @@ import pytest
 
 from ops import api_diff
 from ops.api_diff import OPENAPI_DOCUMENT, REPO_ROOT, compare_documents, judge, report_markdown
+from serving.app.contracts import api
 
 BASE = json.loads((REPO_ROOT / OPENAPI_DOCUMENT).read_text(encoding="utf-8"))
 
@@ -48,9 +49,9 @@ def test_a_removed_response_field_fails():
         response["required"].remove("label")
 
     found = breaking(remove_label)
-    assert any(".label: response field removed" in item and "POST /classify 200" in item for item in found), (
-        found
-    )
+    assert any(
+        ".label: response field removed" in item and f"POST {api.CLASSIFY} 200" in item for item in found
+    ), found
     verdict = judge(BASE, edited(remove_label))
     assert not verdict.passed
 
@@ -65,13 +66,13 @@ def test_a_removed_request_field_fails():
 
 
 def test_a_removed_operation_and_path_fail():
-    found = breaking(lambda d: d["paths"].pop("/model"))
-    assert found == ["GET /model: operation removed"]
+    found = breaking(lambda d: d["paths"].pop(api.MODEL))
+    assert found == [f"GET {api.MODEL}: operation removed"]
 
 
 def test_a_removed_response_status_fails():
-    found = breaking(lambda d: d["paths"]["/classify"]["post"]["responses"].pop("413"))
-    assert found == ["POST /classify: response 413 removed"]
+    found = breaking(lambda d: d["paths"][api.CLASSIFY]["post"]["responses"].pop("413"))
+    assert found == [f"POST {api.CLASSIFY}: response 413 removed"]
 
 
 def test_a_lower_max_length_fails_and_a_higher_one_passes():
@@ -108,10 +109,10 @@ def test_a_narrowed_limit_inside_a_one_of_branch_fails():
 def test_a_new_required_parameter_fails_and_an_optional_one_passes():
     def parameter(required):
         parameter = {"in": "query", "name": "lang", "required": required, "schema": {"type": "string"}}
-        return lambda d: d["paths"]["/model"]["get"].update(parameters=[parameter])
+        return lambda d: d["paths"][api.MODEL]["get"].update(parameters=[parameter])
 
-    assert breaking(parameter(True)) == ["GET /model: required query parameter lang added"]
-    assert additive(parameter(False)) == ["GET /model: optional query parameter lang added"]
+    assert breaking(parameter(True)) == [f"GET {api.MODEL}: required query parameter lang added"]
+    assert additive(parameter(False)) == [f"GET {api.MODEL}: optional query parameter lang added"]
 
 
 def test_a_new_required_request_field_fails():
@@ -192,7 +193,7 @@ def test_a_changed_error_shape_fails():
 
 def test_a_request_shape_opened_to_unknown_fields_is_listed():
     found = additive(lambda d: schema(d, "ClassifyTextRequest").pop("additionalProperties"))
-    assert found == ["POST /classify request application/json: additionalProperties opened"]
+    assert found == [f"POST {api.CLASSIFY} request application/json: additionalProperties opened"]
 
 
 def test_a_closed_request_object_and_a_new_pattern_fail():
@@ -239,7 +240,7 @@ def test_one_schema_per_request_shape_is_the_same_contract_as_one_flat_schema():
 def test_a_breaking_change_passes_with_a_major_version_bump_only():
     def remove_and_bump(version):
         def change(document):
-            document["paths"].pop("/model")
+            document["paths"].pop(api.MODEL)
             document["info"]["version"] = version
 
         return change
@@ -248,16 +249,18 @@ def test_a_breaking_change_passes_with_a_major_version_bump_only():
     major, minor, _ = map(int, version.split("."))
     assert not judge(BASE, edited(remove_and_bump(f"{major}.{minor + 1}.0"))).passed
     verdict = judge(BASE, edited(remove_and_bump(f"{major + 1}.0.0")))
-    assert verdict.passed and verdict.changes.breaking == ["GET /model: operation removed"]
+    assert verdict.passed and verdict.changes.breaking == [f"GET {api.MODEL}: operation removed"]
     announced = f"announced by the major version ({version} -> {major + 1}.0.0)"
     assert announced in report_markdown(verdict, "origin/main")
 
 
 def test_the_report_lists_both_kinds():
-    verdict = judge(BASE, edited(lambda d: d["paths"].pop("/model")))
+    verdict = judge(BASE, edited(lambda d: d["paths"].pop(api.MODEL)))
     report = report_markdown(verdict, "origin/main")
     assert (
-        "**FAIL**" in report and "- GET /model: operation removed" in report and "**Additive** (0)" in report
+        "**FAIL**" in report
+        and f"- GET {api.MODEL}: operation removed" in report
+        and "**Additive** (0)" in report
     )
 
 
@@ -290,11 +293,11 @@ def repo(tmp_path):
 def test_main_reads_the_base_from_git_and_fails_on_a_break(repo, monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(api_diff, "REPO_ROOT", repo)
     (repo / OPENAPI_DOCUMENT).write_text(
-        json.dumps(edited(lambda d: d["paths"].pop("/model"))), encoding="utf-8"
+        json.dumps(edited(lambda d: d["paths"].pop(api.MODEL))), encoding="utf-8"
     )
     summary = tmp_path / "summary.md"
     assert api_diff.main(["--base", "main", "--summary", str(summary)]) == 1
-    assert "GET /model: operation removed" in summary.read_text(encoding="utf-8")
+    assert f"GET {api.MODEL}: operation removed" in summary.read_text(encoding="utf-8")
     (repo / OPENAPI_DOCUMENT).write_text(json.dumps(BASE), encoding="utf-8")
     assert api_diff.main(["--base", "main"]) == 0
 
@@ -308,3 +311,30 @@ def test_main_follows_a_moved_document_and_names_a_missing_base(repo, monkeypatc
     assert f"main:{OPENAPI_DOCUMENT}" in capsys.readouterr().out
     assert api_diff.main(["--base", "origin/nowhere"]) == 2
     assert "git fetch origin main" in capsys.readouterr().err
+
+
+def moved_model_route(document):
+    document["paths"]["/v2/model"] = document["paths"].pop(api.MODEL)
+
+
+def test_a_moved_operation_is_breaking_and_its_contents_are_still_compared():
+    assert breaking(moved_model_route) == [f"GET {api.MODEL}: operation moved to /v2/model"]
+
+    def move_and_narrow(document):
+        moved_model_route(document)
+        schema(document, "ModelDescription")["properties"]["format_version"].update(type="number")
+
+    found = breaking(move_and_narrow)
+    assert found[0] == f"GET {api.MODEL}: operation moved to /v2/model"
+    assert any(item.startswith("GET /v2/model 200") and "type widened" in item for item in found), found
+
+
+def test_a_moved_operation_passes_only_with_a_major_version_bump():
+    major = int(BASE["info"]["version"].split(".")[0])
+
+    def move_and_bump(document):
+        moved_model_route(document)
+        document["info"]["version"] = f"{major + 1}.0.0"
+
+    assert not judge(BASE, edited(moved_model_route)).passed
+    assert judge(BASE, edited(move_and_bump)).passed

@@ -13,6 +13,7 @@ from local_runtime.logs import ServiceLog
 from ops import remote_contract
 from ops.api_diff import OPENAPI_DOCUMENT, REPO_ROOT
 from ops.remote_contract import Client, Contract, Suite, run
+from serving.app.contracts import api
 from serving.tests.artifact_export import NEWS_MODEL_SETTINGS, bbc_news, export, train
 
 DOCUMENT = json.loads((REPO_ROOT / OPENAPI_DOCUMENT).read_text(encoding="utf-8"))
@@ -116,7 +117,7 @@ def test_with_an_api_key_every_request_carries_it_except_the_one_that_checks_it_
         [(_, send, allowed)] = [case for case in suite.error_cases() if case[0] == "no API key"]
         answer = send()
         assert (answer.status, answer.body["error"]["code"]) in allowed
-        assert Client(url, "the-key").send("GET", "/model").status == 200
+        assert Client(url, "the-key").send("GET", api.MODEL).status == 200
         assert KeyCheckingGateway.seen_keys == [None, "the-key"]
     finally:
         server.shutdown()

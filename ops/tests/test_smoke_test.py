@@ -12,6 +12,7 @@ import pytest
 
 from ops import smoke_test
 from ops.smoke_test import KNOWN_TEXT, Answer, SmokeTestError, Target, classify, main, resolve_target, verdict
+from serving.app.contracts import api
 
 # The name of a stage's key secret (not a secret itself).
 SECRET_NAME = "text-classifier/dev/api-key"  # pragma: allowlist secret
@@ -174,7 +175,7 @@ def test_the_request_carries_the_known_text_and_the_key(stub):
     answer = classify(Target(stub.url + "/", "the-key-value"))
     assert answer == Answer(200, GOOD)
     path, headers, body = stub.requests[0]
-    assert path == "/classify"
+    assert path == api.CLASSIFY
     assert body == {"text": KNOWN_TEXT}
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Api-Key"] == "the-key-value"

@@ -11,6 +11,7 @@ Error codes:
     400 invalid_event, missing_body, invalid_base64, invalid_encoding, malformed_json, missing_field,
         conflicting_fields, empty_text, empty_list
     404 not_found          405 method_not_allowed (with an ``Allow`` header)
+    410 route_moved        (an unversioned path of API versions before 3.0.0; the message names its route)
     413 body_too_large, text_too_long, too_many_texts
     415 unsupported_media_type
     422 invalid_type, invalid_top_k, invalid_explain, unknown_field (unknown fields are refused so that a
@@ -23,7 +24,7 @@ import json
 import os
 from typing import Any, NamedTuple
 
-from .contracts.api import MAX_BODY_BYTES, ROUTES
+from .contracts.api import MAX_BODY_BYTES, RETIRED, ROUTES
 from .contracts.request_schema import request_shapes
 from .families.protocol import Explanation, Prediction
 
@@ -111,11 +112,18 @@ class ClassifyRequest(NamedTuple):  # a NamedTuple: a dataclass costs millisecon
 
 def match_route(event: Any) -> str:
     """``"METHOD /path"`` of a known route (``contracts.api``), or 404 for an unknown path, 405 for a wrong
-    method."""
+    method, 410 for a retired unversioned path (naming the route that replaced it)."""
     if not isinstance(event, dict):
         raise ClientError(400, "invalid_event", "expected an API Gateway REST proxy event")
     method, path = event.get("httpMethod"), event.get("path")
     allowed = ROUTES.get(path) if isinstance(path, str) else None
+    if allowed is None and isinstance(path, str) and path in RETIRED:
+        moved_to = RETIRED[path]
+        raise ClientError(
+            410,
+            "route_moved",
+            f"{path} was retired in API version 3.0.0; use {', '.join(ROUTES[moved_to])} {moved_to}",
+        )
     if allowed is None:
         routes = ", ".join(f"{' '.join(methods)} {route}" for route, methods in ROUTES.items())
         raise ClientError(404, "not_found", f"no resource {_echo(path)}; the routes are {routes}")

@@ -6,11 +6,13 @@ parsed and validated (``api_contract``), predicted by the model's classifier (``
 the artifact records, loaded by ``artifact.loader``) and formatted; each step is in its own module so
 this one only wires them and measures (``telemetry``).
 
-    POST /classify      {"text": "..."} or {"texts": [...]}, optional "top_k" and "explain"
-                        -> label, top-k scores and, if asked, the label's explanation
-    GET  /              the playground page: paste a text, see its label, probabilities and explanation
-    GET  /model         what is deployed: version, classes, metrics, training data and settings
-    GET  /openapi.json  the OpenAPI document of this API (``openapi.json`` beside the code)
+    POST /v1/classify      {"text": "..."} or {"texts": [...]}, optional "top_k" and "explain"
+                           -> label, top-k scores and, if asked, the label's explanation
+    GET  /                 the playground page: paste a text, see its label, probabilities and explanation
+    GET  /v1/model         what is deployed: version, classes, metrics, training data and settings
+    GET  /v1/openapi.json  the OpenAPI document of this API (``openapi.json`` beside the code)
+
+The routes are ``contracts.api``'s; the unversioned paths of versions before 3.0.0 get 410 route_moved.
 
 Configuration (environment): MODEL_DIR (model directory, default ``data/`` beside the code),
 CORS_ALLOW_ORIGINS (comma-separated browser origins, or ``*``), AWS_EMF_NAMESPACE and

@@ -1,7 +1,9 @@
 """The playground page served at ``GET /``: one self-contained HTML file, ``playground.html`` beside the code.
 
 The page is read once, at import, with the request settings it sends filled in (``{{TOP_K}}`` and
-``{{EXPLAIN}}``), so that the API's limits have one source (``api_contract``). Its inline script and
+``{{EXPLAIN}}``) and the route it sends them to (``{{CLASSIFY}}``, relative to the page's own path so
+that it works at ``/`` locally and under a stage path), so that the API's limits and routes have one source
+(``api_contract``, ``contracts.api``). Its inline script and
 style are allowed by their SHA-256 hashes in the Content-Security-Policy: the page can run only its own
 code and talk only to its own origin, which keeps a pasted text or an API key from going anywhere else.
 """
@@ -11,6 +13,8 @@ import hashlib
 import os
 import re
 from typing import Any
+
+from .contracts.api import CLASSIFY
 
 PAGE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playground.html")
 _INLINE = {
@@ -34,7 +38,10 @@ def load_page(top_k: int, explain_terms: int, path: str | os.PathLike = PAGE_PAT
             "handler.py (the Dockerfile copies the folder; .dockerignore must let the file in); restore the "
             "file from git."
         ) from error
-    return template.replace("{{TOP_K}}", str(top_k)).replace("{{EXPLAIN}}", str(explain_terms))
+    settings = {"{{TOP_K}}": str(top_k), "{{EXPLAIN}}": str(explain_terms), "{{CLASSIFY}}": CLASSIFY[1:]}
+    for placeholder, value in settings.items():
+        template = template.replace(placeholder, value)
+    return template
 
 
 def content_security_policy(page: str) -> str:

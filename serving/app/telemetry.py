@@ -11,8 +11,8 @@ Metrics (namespace ``$AWS_EMF_NAMESPACE``, default ``TextClassifier``; one dimen
     Latency          Milliseconds  per request, inside the handler
     ClientError      Count         per request, 1 for a 4xx else 0 (Average = client error rate)
     ServerError      Count         per request, 1 for a 5xx else 0 (alarm on Sum)
-    BatchSize        Count         per parsed POST /classify: number of texts
-    InputCharacters  Count         per parsed POST /classify: characters over all texts
+    BatchSize        Count         per parsed POST /v1/classify: number of texts
+    InputCharacters  Count         per parsed POST /v1/classify: characters over all texts
 Predicted labels, status code, error code, route, request ids and model version are *properties* of the
 per-request record, not dimensions: a dimension per label would multiply the custom metrics (and
 their cost) by the number of classes. CloudWatch Logs Insights can still count labels from the records.

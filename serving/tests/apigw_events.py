@@ -4,7 +4,9 @@ import base64
 import uuid
 from dataclasses import dataclass, field
 
-KNOWN_RESOURCES = ("/", "/classify", "/model")
+from serving.app.contracts import api
+
+KNOWN_RESOURCES = ("/", api.CLASSIFY, api.MODEL)
 
 
 def rest_event(

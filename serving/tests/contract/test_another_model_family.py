@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from serving.app.contracts import artifact
+from serving.app.contracts import api, artifact
 from serving.tests.apigw_events import rest_event
 from serving.tests.artifact_export import bbc_news
 from serving.tests.openapi_document import assert_documented_answer
@@ -102,11 +102,11 @@ def test_the_registered_family_serves_every_route_through_the_handler(exported, 
     model, directory = exported
     _, _, unseen = corpus
     events = [
-        rest_event("POST", "/classify", json.dumps({"text": unseen[0], "top_k": 2})),
-        rest_event("POST", "/classify", json.dumps({"texts": unseen, "top_k": 1})),
-        rest_event("POST", "/classify", json.dumps({"texts": unseen[:3], "explain": 3})),
-        rest_event("GET", "/model"),
-        rest_event("POST", "/classify", json.dumps({"text": "  "})),
+        rest_event("POST", api.CLASSIFY, json.dumps({"text": unseen[0], "top_k": 2})),
+        rest_event("POST", api.CLASSIFY, json.dumps({"texts": unseen, "top_k": 1})),
+        rest_event("POST", api.CLASSIFY, json.dumps({"texts": unseen[:3], "explain": 3})),
+        rest_event("GET", api.MODEL),
+        rest_event("POST", api.CLASSIFY, json.dumps({"text": "  "})),
     ]
     answers, result = serve(directory, events, tmp_path)
     assert answers is not None, result.stderr[-2000:]

@@ -6,13 +6,14 @@ import json
 import pytest
 
 from serving.app import api_contract
+from serving.app.contracts import api
 from serving.tests.apigw_events import LambdaContext, rest_event
 
 JSON = {"Content-Type": "application/json"}
 
 
 def post(body, headers=JSON, **options) -> dict:
-    return rest_event("POST", "/classify", body, headers=headers, **options)
+    return rest_event("POST", api.CLASSIFY, body, headers=headers, **options)
 
 
 def raw_event(body: str, base64_flag: bool) -> dict:
@@ -103,10 +104,10 @@ ERROR_CASES = {
     "POST to the page": (rest_event("POST", "/", "{}"), 405, "method_not_allowed"),
     "double slash": (rest_event("GET", "//"), 404, "not_found"),
     "path with trailing slash": (rest_event("POST", "/classify/", '{"text": "a"}'), 404, "not_found"),
-    "GET classify": (rest_event("GET", "/classify"), 405, "method_not_allowed"),
-    "PUT classify": (rest_event("PUT", "/classify", '{"text": "a"}'), 405, "method_not_allowed"),
-    "POST model": (rest_event("POST", "/model", "{}"), 405, "method_not_allowed"),
-    "DELETE model": (rest_event("DELETE", "/model"), 405, "method_not_allowed"),
+    "GET classify": (rest_event("GET", api.CLASSIFY), 405, "method_not_allowed"),
+    "PUT classify": (rest_event("PUT", api.CLASSIFY, '{"text": "a"}'), 405, "method_not_allowed"),
+    "POST model": (rest_event("POST", api.MODEL, "{}"), 405, "method_not_allowed"),
+    "DELETE model": (rest_event("DELETE", api.MODEL), 405, "method_not_allowed"),
 }
 
 
@@ -124,7 +125,7 @@ def test_client_mistakes(handler, case):
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "allow"), [("GET", "/classify", "POST"), ("POST", "/model", "GET")]
+    ("method", "path", "allow"), [("GET", api.CLASSIFY, "POST"), ("POST", api.MODEL, "GET")]
 )
 def test_405_says_which_method_is_allowed(handler, method, path, allow):
     response = handler.lambda_handler(rest_event(method, path, "{}"), LambdaContext())
@@ -184,5 +185,5 @@ def test_internal_error_is_a_500_without_details(handler, monkeypatch, capsys):
 
 
 def test_context_without_request_id(handler):
-    response = handler.lambda_handler(rest_event("GET", "/model"), object())
+    response = handler.lambda_handler(rest_event("GET", api.MODEL), object())
     assert response["statusCode"] == 200

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from serving.app.contracts import api
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.artifact_export import bbc_news
 
@@ -17,7 +18,7 @@ def invoke(handler, event) -> tuple[dict, dict]:
 
 
 def classify(handler, payload, **event_options) -> tuple[dict, dict]:
-    return invoke(handler, rest_event("POST", "/classify", json.dumps(payload), **event_options))
+    return invoke(handler, rest_event("POST", api.CLASSIFY, json.dumps(payload), **event_options))
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_text_without_any_known_word_still_gets_an_answer(handler, bbc_manifest)
 
 def test_base64_encoded_body(handler):
     payload = {"text": "Le gouvernement a présenté le budget — 日本語"}
-    event = rest_event("POST", "/classify", json.dumps(payload, ensure_ascii=False), base64_encode=True)
+    event = rest_event("POST", api.CLASSIFY, json.dumps(payload, ensure_ascii=False), base64_encode=True)
     assert event["isBase64Encoded"] is True
     response, body = invoke(handler, event)
     assert response["statusCode"] == 200
@@ -121,7 +122,7 @@ def test_json_content_type_variants(handler, headers):
 
 
 def test_content_type_only_in_multi_value_headers(handler):
-    event = rest_event("POST", "/classify", json.dumps({"text": "Parliament debated the bill"}))
+    event = rest_event("POST", api.CLASSIFY, json.dumps({"text": "Parliament debated the bill"}))
     event["headers"] = None
     event["multiValueHeaders"] = {"content-type": ["application/json"]}
     response, _ = invoke(handler, event)
@@ -135,7 +136,7 @@ def test_unicode_text_and_labels_round_trip(handler):
 
 
 def test_get_model_describes_the_deployed_model(handler, bbc_manifest):
-    response, body = invoke(handler, rest_event("GET", "/model", headers=None))
+    response, body = invoke(handler, rest_event("GET", api.MODEL, headers=None))
     assert response["statusCode"] == 200
     for key in (
         "version",
@@ -151,7 +152,7 @@ def test_get_model_describes_the_deployed_model(handler, bbc_manifest):
 
 
 def test_get_model_with_no_headers_at_all(handler, bbc_manifest):
-    event = rest_event("GET", "/model")
+    event = rest_event("GET", api.MODEL)
     event["headers"] = None
     event["multiValueHeaders"] = None
     response, body = invoke(handler, event)
@@ -159,7 +160,7 @@ def test_get_model_with_no_headers_at_all(handler, bbc_manifest):
 
 
 def test_query_string_is_ignored(handler):
-    response, _ = invoke(handler, rest_event("GET", "/model", query={"verbose": "1"}))
+    response, _ = invoke(handler, rest_event("GET", api.MODEL, query={"verbose": "1"}))
     assert response["statusCode"] == 200
 
 
@@ -167,13 +168,15 @@ def test_query_string_is_ignored(handler):
 def test_allowed_browser_origins_get_the_cors_header(handler, monkeypatch, body):
     monkeypatch.setattr(handler, "CORS_ALLOW_ORIGINS", ("https://app.example",))
     headers = {"Content-Type": "application/json", "origin": "https://app.example"}
-    response = handler.lambda_handler(rest_event("POST", "/classify", body, headers=headers), LambdaContext())
+    response = handler.lambda_handler(
+        rest_event("POST", api.CLASSIFY, body, headers=headers), LambdaContext()
+    )
     assert response["headers"]["Access-Control-Allow-Origin"] == "https://app.example"
     assert response["headers"]["Vary"] == "Origin"
 
 
 def test_other_origins_and_unconfigured_deployments_get_no_cors_header(handler, monkeypatch):
-    event = rest_event("GET", "/model", headers={"Origin": "https://evil.example"})
+    event = rest_event("GET", api.MODEL, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in handler.lambda_handler(event, LambdaContext())["headers"]
     monkeypatch.setattr(handler, "CORS_ALLOW_ORIGINS", ("https://app.example",))
     assert "Access-Control-Allow-Origin" not in handler.lambda_handler(event, LambdaContext())["headers"]

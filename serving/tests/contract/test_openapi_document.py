@@ -13,10 +13,11 @@ import pytest
 import schemathesis
 
 from serving.app import api_contract
+from serving.app.contracts import api
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.openapi_document import DOCUMENT, PATH, assert_documented_answer, request_validator
 
-ROUTING_STATUSES = {404, 405}  # answers for undocumented paths and methods, described in info
+ROUTING_STATUSES = {404, 405, 410}  # answers for undocumented (or retired) paths and methods, in info
 
 
 def invoke(handler, event) -> tuple[int, dict]:
@@ -52,10 +53,10 @@ def documented_error_codes(path: str, method: str) -> dict[int, set[str]]:
 
 
 def test_get_openapi_json_serves_the_committed_document(handler):
-    status, served = invoke(handler, rest_event("GET", "/openapi.json"))
+    status, served = invoke(handler, rest_event("GET", api.OPENAPI))
     assert status == 200
     assert served == json.loads(PATH.read_text(encoding="utf-8"))
-    assert_documented_answer("/openapi.json", "GET", status, served)
+    assert_documented_answer(api.OPENAPI, "GET", status, served)
 
 
 def test_the_document_is_valid_openapi_3_0():
@@ -70,7 +71,7 @@ def test_the_documented_operations_are_the_handlers_routes():
 
 
 def test_every_error_code_of_the_handler_is_documented_under_its_status():
-    documented = documented_error_codes("/classify", "post")
+    documented = documented_error_codes(api.CLASSIFY, "post")
     for status, codes in handler_error_codes().items():
         if status in ROUTING_STATUSES:
             assert all(code in DOCUMENT["info"]["description"] for code in codes)
@@ -98,7 +99,7 @@ def test_the_stated_limits_are_the_handlers():
     assert f"true (the {api_contract.DEFAULT_EXPLAIN_TERMS} largest terms)" in explain["description"]
     explanation = DOCUMENT["components"]["schemas"]["Explanation"]["properties"]["terms"]
     assert explanation["maxItems"] == api_contract.MAX_EXPLAIN_TERMS
-    classify = DOCUMENT["paths"]["/classify"]["post"]
+    classify = DOCUMENT["paths"][api.CLASSIFY]["post"]
     top_k = DOCUMENT["components"]["schemas"]["TopK"]
     assert f"(default {api_contract.DEFAULT_TOP_K}," in classify["description"]
     assert top_k["description"].endswith(f"Default {api_contract.DEFAULT_TOP_K}.")
@@ -106,30 +107,30 @@ def test_the_stated_limits_are_the_handlers():
 
 
 def test_the_request_examples_are_valid_and_classified(handler):
-    examples = DOCUMENT["paths"]["/classify"]["post"]["requestBody"]["content"]["application/json"][
+    examples = DOCUMENT["paths"][api.CLASSIFY]["post"]["requestBody"]["content"]["application/json"][
         "examples"
     ]
     assert examples
     for example in examples.values():
         assert request_validator().is_valid(example["value"])
-        status, payload = invoke(handler, rest_event("POST", "/classify", json.dumps(example["value"])))
+        status, payload = invoke(handler, rest_event("POST", api.CLASSIFY, json.dumps(example["value"])))
         assert status == 200, payload
-        assert_documented_answer("/classify", "POST", status, payload)
+        assert_documented_answer(api.CLASSIFY, "POST", status, payload)
 
 
 def test_answers_of_every_route_match_the_document(handler):
     cases = [
-        rest_event("GET", "/model"),
-        rest_event("POST", "/classify", '{"text": "Parliament passed the budget"}'),
-        rest_event("POST", "/classify", '{"texts": ["Shares rose", "A late goal won it"], "top_k": 5}'),
-        rest_event("POST", "/classify", "{"),
-        rest_event("POST", "/classify", '{"texts": []}'),
-        rest_event("POST", "/classify", json.dumps({"texts": ["a"] * (api_contract.MAX_TEXTS + 1)})),
-        rest_event("POST", "/classify", '{"text": "a"}', headers={"Content-Type": "text/plain"}),
-        rest_event("POST", "/classify", '{"text": "a", "top_k": 0}'),
-        rest_event("POST", "/classify", '{"text": "Shares rose after the bank results", "explain": true}'),
-        rest_event("POST", "/classify", '{"texts": ["Shares rose", "A late goal"], "explain": 3}'),
-        rest_event("POST", "/classify", '{"text": "a", "explain": 51}'),
+        rest_event("GET", api.MODEL),
+        rest_event("POST", api.CLASSIFY, '{"text": "Parliament passed the budget"}'),
+        rest_event("POST", api.CLASSIFY, '{"texts": ["Shares rose", "A late goal won it"], "top_k": 5}'),
+        rest_event("POST", api.CLASSIFY, "{"),
+        rest_event("POST", api.CLASSIFY, '{"texts": []}'),
+        rest_event("POST", api.CLASSIFY, json.dumps({"texts": ["a"] * (api_contract.MAX_TEXTS + 1)})),
+        rest_event("POST", api.CLASSIFY, '{"text": "a"}', headers={"Content-Type": "text/plain"}),
+        rest_event("POST", api.CLASSIFY, '{"text": "a", "top_k": 0}'),
+        rest_event("POST", api.CLASSIFY, '{"text": "Shares rose after the bank results", "explain": true}'),
+        rest_event("POST", api.CLASSIFY, '{"texts": ["Shares rose", "A late goal"], "explain": 3}'),
+        rest_event("POST", api.CLASSIFY, '{"text": "a", "explain": 51}'),
     ]
     statuses = set()
     for event in cases:

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from serving.app import api_contract, playground
+from serving.app.contracts import api
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.openapi_document import DOCUMENT, documented_statuses
 
@@ -88,7 +89,7 @@ def test_the_page_references_nothing_external(page, parsed):
         assert not {"src", "href", "action", "srcset", "style"} & set(attributes), (tag, attributes)
         assert not any(name.startswith("on") for name in attributes), (tag, attributes)  # no inline handlers
     script = "".join(parsed.inline["script"])
-    assert re.findall(r"\bfetch\(([^,]+),", script) == ['base + "classify"']
+    assert re.findall(r"\bfetch\(([^,]+),", script) == [f'base + "{api.CLASSIFY[1:]}"']
     assert not re.search(r"\b(import|XMLHttpRequest|WebSocket|EventSource|eval|innerHTML)\b", script)
 
 

@@ -7,6 +7,7 @@ import pytest
 from jsonschema import Draft4Validator
 
 from serving.app import api_contract
+from serving.app.contracts import api
 from serving.app.contracts.request_schema import request_schema, request_shapes
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.openapi_document import DOCUMENT
@@ -161,7 +162,7 @@ def test_the_examples_cover_both_outcomes():
 
 @pytest.mark.parametrize("body", EXAMPLES, ids=lambda body: json.dumps(body)[:40])
 def test_schema_and_handler_agree(handler, body):
-    event = rest_event("POST", "/classify", json.dumps(body))
+    event = rest_event("POST", api.CLASSIFY, json.dumps(body))
     response = handler.lambda_handler(event, LambdaContext())
     if schema_accepts(body):
         assert response["statusCode"] == 200, response["body"]

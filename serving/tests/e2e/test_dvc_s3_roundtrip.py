@@ -21,6 +21,7 @@ from moto.server import ThreadedMotoServer
 from local_runtime.child_service import child_service, free_port
 from local_runtime.client import request_json as http_request
 from local_runtime.paths import REPO_ROOT
+from serving.app.contracts import api
 
 BUCKET = "text-classifier-dvc-test"
 MODEL_FILES = ("serving/app/data/model.npz", "serving/app/data/model.json")
@@ -95,9 +96,9 @@ def test_push_wipe_pull_returns_the_same_bytes_and_the_service_starts(trained_cl
     assert {name: _sha256(trained_clone / name) for name in MODEL_FILES} == before
     served = trained_clone / "serving" / "app" / "data"
     with child_service(model_dir=served, project=trained_clone) as base_url:
-        status, model = http_request(base_url, "GET", "/model")
+        status, model = http_request(base_url, "GET", api.MODEL)
         assert status == 200 and model["data"]["source"] == "bbc-news"
-        status, answer = http_request(base_url, "POST", "/classify", {"text": "The striker scored twice"})
+        status, answer = http_request(base_url, "POST", api.CLASSIFY, {"text": "The striker scored twice"})
         assert status == 200 and answer["model"]["version"] == model["version"]
 
 

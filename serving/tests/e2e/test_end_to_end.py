@@ -16,6 +16,7 @@ import pytest
 from local_runtime.child_service import child_service
 from local_runtime.client import request_json as http_request
 from local_runtime.paths import REPO_ROOT
+from serving.app.contracts import api
 from training.data_sources import load_dataset
 from training.params import load_params
 from training.sources.bbc_news import NAME as BBC_NEWS
@@ -54,7 +55,7 @@ def held_out_articles():
 
 def test_model_route_describes_the_served_model(bbc_service):
     base_url, metadata = bbc_service
-    status, body = http_request(base_url, "GET", "/model")
+    status, body = http_request(base_url, "GET", api.MODEL)
     assert status == 200
     assert body["version"] == metadata["version"]
     assert body["classes"] == ["business", "entertainment", "politics", "sports", "tech"]
@@ -63,7 +64,7 @@ def test_model_route_describes_the_served_model(bbc_service):
 def test_batch_of_held_out_articles_is_labelled_correctly(bbc_service, held_out_articles):
     base_url, metadata = bbc_service
     texts = [text for text, _ in held_out_articles]
-    status, body = http_request(base_url, "POST", "/classify", {"texts": texts})
+    status, body = http_request(base_url, "POST", api.CLASSIFY, {"texts": texts})
     assert status == 200
     assert body["model"]["version"] == metadata["version"]
     predicted = [prediction["label"] for prediction in body["predictions"]]
@@ -75,9 +76,9 @@ def test_batch_of_held_out_articles_is_labelled_correctly(bbc_service, held_out_
 def test_single_requests_agree_with_the_batch(bbc_service, held_out_articles):
     base_url, _ = bbc_service
     sample = [text for text, _ in held_out_articles[:5]]
-    _, batch = http_request(base_url, "POST", "/classify", {"texts": sample})
+    _, batch = http_request(base_url, "POST", api.CLASSIFY, {"texts": sample})
     for text, expected in zip(sample, batch["predictions"], strict=True):
-        status, single = http_request(base_url, "POST", "/classify", {"text": text, "top_k": 2})
+        status, single = http_request(base_url, "POST", api.CLASSIFY, {"text": text, "top_k": 2})
         assert status == 200
         assert single["label"] == expected["label"]
         assert len(single["scores"]) == 2
@@ -87,20 +88,20 @@ def test_single_requests_agree_with_the_batch(bbc_service, held_out_articles):
 def test_a_sports_report_is_sport(bbc_service):
     base_url, _ = bbc_service
     text = "The Seattle Seahawks crushed the Cleveland Browns on Thursday 52-7 in the league match"
-    status, body = http_request(base_url, "POST", "/classify", {"text": text})
+    status, body = http_request(base_url, "POST", api.CLASSIFY, {"text": text})
     assert (status, body["label"]) == (200, "sports")
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body", "headers", "status", "code"),
     [
-        ("POST", "/classify", b"{", JSON, 400, "malformed_json"),
-        ("POST", "/classify", b'{"text": ""}', JSON, 400, "empty_text"),
-        ("POST", "/classify", b'{"text": 42}', JSON, 422, "invalid_type"),
-        ("POST", "/classify", b"text=hello", {"Content-Type": "text/plain"}, 415, "unsupported_media_type"),
-        ("POST", "/classify", b'{"text": "' + b"a" * 2_000_000 + b'"}', JSON, 413, "body_too_large"),
+        ("POST", api.CLASSIFY, b"{", JSON, 400, "malformed_json"),
+        ("POST", api.CLASSIFY, b'{"text": ""}', JSON, 400, "empty_text"),
+        ("POST", api.CLASSIFY, b'{"text": 42}', JSON, 422, "invalid_type"),
+        ("POST", api.CLASSIFY, b"text=hello", {"Content-Type": "text/plain"}, 415, "unsupported_media_type"),
+        ("POST", api.CLASSIFY, b'{"text": "' + b"a" * 2_000_000 + b'"}', JSON, 413, "body_too_large"),
         ("GET", "/nope", None, {}, 404, "not_found"),
-        ("DELETE", "/classify", None, {}, 405, "method_not_allowed"),
+        ("DELETE", api.CLASSIFY, None, {}, 405, "method_not_allowed"),
     ],
 )
 def test_client_mistakes_get_4xx_with_a_json_reason(bbc_service, method, path, body, headers, status, code):
@@ -124,8 +125,8 @@ def test_a_users_own_csv_trains_and_serves_its_labels(tmp_path):
         writer.writerows(rows)
     model_dir = _train(str(csv_path), tmp_path)
     with child_service(model_dir=model_dir) as base_url:
-        status, body = http_request(base_url, "GET", "/model")
+        status, body = http_request(base_url, "GET", api.MODEL)
         assert (status, body["classes"]) == (200, sorted(desks.values()))
         text = "Shares in the bank fell after profits dropped and investors worried about the economy"
-        status, body = http_request(base_url, "POST", "/classify", {"text": text})
+        status, body = http_request(base_url, "POST", api.CLASSIFY, {"text": text})
         assert (status, body["label"]) == (200, "money")

@@ -19,6 +19,7 @@ import pytest
 from local_runtime.child_service import child_service
 from local_runtime.client import request_json
 from local_runtime.paths import REPO_ROOT
+from serving.app.contracts import api
 
 SCREENSHOT = REPO_ROOT / "docs" / "images" / "playground.png"
 TEXT = (
@@ -104,7 +105,7 @@ def test_the_page_classifies_a_text_and_shows_label_bars_and_explanation(
 
     _submit(browser, service_url, TEXT)
     assert browser.find_element(By.ID, "error").text == ""
-    status, answer = request_json(service_url, "POST", "/classify", _page_request(browser))
+    status, answer = request_json(service_url, "POST", api.CLASSIFY, _page_request(browser))
     assert status == 200, answer
 
     assert browser.find_element(By.ID, "label").text == answer["label"]
@@ -220,6 +221,6 @@ def test_the_request_follows_the_stage_path_and_carries_the_key_when_given(
     WebDriverWait(browser, WAIT_S).until(lambda b: b.find_element(By.ID, "error").text)
     assert browser.find_element(By.ID, "error").text == "Error 403 invalid_api_key: Forbidden"
     (sent,) = browser.execute_script("return window.sent")
-    assert sent["url"] == "/dev/classify"
+    assert sent["url"] == f"/dev{api.CLASSIFY}"
     assert sent["body"] == {**_page_request(browser), "text": "A text"}
     assert sent["headers"].get("x-api-key") == (key or None)

@@ -16,6 +16,7 @@ from typing import Any
 from local_runtime import LocalGateway, Settings
 from local_runtime.client import Reply, call
 from local_runtime.logs import ServiceLog
+from serving.app.contracts import api
 
 __all__ = ["Reply", "Service", "post_json", "real_service", "request"]
 
@@ -27,7 +28,7 @@ def request(base_url: str, method: str, path: str, body: bytes | None = None) ->
 
 
 def post_json(base_url: str, payload: object) -> Reply:
-    return request(base_url, "POST", "/classify", json.dumps(payload).encode())
+    return request(base_url, "POST", api.CLASSIFY, json.dumps(payload).encode())
 
 
 @dataclass

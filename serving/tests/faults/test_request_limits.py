@@ -14,6 +14,7 @@ import pytest
 from fault_service import Reply, Service, post_json, real_service, request
 
 from serving.app.api_contract import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
+from serving.app.contracts import api
 
 OVER_THE_BODY_LIMIT = b'{"text": "' + b"a" * MAX_BODY_BYTES + b'"}'
 
@@ -46,7 +47,7 @@ def _metrics_record(service: Service, limit_s: float = 10) -> dict:
 @pytest.mark.parametrize(
     ("send", "code"),
     [
-        (lambda url: request(url, "POST", "/classify", OVER_THE_BODY_LIMIT), "body_too_large"),
+        (lambda url: request(url, "POST", api.CLASSIFY, OVER_THE_BODY_LIMIT), "body_too_large"),
         (lambda url: post_json(url, {"text": "a" * (MAX_TEXT_CHARS + 1)}), "text_too_long"),
         (lambda url: post_json(url, {"texts": ["a few words"] * (MAX_TEXTS + 1)}), "too_many_texts"),
     ],

@@ -17,11 +17,12 @@ from typing import Any
 from hypothesis import strategies as st
 
 from serving.app import api_contract
+from serving.app.contracts import api
 from serving.tests.apigw_events import rest_event
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT")
 KNOWN_PATHS = tuple(api_contract.ROUTES)
-EVENT_KEYS = tuple(rest_event("POST", "/classify", "{}"))
+EVENT_KEYS = tuple(rest_event("POST", api.CLASSIFY, "{}"))
 JSON_CONTENT_TYPES = (
     "application/json",
     "application/json; charset=utf-8",
@@ -49,7 +50,9 @@ paths = st.one_of(
     st.sampled_from(KNOWN_PATHS),
     st.sampled_from(KNOWN_PATHS).map(lambda path: path + "/"),
     st.sampled_from(KNOWN_PATHS).map(str.upper),
-    st.sampled_from(("/", "", "//classify", "/classify?x=1", "/prod/classify", "/model/../classify")),
+    st.sampled_from(
+        ("/", "", "//classify", f"{api.CLASSIFY}?x=1", f"/prod{api.CLASSIFY}", f"{api.MODEL}/../classify")
+    ),
     st.text(max_size=30).map(lambda text: "/" + text),
     st.none(),
     st.integers(),
@@ -186,7 +189,7 @@ def events(draw: st.DrawFn) -> Any:
     """A proxy event with any method, path, headers and body; some keys dropped or of the wrong type."""
     if draw(st.integers(0, 19)) == 0:
         return draw(st.one_of(st.none(), json_scalars, st.lists(json_scalars, max_size=3)))
-    event = rest_event("POST", "/classify", None)
+    event = rest_event("POST", api.CLASSIFY, None)
     event["httpMethod"], event["path"] = draw(methods), draw(paths)
     event["body"], event["isBase64Encoded"] = draw(any_body())
     headers = {"Content-Type": draw(content_types)} if draw(st.booleans()) else draw(odd_headers)

@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from serving.app import api_contract
+from serving.app.contracts import api
 from serving.tests import served_model
 from serving.tests.apigw_events import LambdaContext, rest_event
 from serving.tests.fuzz import strategies as fuzz
@@ -132,7 +133,7 @@ def test_valid_requests_are_classified(handler, request, data, content_type):
     text = data.draw(fuzz.json_text(st.just(request)))
     encode = data.draw(st.booleans())
     event = rest_event(
-        "POST", "/classify", text, headers={"Content-Type": content_type}, base64_encode=encode
+        "POST", api.CLASSIFY, text, headers={"Content-Type": content_type}, base64_encode=encode
     )
     assert REQUEST_SCHEMA.is_valid(request)  # the strategy makes what the document calls valid
     response, payload = invoke(handler, "valid request", event, LambdaContext())
@@ -143,7 +144,7 @@ def test_valid_requests_are_classified(handler, request, data, content_type):
 @fuzz_settings()
 @given(body=fuzz.json_text(st.one_of(fuzz.near_miss_requests, fuzz.json_values, fuzz.valid_requests)))
 def test_the_handler_accepts_exactly_what_the_request_schema_accepts(handler, body):
-    response, payload = invoke(handler, "any JSON body", rest_event("POST", "/classify", body))
+    response, payload = invoke(handler, "any JSON body", rest_event("POST", api.CLASSIFY, body))
     if REQUEST_SCHEMA.is_valid(json.loads(body)):
         assert response["statusCode"] == 200, payload
         assert_predictions(handler, json.loads(body), payload)
@@ -154,7 +155,7 @@ def test_the_handler_accepts_exactly_what_the_request_schema_accepts(handler, bo
 @fuzz_settings()
 @given(body=st.one_of(fuzz.non_json_text, fuzz.deeply_nested(), fuzz.around_the_size_limit()))
 def test_bodies_that_are_not_requests_get_a_reason(handler, body):
-    response, payload = invoke(handler, "non-request body", rest_event("POST", "/classify", body))
+    response, payload = invoke(handler, "non-request body", rest_event("POST", api.CLASSIFY, body))
     size = len(body.encode("utf-8", "surrogatepass"))
     if size > api_contract.MAX_BODY_BYTES:
         assert (response["statusCode"], payload["error"]["code"]) == (413, "body_too_large")
@@ -165,7 +166,7 @@ def test_bodies_that_are_not_requests_get_a_reason(handler, body):
 @fuzz_settings()
 @given(raw=st.one_of(st.binary(max_size=300), fuzz.any_body_text.map(lambda text: text.encode("utf-8"))))
 def test_a_base64_body_is_answered_as_its_decoded_text(handler, raw):
-    event = rest_event("POST", "/classify", raw)
+    event = rest_event("POST", api.CLASSIFY, raw)
     assert event["isBase64Encoded"] is True
     response, payload = invoke(handler, "base64 body", event)
     try:
@@ -173,14 +174,14 @@ def test_a_base64_body_is_answered_as_its_decoded_text(handler, raw):
     except UnicodeDecodeError:
         assert len(raw) > api_contract.MAX_BODY_BYTES or payload["error"]["code"] == "invalid_encoding"
         return
-    plain, plain_payload = invoke(handler, "base64 body", rest_event("POST", "/classify", text))
+    plain, plain_payload = invoke(handler, "base64 body", rest_event("POST", api.CLASSIFY, text))
     assert (response["statusCode"], payload) == (plain["statusCode"], plain_payload)
 
 
 @fuzz_settings()
 @given(body=fuzz.invalid_base64)
 def test_a_body_marked_base64_that_is_not_gets_400(handler, body):
-    event = rest_event("POST", "/classify", None)
+    event = rest_event("POST", api.CLASSIFY, None)
     event["body"], event["isBase64Encoded"] = body, True
     response, payload = invoke(handler, "invalid base64", event)
     try:
@@ -193,7 +194,7 @@ def test_a_body_marked_base64_that_is_not_gets_400(handler, body):
 @fuzz_settings()
 @given(method=fuzz.methods, path=fuzz.paths, headers=fuzz.odd_headers, multi=fuzz.odd_multi_value_headers)
 def test_any_method_path_and_headers(handler, method, path, headers, multi):
-    event = rest_event("POST", "/classify", '{"text": "Shares rose after the bank results"}')
+    event = rest_event("POST", api.CLASSIFY, '{"text": "Shares rose after the bank results"}')
     event["httpMethod"], event["path"], event["headers"], event["multiValueHeaders"] = (
         method,
         path,
@@ -212,7 +213,7 @@ def test_any_method_path_and_headers(handler, method, path, headers, multi):
     header_name=st.sampled_from(("Content-Type", "content-type", "cOnTeNt-TyPe")),
 )
 def test_only_json_content_types_are_read(handler, content_type, header_name):
-    event = rest_event("POST", "/classify", '{"text": "a"}', headers={header_name: content_type})
+    event = rest_event("POST", api.CLASSIFY, '{"text": "a"}', headers={header_name: content_type})
     response, payload = invoke(handler, "content type", event)
     if content_type in fuzz.JSON_CONTENT_TYPES:
         assert response["statusCode"] == 200, payload
@@ -230,7 +231,7 @@ ALLOWED_ORIGIN = "https://app.example.com"
 @fuzz_settings()
 @given(origin=st.one_of(st.just(ALLOWED_ORIGIN), st.text(max_size=40), st.none(), st.integers()))
 def test_cors_header_only_for_the_allowed_origin(handler, origin):
-    event = rest_event("GET", "/model", headers={"Origin": origin})
+    event = rest_event("GET", api.MODEL, headers={"Origin": origin})
     previous = handler.CORS_ALLOW_ORIGINS
     handler.CORS_ALLOW_ORIGINS = (ALLOWED_ORIGIN,)  # as deployed with CORS_ALLOW_ORIGINS set (read at init)
     try:

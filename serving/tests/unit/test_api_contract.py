@@ -22,6 +22,7 @@ from serving.app.api_contract import (
     read_json_body,
     to_json,
 )
+from serving.app.contracts import api
 from serving.app.families.protocol import Explanation, Prediction
 
 
@@ -32,14 +33,34 @@ def client_error(function, *args) -> ClientError:
 
 
 def test_routes():
-    assert match_route({"httpMethod": "POST", "path": "/classify"}) == "POST /classify"
-    assert match_route({"httpMethod": "GET", "path": "/model"}) == "GET /model"
+    assert match_route({"httpMethod": "POST", "path": api.CLASSIFY}) == "POST /v1/classify"
+    assert match_route({"httpMethod": "GET", "path": api.MODEL}) == "GET /v1/model"
     assert match_route({"httpMethod": "GET", "path": "/"}) == "GET /"
     only_get = client_error(match_route, {"httpMethod": "POST", "path": "/"})
     assert (only_get.status, only_get.headers) == (405, {"Allow": "GET"})
     assert client_error(match_route, {"httpMethod": "GET", "path": "/nope"}).status == 404
-    wrong_method = client_error(match_route, {"httpMethod": "PATCH", "path": "/model"})
+    wrong_method = client_error(match_route, {"httpMethod": "PATCH", "path": api.MODEL})
     assert (wrong_method.status, wrong_method.headers) == (405, {"Allow": "GET"})
+
+
+@pytest.mark.parametrize(
+    ("old", "method", "new"),
+    [
+        ("/classify", "POST", "/v1/classify"),
+        ("/model", "GET", "/v1/model"),
+        ("/openapi.json", "GET", "/v1/openapi.json"),
+    ],
+)
+def test_a_retired_unversioned_path_is_gone_naming_its_route(old, method, new):
+    for sent in (method, "DELETE"):
+        error = client_error(match_route, {"httpMethod": sent, "path": old})
+        assert (error.status, error.code) == (410, "route_moved")
+        assert f"use {method} {new}" in error.message and "3.0.0" in error.message
+    assert api.RETIRED[old] == new and new in api.ROUTES
+
+
+def test_every_route_is_versioned_but_the_page():
+    assert {route for route in api.ROUTES if not route.startswith(api.VERSION_PREFIX + "/")} == {api.PAGE}
 
 
 def test_echoed_client_values_are_shortened():

@@ -11,6 +11,7 @@ from aws_embedded_metrics.logger.metrics_context import MetricsContext
 from aws_embedded_metrics.serializers.log_serializer import LogSerializer
 
 from serving.app import emf, telemetry
+from serving.app.contracts import api
 from serving.tests.apigw_events import LambdaContext, rest_event
 
 LAMBDA_ENVIRONMENT = {
@@ -35,7 +36,7 @@ def test_request_record_is_one_emf_line(capsys):
     record = telemetry.RequestRecord(
         request_id="req-1",
         api_request_id="api-1",
-        route="POST /classify",
+        route=f"POST {api.CLASSIFY}",
         status=200,
         latency_ms=1.5,
         batch_size=2,
@@ -145,7 +146,7 @@ def test_every_line_about_a_request_carries_its_id_and_never_its_text(handler, c
     secret = "Confidential merger talks between Acme and Globex"
     context = LambdaContext()
     for body in (json.dumps({"text": secret}), json.dumps({"texts": [secret, 3]}), "{" + secret):
-        handler.lambda_handler(rest_event("POST", "/classify", body), context)
+        handler.lambda_handler(rest_event("POST", api.CLASSIFY, body), context)
     output = capsys.readouterr().out
     assert "Confidential" not in output and "Globex" not in output
     lines = [json.loads(line) for line in output.splitlines()]
