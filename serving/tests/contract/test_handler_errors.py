@@ -103,11 +103,22 @@ ERROR_CASES = {
     "unknown path": (rest_event("GET", "/predict"), 404, "not_found"),
     "POST to the page": (rest_event("POST", "/", "{}"), 405, "method_not_allowed"),
     "double slash": (rest_event("GET", "//"), 404, "not_found"),
-    "path with trailing slash": (rest_event("POST", "/classify/", '{"text": "a"}'), 404, "not_found"),
+    "path with trailing slash": (rest_event("POST", f"{api.CLASSIFY}/", '{"text": "a"}'), 404, "not_found"),
+    "unversioned path under the prefix": (
+        rest_event("GET", f"{api.VERSION_PREFIX}/predict"),
+        404,
+        "not_found",
+    ),
     "GET classify": (rest_event("GET", api.CLASSIFY), 405, "method_not_allowed"),
     "PUT classify": (rest_event("PUT", api.CLASSIFY, '{"text": "a"}'), 405, "method_not_allowed"),
     "POST model": (rest_event("POST", api.MODEL, "{}"), 405, "method_not_allowed"),
     "DELETE model": (rest_event("DELETE", api.MODEL), 405, "method_not_allowed"),
+    # 410: the retired unversioned paths, whatever the method
+    **{
+        f"{method} retired {old}": (rest_event(method, old, '{"text": "a"}'), 410, "route_moved")
+        for old in api.RETIRED
+        for method in ("GET", "POST")
+    },
 }
 
 
@@ -122,6 +133,13 @@ def test_client_mistakes(handler, case):
     assert body["error"]["code"] == code
     assert body["error"]["message"]
     assert "Traceback" not in response["body"]
+
+
+def test_a_retired_path_names_the_route_that_replaced_it(handler):
+    for old, new in api.RETIRED.items():
+        response = handler.lambda_handler(rest_event("POST", old, '{"text": "a"}'), LambdaContext())
+        message = json.loads(response["body"])["error"]["message"]
+        assert f"{' '.join(api.ROUTES[new])} {new}" in message, message
 
 
 @pytest.mark.parametrize(
