@@ -98,7 +98,7 @@ def read_examples(path: Path, fallback_encoding: str | None = None) -> Examples:
 def serving_max_chars() -> int:
     """The longest text, in characters, that serving classifies (longer ones get an HTTP 413)."""
     document = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
-    return document["components"]["schemas"]["Text"]["maxLength"]
+    return document["components"]["schemas"]["ClassifyRequest"]["properties"]["text"]["maxLength"]
 
 
 class _Collector:

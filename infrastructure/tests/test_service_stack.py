@@ -262,11 +262,12 @@ def test_classify_body_is_validated_against_the_openapi_documents_schema(service
     assert '"$ref"' not in json.dumps(schema)
     schemas = document["components"]["schemas"]
     assert {key: schema[key] for key in ("title", "description")} == {
-        key: schemas["ClassifyRequest"][key] for key in ("title", "description")
+        key: schemas["ClassifyRequestBody"][key] for key in ("title", "description")
     }
     single, batch = schema["oneOf"]
     assert (single["required"], batch["required"]) == (["text"], ["texts"])
-    assert single["properties"]["text"] == batch["properties"]["texts"]["items"] == schemas["Text"]
+    assert single["properties"]["text"] == schemas["ClassifyRequest"]["properties"]["text"]
+    assert batch["properties"]["texts"] == schemas["ClassifyBatchRequest"]["properties"]["texts"]
     for shape in (single, batch):
         assert shape["additionalProperties"] is False
         assert shape["properties"]["top_k"] == schemas["TopK"]

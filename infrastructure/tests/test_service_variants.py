@@ -112,7 +112,9 @@ def _deployment_with_document(outdir: Path, image_dir: Path, openapi_path: Path)
 
 def test_a_changed_schema_is_deployed_to_the_stage(tmp_path: Path, image_dir: Path):
     document = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
-    document["components"]["schemas"]["Text"]["maxLength"] = 1000
+    schemas = document["components"]["schemas"]
+    schemas["ClassifyRequest"]["properties"]["text"]["maxLength"] = 1000
+    schemas["ClassifyBatchRequest"]["properties"]["texts"]["items"]["maxLength"] = 1000
     changed_path = tmp_path / "openapi.json"
     changed_path.write_text(json.dumps(document), encoding="utf-8")
     _, before = _deployment_with_document(tmp_path / "before", image_dir, OPENAPI_DOCUMENT)

@@ -108,7 +108,7 @@ def test_missing_openapi_document_says_what_to_do(tmp_path: Path):
 
 
 def _document_with(request_schema: object) -> dict:
-    return {"openapi": "3.0.3", "components": {"schemas": {"ClassifyRequest": request_schema}}}
+    return {"openapi": "3.0.3", "components": {"schemas": {"ClassifyRequestBody": request_schema}}}
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ def schema(document: dict, name: str) -> dict:
 
 
 # The request's shapes (one text, a batch): each an object schema of its own under ClassifyRequest's oneOf.
-SHAPES = ("ClassifyTextRequest", "ClassifyBatchRequest")
+SHAPES = ("ClassifyRequest", "ClassifyBatchRequest")
 
 
 def breaking(change) -> list[str]:
@@ -77,7 +77,7 @@ def test_a_removed_response_status_fails():
 
 def test_a_lower_max_length_fails_and_a_higher_one_passes():
     def text_limit(value):
-        return lambda d: schema(d, "Text").update(maxLength=value)
+        return lambda d: schema(d, "ClassifyRequest")["properties"]["text"].update(maxLength=value)
 
     assert any("text: maxLength 100000 -> 1000" in item for item in breaking(text_limit(1000)))
     assert any("text: maxLength 100000 -> 200000" in item for item in additive(text_limit(200000)))
@@ -126,7 +126,7 @@ def test_a_new_required_request_field_fails():
 
 def test_a_new_required_request_field_with_a_new_property_fails():
     def add_required_language(document):
-        request = schema(document, "ClassifyTextRequest")
+        request = schema(document, "ClassifyRequest")
         request["properties"]["language"] = {"type": "string"}
         request["required"].append("language")
 
@@ -155,9 +155,7 @@ def test_a_widened_response_type_fails():
 
 def test_a_removed_request_enum_value_fails_and_an_added_one_passes():
     def with_language(*values):
-        return lambda d: schema(d, "ClassifyTextRequest")["properties"].update(
-            language={"enum": list(values)}
-        )
+        return lambda d: schema(d, "ClassifyRequest")["properties"].update(language={"enum": list(values)})
 
     base = edited(with_language("en", "fr"))
     changes = compare_documents(base, edited(with_language("en")))
@@ -192,7 +190,7 @@ def test_a_changed_error_shape_fails():
 
 
 def test_a_request_shape_opened_to_unknown_fields_is_listed():
-    found = additive(lambda d: schema(d, "ClassifyTextRequest").pop("additionalProperties"))
+    found = additive(lambda d: schema(d, "ClassifyRequest").pop("additionalProperties"))
     assert found == [f"POST {api.CLASSIFY} request application/json: additionalProperties opened"]
 
 
@@ -201,13 +199,13 @@ def test_a_closed_request_object_and_a_new_pattern_fail():
         lambda d: schema(d, "ModelDescription")["properties"]["settings"].update(additionalProperties=False)
     )
     assert found == [], "closing a response object only narrows what the client receives"
-    found = breaking(lambda d: schema(d, "Text").update(pattern="^[a-z]+$"))
+    found = breaking(lambda d: schema(d, "ClassifyRequest")["properties"]["text"].update(pattern="^[a-z]+$"))
     assert any("text: pattern" in item for item in found), found
 
 
 def test_added_optional_fields_and_operations_pass_and_are_listed():
     def grow(document):
-        schema(document, "ClassifyTextRequest")["properties"]["language"] = {"type": "string", "maxLength": 8}
+        schema(document, "ClassifyRequest")["properties"]["language"] = {"type": "string", "maxLength": 8}
         schema(document, "ModelDescription")["properties"]["trained_at"] = {"type": "string"}
         document["paths"]["/health"] = {"get": {"responses": {"200": {"description": "up"}}}}
 
@@ -225,7 +223,7 @@ def test_one_schema_per_request_shape_is_the_same_contract_as_one_flat_schema():
     def flat(document):
         schemas = document["components"]["schemas"]
         properties = {name: sub for shape in SHAPES for name, sub in schemas[shape]["properties"].items()}
-        schemas["ClassifyRequest"] = {
+        schemas["ClassifyRequestBody"] = {
             "type": "object",
             "properties": properties,
             "additionalProperties": False,

@@ -121,7 +121,7 @@ def test_blank_and_over_long_texts_are_dropped_and_counted(tmp_path, name):
 
 def test_the_limit_is_read_from_servings_openapi_document(tmp_path, monkeypatch):
     document = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
-    text_schema = document["components"]["schemas"]["Text"]
+    text_schema = document["components"]["schemas"]["ClassifyRequest"]["properties"]["text"]
     assert serving_max_chars() == text_schema["maxLength"]
     text_schema["maxLength"] = 5
     changed = tmp_path / "openapi.json"

@@ -152,7 +152,7 @@ def test_serving_text_limit_is_part_of_it_and_nothing_else_of_the_openapi_docume
     path = tmp_path / "data.csv"
     path.write_bytes(b"text,label\nhello,x\n")
     document = json.loads(data_files.OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
-    limit = document["components"]["schemas"]["Text"]["maxLength"]
+    limit = document["components"]["schemas"]["ClassifyRequest"]["properties"]["text"]["maxLength"]
     current = fingerprint(str(path))
     assert current["serving_max_text_chars"] == limit
 
@@ -163,7 +163,7 @@ def test_serving_text_limit_is_part_of_it_and_nothing_else_of_the_openapi_docume
     data_files.serving_max_chars.cache_clear()
     try:
         assert fingerprint(str(path)) == current
-        document["components"]["schemas"]["Text"]["maxLength"] = limit // 2
+        document["components"]["schemas"]["ClassifyRequest"]["properties"]["text"]["maxLength"] = limit // 2
         edited.write_text(json.dumps(document), encoding="utf-8")
         data_files.serving_max_chars.cache_clear()
         assert fingerprint(str(path))["serving_max_text_chars"] == limit // 2

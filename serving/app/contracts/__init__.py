@@ -3,8 +3,6 @@
 - ``artifact``: the model artifact's envelope (format version, file names, text encoding, version).
 - ``linear_tfidf``: what the linear TF-IDF family stores in it (arrays, analyzer settings, n-gram numbers).
 - ``api``: the routes the handler answers, which the CDK app gives API Gateway.
-- ``request_schema``: the OpenAPI document's request schema made self-contained (references inlined), as
-  API Gateway validates it and the handler reads its limits.
 - ``metrics``: the names of the handler's CloudWatch metrics, which the dashboard and alarms read.
 
 Training's exporter, serving's loader, the CDK app and the tests all read these modules. They import

@@ -1,8 +1,8 @@
 """The POST /classify body schema as one self-contained JSON Schema draft-04 document.
 
-``openapi.json`` states the body as one schema per request shape (``ClassifyTextRequest``,
-``ClassifyBatchRequest``) combined with ``oneOf`` under ``ClassifyRequest``, the shapes sharing the
-``Text``, ``TopK`` and ``Explain`` schemas by ``$ref``: the form client generators turn into typed request
+``openapi.json`` states the body as one schema per request shape (``ClassifyRequest``, one text, and
+``ClassifyBatchRequest``) combined with ``oneOf`` under ``ClassifyRequestBody``, the shapes sharing the
+``TopK`` and ``Explain`` schemas by ``$ref``: the form client generators turn into typed request
 models. An API Gateway model cannot resolve a reference into the document (it only knows references to
 other models of the same API, by URL: "Data models for REST APIs", API Gateway developer guide), so the
 gateway is given the same schema with every reference replaced by what it names. The handler reads its
@@ -10,7 +10,7 @@ limits from this form too; the document stays the one source of both.
 """
 
 DRAFT_04 = "http://json-schema.org/draft-04/schema#"
-REQUEST_SCHEMA_NAME = "ClassifyRequest"
+REQUEST_SCHEMA_NAME = "ClassifyRequestBody"
 _LOCAL_PREFIX = "#/components/schemas/"
 
 

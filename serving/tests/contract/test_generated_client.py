@@ -81,8 +81,8 @@ def api(client_package, bbc_model_dir):
 def test_the_request_body_is_typed_as_one_model_per_request_shape(api):
     models, classify, _, _ = api
     hints = typing.get_type_hints(classify.sync_detailed)
-    assert set(typing.get_args(hints["body"])) == {models.ClassifyTextRequest, models.ClassifyBatchRequest}
-    text_fields = typing.get_type_hints(models.ClassifyTextRequest)
+    assert set(typing.get_args(hints["body"])) == {models.ClassifyRequest, models.ClassifyBatchRequest}
+    text_fields = typing.get_type_hints(models.ClassifyRequest)
     batch_fields = typing.get_type_hints(models.ClassifyBatchRequest)
     assert text_fields["text"] is str and batch_fields["texts"] == list[str]
     for fields in (text_fields, batch_fields):
@@ -95,7 +95,7 @@ def test_the_request_body_is_typed_as_one_model_per_request_shape(api):
 
 def test_one_text(api, bbc_manifest):
     models, classify, _, client = api
-    body = models.ClassifyTextRequest(text=TEXTS[0], top_k=2)
+    body = models.ClassifyRequest(text=TEXTS[0], top_k=2)
     assert body.to_dict() == {"text": TEXTS[0], "top_k": 2}
     response = classify.sync_detailed(client=client, body=body)
     assert response.status_code == 200, response.content
@@ -117,7 +117,7 @@ def test_a_batch_answers_in_request_order(api, bbc_manifest):
     answer = response.parsed
     assert isinstance(answer, models.BatchClassifyResponse)
     assert answer.to_dict() == json.loads(response.content)
-    singles = [classify.sync(client=client, body=models.ClassifyTextRequest(text=text)) for text in TEXTS]
+    singles = [classify.sync(client=client, body=models.ClassifyRequest(text=text)) for text in TEXTS]
     assert [prediction.label for prediction in answer.predictions] == [single.label for single in singles]
     for prediction in answer.predictions:
         assert isinstance(prediction, models.Prediction)
@@ -127,9 +127,7 @@ def test_a_batch_answers_in_request_order(api, bbc_manifest):
 
 def test_an_explained_text(api):
     models, classify, _, client = api
-    response = classify.sync_detailed(
-        client=client, body=models.ClassifyTextRequest(text=TEXTS[0], explain=3)
-    )
+    response = classify.sync_detailed(client=client, body=models.ClassifyRequest(text=TEXTS[0], explain=3))
     answer = response.parsed
     assert isinstance(answer, models.ClassifyResponse)
     assert answer.to_dict() == json.loads(response.content)
@@ -143,7 +141,7 @@ def test_an_explained_text(api):
 def test_a_client_mistake_is_a_typed_error(api):
     models, classify, _, client = api
     response = classify.sync_detailed(
-        client=client, body=models.ClassifyTextRequest(text=TEXTS[0], top_k=MAX_TOP_K + 1)
+        client=client, body=models.ClassifyRequest(text=TEXTS[0], top_k=MAX_TOP_K + 1)
     )
     assert response.status_code == 422, response.content
     error = response.parsed

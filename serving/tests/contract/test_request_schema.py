@@ -126,17 +126,17 @@ def test_the_document_states_one_typed_schema_per_request_shape():
     """What client generators turn into request models: a oneOf of named object schemas, each with its own
     required field and no other field than the shared options, which are named schemas too."""
     schemas = DOCUMENT["components"]["schemas"]
-    assert schemas["ClassifyRequest"]["oneOf"] == [
-        {"$ref": "#/components/schemas/ClassifyTextRequest"},
+    assert schemas["ClassifyRequestBody"]["oneOf"] == [
+        {"$ref": "#/components/schemas/ClassifyRequest"},
         {"$ref": "#/components/schemas/ClassifyBatchRequest"},
     ]
-    for name, field in (("ClassifyTextRequest", "text"), ("ClassifyBatchRequest", "texts")):
+    for name, field in (("ClassifyRequest", "text"), ("ClassifyBatchRequest", "texts")):
         shape = schemas[name]
         assert (shape["type"], shape["required"], shape["additionalProperties"]) == ("object", [field], False)
         assert set(shape["properties"]) == {field, "top_k", "explain"}
         assert shape["properties"]["top_k"] == {"$ref": "#/components/schemas/TopK"}
         assert shape["properties"]["explain"] == {"$ref": "#/components/schemas/Explain"}
-    assert keywords(schemas["ClassifyRequest"]) == {"title", "description", "oneOf", "$ref"}
+    assert keywords(schemas["ClassifyRequestBody"]) == {"title", "description", "oneOf", "$ref"}
 
 
 def test_schema_limits_are_the_handler_limits():
