@@ -24,24 +24,40 @@ TRACE_ID_ENV = "_X_AMZN_TRACE_ID"
 def record(
     namespace: str,
     dimensions: dict[str, str],
-    metrics: list[tuple[str, float, str]],
+    metrics: list[tuple[str, float | list[float], str]],
     properties: dict[str, object],
     timestamp_ms: int | None = None,
+    more: tuple[dict[str, str], list[tuple[str, float, str]]] | None = None,
 ) -> str:
-    """One EMF line: one dimension set, ``metrics`` as (name, value, unit), then the properties.
+    """One EMF line: one dimension set, ``metrics`` as (name, value, unit) (a value may be a list, one
+    per sample), then the properties.
 
-    The key order is the library's: dimension values, properties, ``_aws``, metric values.
+    The key order is the library's: dimension values, properties, ``_aws``, metric values. ``more`` adds
+    a second directive, more dimensions with their own metrics (the EMF specification allows several
+    directives per record; the library writes one): one record instead of two, on every request.
     """
     body: dict[str, object] = {**dimensions, **properties, **environment_properties()}
-    body["_aws"] = {
-        "Timestamp": timestamp_ms if timestamp_ms is not None else round(time.time() * 1000),
-        "CloudWatchMetrics": [
+    directives = [
+        {
+            "Dimensions": [list(dimensions)],
+            "Metrics": [{"Name": name, "Unit": unit} for name, _, unit in metrics],
+            "Namespace": namespace,
+        }
+    ]
+    if more is not None:
+        more_dimensions, more_metrics = more
+        body.update(more_dimensions)
+        directives.append(
             {
-                "Dimensions": [list(dimensions)],
-                "Metrics": [{"Name": name, "Unit": unit} for name, _, unit in metrics],
+                "Dimensions": [[*dimensions, *more_dimensions]],
+                "Metrics": [{"Name": name, "Unit": unit} for name, _, unit in more_metrics],
                 "Namespace": namespace,
             }
-        ],
+        )
+        metrics = [*metrics, *more_metrics]
+    body["_aws"] = {
+        "Timestamp": timestamp_ms if timestamp_ms is not None else round(time.time() * 1000),
+        "CloudWatchMetrics": directives,
     }
     for name, value, _ in metrics:
         body[name] = value
