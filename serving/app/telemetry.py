@@ -36,6 +36,7 @@ from .contracts import metrics as names
 
 NAMESPACE = os.environ.get(names.NAMESPACE_ENV) or names.DEFAULT_NAMESPACE
 SERVICE = os.environ.get(names.SERVICE_NAME_ENV) or names.DEFAULT_SERVICE_NAME
+_DECIMALS = names.QUALITY_DECIMALS
 
 
 class RequestRecord:
@@ -152,10 +153,16 @@ def record_request(record: RequestRecord) -> None:
 
 
 def _quality_metrics(quality: list[tuple[float, float, float, int]]) -> list[tuple[str, Any, str]]:
-    """Per quality metric, its value for each text: a number for one text, a list for several."""
-    columns = zip(*quality, strict=True) if len(quality) > 1 else quality[0]
+    """Per quality metric, its value for each text: a number for one text, a list for several. Shares
+    are rounded to ``contracts.metrics.QUALITY_DECIMALS``: finer than any alarm reads, and short
+    numbers are quick to write."""
+    rounded = [
+        (round(probability, _DECIMALS), round(margin, _DECIMALS), round(coverage, _DECIMALS), characters)
+        for probability, margin, coverage, characters in quality
+    ]
+    columns = zip(*rounded, strict=True) if len(rounded) > 1 else rounded[0]
     return [
-        (name, list(values) if len(quality) > 1 else values, names.UNITS[name])
+        (name, list(values) if len(rounded) > 1 else values, names.UNITS[name])
         for name, values in zip(names.QUALITY_FIELDS, columns, strict=True)
     ]
 

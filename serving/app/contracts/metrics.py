@@ -53,6 +53,8 @@ QUALITY_FIELDS = {
     VOCABULARY_COVERAGE: "coverage",
     TEXT_CHARACTERS: "characters",
 }
+# Decimals the per-text shares (probability, margin, coverage) are written with.
+QUALITY_DECIMALS = 4
 # EMF takes at most this many values of one metric in one record (aws-embedded-metrics'
 # MAX_DATAPOINTS_PER_METRIC); a larger batch's values go into further records.
 MAX_VALUES_PER_RECORD = 100

@@ -120,6 +120,7 @@ RECORDS = {
         [("LabelProbability", [0.9, 0.45], "None"), ("TextCharacters", [12, 7], "Count")],
         {"requestId": "r-2"},
     ),
+    "property named like a metric": ([("Latency", 2, "Milliseconds")], {"Latency": "x", "_aws": 1}),
     "property named like a dimension": ([("Latency", 1, "Milliseconds")], {"Service": "overridden"}),
 }
 
@@ -137,6 +138,36 @@ def test_records_are_byte_for_byte_what_the_library_writes(monkeypatch, name, on
     metrics, properties = RECORDS[name]
     arguments = ("Team/Classifier", {"Service": "clf"}, metrics, properties, 1767225600123)
     assert emf.record(*arguments) == library_record(*arguments, on_lambda=on_lambda)
+
+
+def test_a_second_directive_adds_its_dimensions_and_metrics_to_the_same_record():
+    more = ({"Label": "sport"}, [("PredictedLabel", 2, "Count")])
+    for _ in range(2):  # the second time from the directives written the first time
+        line = json.loads(
+            emf.record("N", {"Service": "s"}, [("Latency", 1, "Milliseconds")], {"p": 1}, 7, more)
+        )
+        assert list(line) == ["Service", "p", "Label", "_aws", "Latency", "PredictedLabel"]
+        assert line["_aws"] == {
+            "Timestamp": 7,
+            "CloudWatchMetrics": [
+                {
+                    "Dimensions": [["Service"]],
+                    "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"}],
+                    "Namespace": "N",
+                },
+                {
+                    "Dimensions": [["Service", "Label"]],
+                    "Metrics": [{"Name": "PredictedLabel", "Unit": "Count"}],
+                    "Namespace": "N",
+                },
+            ],
+        }
+        assert (line["Label"], line["PredictedLabel"], line["Latency"]) == ("sport", 2, 1)
+
+
+def test_a_property_named_like_a_metric_gives_one_key_as_the_library_does():
+    line = emf.record("N", {"Service": "s"}, [("Latency", 1, "Milliseconds")], {"Latency": "x"}, 7)
+    assert json.loads(line)["Latency"] == 1 and line.count('"Latency"') == 2  # the value and the directive
 
 
 def test_records_carry_the_current_time(monkeypatch):
@@ -252,8 +283,9 @@ def test_the_handler_reports_the_quality_of_what_it_answered(handler, capsys):
     request = records[0]
     labels = [line for line in records if "PredictedLabel" in line]
     tops = [sorted(answer["scores"].values(), reverse=True) for answer in answers]
-    assert request["LabelProbability"] == pytest.approx([top[0] for top in tops], abs=1e-6)
-    assert request["LabelMargin"] == pytest.approx([top[0] - top[1] for top in tops], abs=1e-6)
+    written = pytest.approx  # to contracts.metrics.QUALITY_DECIMALS
+    assert request["LabelProbability"] == written([top[0] for top in tops], abs=0.5e-4 + 1e-12)
+    assert request["LabelMargin"] == written([top[0] - top[1] for top in tops], abs=0.5e-4 + 1e-12)
     assert request["TextCharacters"] == [len(text) for text in texts]
     known, unknown = request["VocabularyCoverage"]
     assert 0 < known <= 1 and unknown == 0.0  # no word of the second text is in the vocabulary
