@@ -48,10 +48,15 @@ def read_baseline(image_directory: Path) -> tuple[dict[str, Any] | None, list[st
     manifest_path = image_directory / MODEL_DIRECTORY / MANIFEST_FILE
     if not manifest_path.is_file():
         return None, [], f"{manifest_path} not found"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    baseline = manifest.get(BASELINE_KEY)
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        return None, [], f"{manifest_path} is not valid JSON ({error})"
+    baseline = manifest.get(BASELINE_KEY) if isinstance(manifest, dict) else None
     if not isinstance(baseline, dict):
         return None, [], f"{manifest_path} has no '{BASELINE_KEY}' (export the model with its held-out split)"
+    # The serving code checks the baseline against the classes when it loads the model; the pre-traffic
+    # hook, which runs that code at synthesis, stops a model whose baseline is malformed.
     return baseline, list(manifest["classes"]), None
 
 

@@ -99,6 +99,8 @@ def test_a_build_context_without_a_baseline_says_why(tmp_path, image_directory):
     del manifest["baseline"]
     (tmp_path / "data" / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert "has no 'baseline'" in read_baseline(tmp_path)[2]
+    (tmp_path / "data" / "model.json").write_text("", encoding="utf-8")
+    assert "is not valid JSON" in read_baseline(tmp_path)[2]
 
 
 def test_quality_settings_are_checked():
