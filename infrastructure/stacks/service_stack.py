@@ -25,6 +25,9 @@ from stacks.names import (
 from stacks.settings import ServiceSettings, Tagging
 from stacks.tagging import stack_tags, tag_everything
 
+# The construct id of the model-quality alarms: the prefix of their logical ids.
+MODEL_QUALITY_ID = "ModelQuality"
+
 
 class ServiceStack(Stack):
     """Everything a client of one stage talks to, and everything that watches it."""
@@ -126,7 +129,7 @@ class ServiceStack(Stack):
             return None
         return ModelQualityAlarms(
             self,
-            "ModelQuality",
+            MODEL_QUALITY_ID,
             baseline=baseline,
             classes=classes,
             settings=settings.alarms,

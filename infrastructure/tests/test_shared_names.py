@@ -164,7 +164,10 @@ def test_every_metric_the_dashboard_and_alarms_read_is_one_the_handler_writes(
 
     written = _emitted_metrics(environment, model_dir)
 
-    missing = sorted((namespace, name, sorted(dims)) for namespace, name, dims in read - written)
+    # The stage's model (if it has a baseline, its quality alarms read every class) is not the one the
+    # handler serves here: any label stands for all; the classes are checked below, on one model.
+    unwritten = _any_label(read) - _any_label(written)
+    missing = sorted((namespace, name, sorted(dims)) for namespace, name, dims in unwritten)
     assert not missing, (
         f"the {stage} dashboard or alarms read metrics the handler never writes: {missing}; "
         f"the handler wrote {sorted((n, m, sorted(d)) for n, m, d in written)}"
