@@ -33,7 +33,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	@touch $@
 
 setup: .venv/.synced ## Create the locked Python environment (.venv)
@@ -125,9 +125,10 @@ serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through t
 
 # The tests are independent, so they run in parallel: one pytest-xdist worker per core (TEST_WORKERS=0
 # runs them in one process, e.g. to debug with pdb). Each module runs whole on one worker, so a model or a
-# clone a module's tests share is trained once, not once per worker.
+# clone a module's tests share is trained once, not once per worker; the longest modules start first
+# (conftest.py says how).
 TEST_WORKERS ?= auto
-PYTEST = $(RUN) pytest -n $(TEST_WORKERS) --dist loadscope
+PYTEST = $(RUN) pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 test: setup infra-setup ## Run every test (training, serving, the tools, infrastructure, workflows)
 	$(PYTEST)
