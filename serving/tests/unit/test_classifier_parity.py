@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from serving.app.artifact.loader import load_model
 from serving.app.linear.explanations import explain
 from serving.tests.artifact_export import bbc_news, export, train, train_union
-from serving.tests.served_model import decision_function, predict_proba, transform
+from serving.tests.served_model import predict_proba, transform
 
 UNUSUAL_TRAINING_TEXTS = [
     ("Café résumé naïve façade Ünïcödé Ångström cafe resume naive", "business"),
@@ -352,11 +352,9 @@ def test_a_batch_answers_exactly_as_its_texts_one_by_one(config, binary, models_
         assert batch == [alone[text] for text in texts]  # labels, order and probabilities, to the last bit
     rows = classifier.featurizer.transform_batch(texts)
     scores = classifier.scores(rows)
-    features = {text: transform(classifier.featurizer, text) for text in distinct}
-    decisions = {text: decision_function(classifier, text).tolist() for text in distinct}
+    alone = {text: classifier.featurizer.transform_batch([text]) for text in distinct}
     for row, text in enumerate(texts):
-        indices, weights = features[text]
         start, end = rows.indptr[row], rows.indptr[row + 1]
-        assert indices.tolist() == rows.indices[start:end].tolist()
-        assert weights.tolist() == rows.weights[start:end].tolist()
-        assert decisions[text] == scores[row].tolist()
+        assert alone[text].indices.tolist() == rows.indices[start:end].tolist()
+        assert alone[text].weights.tolist() == rows.weights[start:end].tolist()
+        assert classifier.scores(alone[text])[0].tolist() == scores[row].tolist()
