@@ -22,6 +22,12 @@ import time
 
 _imports_started = time.perf_counter()
 
+# numpy first, from the shallowest frame: imported from deep inside this package's import chain, its
+# hundred-module import ran at the edge of one of CPython 3.12's 16 KB frame-stack chunks, which the
+# interpreter maps and unmaps again at every call that crosses it (python/cpython#142183, fixed in
+# 3.13 and later): hundreds of mmap/munmap pairs, about 10 ms of cold start (docs/performance.md).
+import numpy  # noqa: E402, F401
+
 from . import playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
 from .artifact import loader  # noqa: E402
 from .artifact.manifest import ModelLoadError  # noqa: E402

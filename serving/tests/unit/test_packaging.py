@@ -199,6 +199,29 @@ def test_importing_the_handler_loads_no_training_library(fresh_import):
     assert not loaded & {"sklearn", "scipy", "joblib", "pandas", "training", "yaml"}
 
 
+def import_levels(importtime_log: str) -> dict[str, int]:
+    """Each module's nesting level in ``python -X importtime``'s log: 0 for what the command imported,
+    1 for what that imported directly, and so on (two spaces of indent per level)."""
+    levels = {}
+    for line in importtime_log.splitlines():
+        if line.startswith("import time:") and "|" in line and not line.endswith("package"):
+            name = line.rsplit("|", 1)[1]
+            levels[name.strip()] = (len(name) - len(name.lstrip()) - 1) // 2
+    return levels
+
+
+def test_the_handler_imports_numpy_itself_from_its_shallowest_frame(bbc_model_dir):
+    """numpy reached through the package's chain of imports ran its own at a depth where CPython 3.12
+    maps and unmaps a frame-stack chunk at every call (handler.py says why): the handler imports it
+    first, directly."""
+    env = {**os.environ, "MODEL_DIR": str(bbc_model_dir), "AWS_EMF_ENVIRONMENT": "Local"}
+    command = [sys.executable, "-X", "importtime", "-c", "import serving.app.handler"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    levels = import_levels(result.stderr)
+    assert levels["serving.app.handler"] == 0
+    assert levels["numpy"] == 1
+
+
 def test_a_broken_model_stops_the_init_with_instructions(tmp_path):
     env = {**os.environ, "MODEL_DIR": str(tmp_path), "AWS_EMF_ENVIRONMENT": "Local"}
     code = "from serving.app import handler"
