@@ -7,6 +7,7 @@ current lock, then changes one input the way a pull request would, without retra
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +75,9 @@ def test_a_freshly_trained_commit_passes(clone):
 
 def test_params_changed_without_retraining_fails_naming_the_key_once_and_the_fix(clone):
     params = clone / "params.yaml"
-    params.write_text(params.read_text(encoding="utf-8").replace("C: 100.0", "C: 30.0"))
+    text, replaced = re.subn(r"(?m)^  C: .*$", "  C: 30.0", params.read_text(encoding="utf-8"))
+    assert replaced == 1
+    params.write_text(text)
     result = _check(clone)
     assert result.returncode == 1
     # Both the train and the export stage read it (model.json records it): one line says so.

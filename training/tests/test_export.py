@@ -27,7 +27,7 @@ from training.families.linear_tfidf import word_ngram_arrays
 from training.fit import fit_pipeline, round_weights
 from training.params import validate_params
 from training.pipeline import UnservableModelError, build_pipeline
-from training.tests.corpus import make_corpus, repo_params
+from training.tests.corpus import LOGISTIC_REGRESSION, make_corpus, repo_params
 
 METADATA = {
     "data": {"source": "generated", "train_documents": 60, "test_documents": 0},
@@ -160,7 +160,7 @@ def clone_fitted(pipeline: Pipeline) -> Pipeline:
 def _pipeline_from_params(**train):
     raw = repo_params()
     raw["featurize"]["analyzer"] = "word"
-    raw["train"] |= train
+    raw["train"] |= LOGISTIC_REGRESSION | train
     return build_pipeline(validate_params(raw))
 
 
@@ -237,6 +237,7 @@ def test_a_union_lists_its_blocks_in_column_order(tmp_path):
     texts, labels = make_corpus(per_label=15, seed=4)
     raw = repo_params()
     raw["featurize"] |= {"analyzer": "word+char_wb", "char_ngram_range": [2, 4], "select_features": 200}
+    raw["train"] |= LOGISTIC_REGRESSION
     pipeline = fit_pipeline(validate_params(raw), texts, labels)
     export_model(pipeline, tmp_path, METADATA)
     manifest = json.loads((tmp_path / "model.json").read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ from sklearn.pipeline import FeatureUnion
 from training import fit
 from training.fit import fit_pipeline, fit_selected_union, round_weights
 from training.params import ParamsError, validate_params
-from training.tests.corpus import make_corpus, repo_params
+from training.tests.corpus import LOGISTIC_REGRESSION, make_corpus, repo_params
 
 SETTINGS = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "token_pattern": r"(?u)\w+(?:[.@]\w+)*"}
 CHAR_WB = {
@@ -118,7 +118,7 @@ def test_fit_pipeline_selects_rounds_and_predicts(corpus, analyzer):
         "select_features": 150,
         "token_pattern": SETTINGS["token_pattern"],
     }
-    raw["train"] |= {"weights_dtype": "float16", "C": 10.0}
+    raw["train"] |= LOGISTIC_REGRESSION | {"weights_dtype": "float16", "C": 10.0}
     pipeline = fit_pipeline(validate_params(raw), texts, labels)
     coef = pipeline.named_steps["clf"].coef_
     blocks = pipeline.named_steps["features"].transformer_list

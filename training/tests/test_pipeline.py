@@ -32,13 +32,14 @@ from training.pipeline import (
     check_servable,
     fit_classifier,
 )
-from training.tests.corpus import SHARED_WORDS, TOPIC_WORDS, make_corpus, repo_params
+from training.tests.corpus import LOGISTIC_REGRESSION, SHARED_WORDS, TOPIC_WORDS, make_corpus, repo_params
 
 
 def _params(**sections):
     """The repository's params for English texts (`auto` resolved to words, as for the corpus used here)."""
     raw = repo_params()
     raw["featurize"]["analyzer"] = "word"
+    raw["train"] |= LOGISTIC_REGRESSION
     for section, values in sections.items():
         raw[section] |= values
     return validate_params(raw)
