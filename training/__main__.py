@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         checks = train.check_data(dataset, params)
         pipeline = train.fit(params, dataset, args.reports_dir)
         metrics = evaluate.evaluate(pipeline, dataset, checks, args.reports_dir)
-        export.export(pipeline, params, metrics, args.out_dir)
+        export.export(pipeline, params, metrics, args.out_dir, dataset.test_texts)
         if args.pipeline_out is not None:
             save_pipeline(pipeline, args.pipeline_out)
         print(f"total: {time.perf_counter() - started:.1f} s")

@@ -1,4 +1,4 @@
-"""One CloudWatch dashboard per stage: API, function, model metrics and alarm states on one page."""
+"""One CloudWatch dashboard per stage: API, function, model metrics, model quality and alarm states."""
 
 from __future__ import annotations
 
@@ -43,12 +43,16 @@ class ServiceDashboard(Construct):
         function: lambda_.IFunction,
         telemetry: TelemetrySettings,
         alarms: Sequence[cw.IAlarm],
+        quality: Sequence[cw.IWidget] = (),
     ) -> None:
+        """`quality`: the model-quality row (live against the model's baseline), if the model has one."""
         super().__init__(scope, construct_id)
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         self.dashboard.add_widgets(*_api_widgets(api_name, stage_name))
         self.dashboard.add_widgets(*_function_widgets(alias, function))
         self.dashboard.add_widgets(*_model_widgets(telemetry))
+        if quality:
+            self.dashboard.add_widgets(*quality)
         self.dashboard.add_widgets(
             cw.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=3 * _WIDTH)
         )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 from infra_constructs.custom_domain import CustomDomain
 from infra_constructs.gradual_deployment import GradualDeployment
+from infra_constructs.model_quality import ModelQualityAlarms, read_baseline
 from infra_constructs.service_alarms import ServiceAlarms
 from infra_constructs.service_dashboard import ServiceDashboard
 from infra_constructs.serving_api import ServingApi
@@ -23,6 +24,9 @@ from stacks.names import (
 )
 from stacks.settings import ServiceSettings, Tagging
 from stacks.tagging import stack_tags, tag_everything
+
+# The construct id of the model-quality alarms: the prefix of their logical ids.
+MODEL_QUALITY_ID = "ModelQuality"
 
 
 class ServiceStack(Stack):
@@ -98,6 +102,7 @@ class ServiceStack(Stack):
         # The hook must hold the new version's ARN and answers before CodeDeploy runs it, i.e. before the
         # alias update that starts the deployment: CloudFormation orders only what it is told to.
         self.serving.alias.node.add_dependency(self.pre_traffic_hook.function)
+        self.model_quality = self._model_quality(settings)
         self.dashboard = ServiceDashboard(
             self,
             "Dashboard",
@@ -107,10 +112,30 @@ class ServiceStack(Stack):
             alias=self.serving.alias,
             function=self.serving.function,
             telemetry=settings.telemetry,
-            alarms=self.alarms.all,
+            alarms=(*self.alarms.all, *(self.model_quality.all if self.model_quality else ())),
+            quality=self.model_quality.widgets() if self.model_quality else [],
         )
         tag_everything(self, tags)
         self._add_outputs()
+
+    def _model_quality(self, settings: ServiceSettings) -> ModelQualityAlarms | None:
+        """The model-quality alarms from the baseline of the model in the image's build context; without
+        one (no model yet, or one exported without held-out texts), a warning and none."""
+        baseline, classes, problem = read_baseline(settings.function.image_directory)
+        if baseline is None:
+            Annotations.of(self).add_warning_v2(
+                "text-classifier:no-model-baseline", f"{problem}: no model-quality alarms."
+            )
+            return None
+        return ModelQualityAlarms(
+            self,
+            MODEL_QUALITY_ID,
+            baseline=baseline,
+            classes=classes,
+            settings=settings.alarms,
+            telemetry=settings.telemetry,
+            topic=self.alarms.topic,
+        )
 
     @property
     def service_url(self) -> str:

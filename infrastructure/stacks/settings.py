@@ -301,6 +301,13 @@ class AlarmSettings:
     period_seconds: int = 60
     evaluation_periods: int = 3
     datapoints_to_alarm: int = 2
+    # The model-quality alarms (infra_constructs/model_quality.py, thresholds from model.json's baseline):
+    # hour-long periods, so that a median or a share rests on enough texts.
+    quality_period_seconds: int = 3600
+    quality_evaluation_periods: int = 3
+    quality_min_texts: int = 20  # fewer texts in a period: no label share is judged
+    label_share_factor: float = 2.0
+    label_share_slack: float = 0.05
 
     def __post_init__(self) -> None:
         _require(0 < self.server_error_rate <= 1, "server_error_rate is a fraction between 0 and 1.")
@@ -311,6 +318,9 @@ class AlarmSettings:
             1 <= self.datapoints_to_alarm <= self.evaluation_periods,
             "datapoints_to_alarm must be between 1 and evaluation_periods.",
         )
+        _require(self.quality_period_seconds % 60 == 0, "quality_period_seconds: n*60 s.")
+        _require(self.quality_evaluation_periods >= 1, "quality_evaluation_periods must be at least 1.")
+        _require(self.label_share_factor >= 1, "label_share_factor must be at least 1.")
         if self.email is not None:
             _require(bool(_EMAIL.match(self.email)), f"alarm e-mail {self.email!r} is not an e-mail address.")
 

@@ -14,10 +14,12 @@ import pytest
 from aws_cdk.assertions import Template
 from infra_constructs.gateway_errors import GATEWAY_ERRORS
 from infra_constructs.gradual_deployment import deployment_config
+from infra_constructs.model_quality import LOW_MEDIAN_METRICS
 from infra_constructs.serving_api import PAGE_METHOD, ROUTES
 from infra_support import TAGGING, Service, Synthesized, as_list, only, ref, resources, serving_function
 from stacks.names import SERVICE_URL_OUTPUT, api_key_secret_name, service_stack_name
-from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, OPENAPI_DOCUMENT
+from stacks.service_stack import MODEL_QUALITY_ID
+from stacks.settings import API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS, METRIC_NAMES, OPENAPI_DOCUMENT
 
 from ops import smoke_test
 
@@ -102,7 +104,7 @@ def test_live_alias_points_at_this_deploys_version_and_keeps_the_configured_warm
     assert alias.get("ProvisionedConcurrencyConfig") == expected
 
 
-def test_codedeploy_shifts_the_alias_and_every_alarm_rolls_it_back(service: Service):
+def test_codedeploy_shifts_the_alias_and_every_operational_alarm_rolls_it_back(service: Service):
     template = service.template
     group_id, group = only(template, "AWS::CodeDeploy::DeploymentGroup")
     config = deployment_config(service.settings.traffic_shift).deployment_config_name
@@ -112,7 +114,11 @@ def test_codedeploy_shifts_the_alias_and_every_alarm_rolls_it_back(service: Serv
     assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
     assert group["AlarmConfiguration"]["Enabled"] is True
     rollback_alarms = {alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]}
-    assert rollback_alarms == set(resources(template, "AWS::CloudWatch::Alarm"))
+    # The model-quality alarms (present when the build context's model has a baseline) watch the
+    # traffic, not the version: they notify and never roll back.
+    alarms = set(resources(template, "AWS::CloudWatch::Alarm"))
+    operational = {logical_id for logical_id in alarms if not logical_id.startswith(MODEL_QUALITY_ID)}
+    assert rollback_alarms == operational and len(operational) == 4
     alias_id, _ = _alias(template)
     update = resources(template, "AWS::Lambda::Alias")[alias_id]["UpdatePolicy"][
         "CodeDeployLambdaAliasUpdate"
@@ -351,9 +357,25 @@ def test_stage_logs_each_request_as_json_never_bodies_and_traces_as_configured(s
 
 
 def _alarms(template: Template) -> dict[str, dict[str, Any]]:
-    """Metric name -> alarm properties."""
-    found = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    """Metric name -> alarm properties, of the operational alarms (the model-quality ones, present when
+    the build context's model has a baseline, are test_model_quality.py's)."""
+    found = [
+        alarm["Properties"]
+        for logical_id, alarm in resources(template, "AWS::CloudWatch::Alarm").items()
+        if not logical_id.startswith(MODEL_QUALITY_ID)
+    ]
     return {alarm["MetricName"]: alarm for alarm in found}
+
+
+def _quality_alarms_shown(template: Template) -> int:
+    """The model-quality alarms the dashboard lists: all but the per-class shares, which LabelMix sums up."""
+    ids = [
+        *resources(template, "AWS::CloudWatch::Alarm"),
+        *resources(template, "AWS::CloudWatch::CompositeAlarm"),
+    ]
+    return sum(
+        i.startswith(MODEL_QUALITY_ID) and not i.startswith(f"{MODEL_QUALITY_ID}LabelShare") for i in ids
+    )
 
 
 def test_alarms_follow_their_settings_and_watch_the_stage_and_the_alias(service: Service):
@@ -410,12 +432,16 @@ def _dashboard_body(template: Template) -> dict[str, Any]:
 def test_dashboard_shows_every_alarm_and_the_handlers_metrics(service: Service):
     widgets = _dashboard_body(service.template)["widgets"]
     (status,) = [w for w in widgets if w["type"] == "alarm"]
-    assert len(status["properties"]["alarms"]) == len(_alarms(service.template))
+    quality_alarms = _quality_alarms_shown(service.template)
+    assert len(status["properties"]["alarms"]) == len(_alarms(service.template)) + quality_alarms
     metrics = [m for w in widgets if w["type"] == "metric" for m in w["properties"]["metrics"]]
     telemetry = service.settings.telemetry
     dimension = [telemetry.service_dimension, telemetry.service_name]
     shown = {m[1] for m in metrics if m[:1] == [telemetry.namespace] and m[2:4] == dimension}
-    assert shown == {metric.name for metric in telemetry.model_metrics}
+    quality = {*LOW_MEDIAN_METRICS, METRIC_NAMES.PREDICTED_LABEL}
+    assert shown - quality == {metric.name for metric in telemetry.model_metrics}
+    quality_shown = {m[1] for m in metrics if m[:1] == [telemetry.namespace] and m[1] in quality}
+    assert quality_shown == (quality if quality_alarms else set())
     assert {m[0] for m in metrics} >= {"AWS/ApiGateway", "AWS/Lambda"}
 
 

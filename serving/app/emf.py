@@ -24,28 +24,66 @@ TRACE_ID_ENV = "_X_AMZN_TRACE_ID"
 def record(
     namespace: str,
     dimensions: dict[str, str],
-    metrics: list[tuple[str, float, str]],
+    metrics: list[tuple[str, float | list[float], str]],
     properties: dict[str, object],
     timestamp_ms: int | None = None,
+    more: tuple[dict[str, str], list[tuple[str, float, str]]] | None = None,
 ) -> str:
-    """One EMF line: one dimension set, ``metrics`` as (name, value, unit), then the properties.
+    """One EMF line: one dimension set, ``metrics`` as (name, value, unit) (a value may be a list, one
+    per sample), then the properties.
 
-    The key order is the library's: dimension values, properties, ``_aws``, metric values.
+    The key order is the library's: dimension values, properties, ``_aws``, metric values. ``more`` adds
+    a second directive, more dimensions with their own metrics (the EMF specification allows several
+    directives per record; the library writes one): one record instead of two, on every request.
+    The directives are the same on every request of a kind, so their JSON is written once and reused:
+    serializing them was most of a record's cost.
     """
-    body: dict[str, object] = {**dimensions, **properties, **environment_properties()}
-    body["_aws"] = {
-        "Timestamp": timestamp_ms if timestamp_ms is not None else round(time.time() * 1000),
-        "CloudWatchMetrics": [
-            {
-                "Dimensions": [list(dimensions)],
-                "Metrics": [{"Name": name, "Unit": unit} for name, _, unit in metrics],
-                "Namespace": namespace,
-            }
-        ],
+    head: dict[str, object] = {**dimensions, **properties, **environment_properties()}
+    more_dimensions, more_metrics = more if more is not None else ({}, [])
+    head.update(more_dimensions)
+    values = {name: value for name, value, _ in metrics}
+    values.update((name, value) for name, value, _ in more_metrics)
+    timestamp = timestamp_ms if timestamp_ms is not None else round(time.time() * 1000)
+    directives = _DIRECTIVES.get((namespace, tuple(dimensions), tuple(more_dimensions), tuple(values)))
+    if directives is None:
+        directives = _directives(namespace, dimensions, metrics, more_dimensions, more_metrics)
+    if "_aws" in head or not head.keys().isdisjoint(values):  # a name used twice: one dict decides
+        body = {**head, "_aws": {"Timestamp": timestamp, "CloudWatchMetrics": json.loads(directives)}}
+        body.update(values)
+        return json.dumps(body)
+    aws = f'"_aws": {{"Timestamp": {timestamp}, "CloudWatchMetrics": {directives}}}'
+    parts = (json.dumps(head)[1:-1], aws, json.dumps(values)[1:-1])
+    return "{" + ", ".join(part for part in parts if part) + "}"
+
+
+# The directives' JSON by namespace, dimension names and metric names (a metric has one unit).
+_DIRECTIVES: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _directives(
+    namespace: str,
+    dimensions: dict[str, str],
+    metrics: list[tuple[str, object, str]],
+    more_dimensions: dict[str, str],
+    more_metrics: list[tuple[str, object, str]],
+) -> str:
+    """The ``CloudWatchMetrics`` JSON: the first dimension set's metrics, then (if there are any) the
+    more metrics under the first dimensions and the more ones; kept for the next record of its kind."""
+    directives = [_directive(namespace, list(dimensions), metrics)]
+    if more_metrics:
+        directives.append(_directive(namespace, [*dimensions, *more_dimensions], more_metrics))
+    names = tuple(name for name, _, _ in (*metrics, *more_metrics))
+    written = json.dumps(directives)
+    _DIRECTIVES[(namespace, tuple(dimensions), tuple(more_dimensions), names)] = written
+    return written
+
+
+def _directive(namespace: str, dimensions: list[str], metrics: list[tuple[str, object, str]]) -> dict:
+    return {
+        "Dimensions": [dimensions],
+        "Metrics": [{"Name": name, "Unit": unit} for name, _, unit in metrics],
+        "Namespace": namespace,
     }
-    for name, value, _ in metrics:
-        body[name] = value
-    return json.dumps(body)
 
 
 def environment_properties() -> dict[str, str]:

@@ -138,6 +138,11 @@ def _classify(event: dict, record: telemetry.RequestRecord) -> dict:
     else:
         predictions = MODEL.classifier.classify(request.texts, request.top_k)
     record.labels = [prediction.label for prediction in predictions]
+    record.quality = [
+        (*prediction.quality, len(text))
+        for prediction, text in zip(predictions, request.texts, strict=True)
+        if prediction.quality is not None
+    ]
     return api_contract.classify_response(request, predictions, MODEL.version, explanations)
 
 

@@ -13,9 +13,16 @@ Metrics (namespace ``$AWS_EMF_NAMESPACE``, default ``TextClassifier``; one dimen
     ServerError      Count         per request, 1 for a 5xx else 0 (alarm on Sum)
     BatchSize        Count         per parsed POST /classify: number of texts
     InputCharacters  Count         per parsed POST /classify: characters over all texts
-Predicted labels, status code, error code, route, request ids and model version are *properties* of the
-per-request record, not dimensions: a dimension per label would multiply the custom metrics (and
-their cost) by the number of classes. CloudWatch Logs Insights can still count labels from the records.
+Model quality, per text of an answered POST /classify (one value per text, a list for a batch):
+    LabelProbability    None       the predicted label's probability
+    LabelMargin         None       that minus the second most probable class's
+    VocabularyCoverage  None       share of the text's tokens the model knows (families.protocol.Quality)
+    TextCharacters      Count      the text's length
+    PredictedLabel      Count      texts per predicted label, one record per label with a second
+                                   dimension ``Label``: the label mix, one series per class
+Status code, error code, route, request ids, model version and the labels are *properties* of the
+per-request record, not dimensions: a dimension on every metric would multiply the custom metrics (and
+their cost); only PredictedLabel pays one series per class, for the label-mix alarm.
 """
 
 import json
@@ -29,6 +36,7 @@ from .contracts import metrics as names
 
 NAMESPACE = os.environ.get(names.NAMESPACE_ENV) or names.DEFAULT_NAMESPACE
 SERVICE = os.environ.get(names.SERVICE_NAME_ENV) or names.DEFAULT_SERVICE_NAME
+_DECIMALS = names.QUALITY_DECIMALS
 
 
 class RequestRecord:
@@ -46,6 +54,7 @@ class RequestRecord:
         "labels",
         "latency_ms",
         "model_version",
+        "quality",
         "request_id",
         "route",
         "status",
@@ -63,7 +72,10 @@ class RequestRecord:
         input_characters: int | None = None,
         labels: list[str] | None = None,
         model_version: str | None = None,
+        quality: list[tuple[float, float, float, int]] | None = None,
     ):
+        """``quality`` holds, per classified text, the values of ``contracts.metrics.QUALITY_FIELDS``:
+        (probability, margin, coverage, characters)."""
         self.request_id = request_id
         self.api_request_id = api_request_id
         self.route = route
@@ -74,6 +86,7 @@ class RequestRecord:
         self.input_characters = input_characters
         self.labels = labels if labels is not None else []
         self.model_version = model_version
+        self.quality = quality if quality is not None else []
 
 
 def log(level: str, message: str, request_id: str | None = None, **fields: Any) -> None:
@@ -118,17 +131,70 @@ def record_request(record: RequestRecord) -> None:
         "labels": record.labels,
         "modelVersion": record.model_version,
     }
-    _emit(metrics, properties, record.request_id)
+    quality = record.quality if record.status == 200 else []
+    if not quality:
+        _emit(metrics, properties, record.request_id)
+        return
+    chunk = names.MAX_VALUES_PER_RECORD
+    metrics.extend(_quality_metrics(quality[:chunk]))
+    counts = _label_counts(record.labels)
+    if len(counts) == 1:  # every text got the same label (one text always): counted in the same record
+        ((label, count),) = counts.items()
+        _emit(metrics, properties, record.request_id, _label_count(label, count))
+    else:
+        _emit(metrics, properties, record.request_id)
+        for label, count in counts.items():
+            more_dimensions, label_metrics = _label_count(label, count)
+            dimensions = {names.SERVICE_DIMENSION: SERVICE, **more_dimensions}
+            _emit(label_metrics, {"requestId": record.request_id}, record.request_id, dimensions=dimensions)
+    for start in range(chunk, len(quality), chunk):  # a batch of more texts than one record holds
+        metrics = _quality_metrics(quality[start : start + chunk])
+        _emit(metrics, {"requestId": record.request_id}, record.request_id)
 
 
-def _metric(name: str, value: float) -> tuple[str, float, str]:
+def _quality_metrics(quality: list[tuple[float, float, float, int]]) -> list[tuple[str, Any, str]]:
+    """Per quality metric, its value for each text: a number for one text, a list for several. Shares
+    are rounded to ``contracts.metrics.QUALITY_DECIMALS``: finer than any alarm reads, and short
+    numbers are quick to write."""
+    rounded = [
+        (round(probability, _DECIMALS), round(margin, _DECIMALS), round(coverage, _DECIMALS), characters)
+        for probability, margin, coverage, characters in quality
+    ]
+    columns = zip(*rounded, strict=True) if len(rounded) > 1 else rounded[0]
+    return [
+        (name, list(values) if len(rounded) > 1 else values, names.UNITS[name])
+        for name, values in zip(names.QUALITY_FIELDS, columns, strict=True)
+    ]
+
+
+def _label_counts(labels: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
+def _label_count(label: str, count: int) -> tuple[dict[str, str], list[tuple[str, Any, str]]]:
+    """``PredictedLabel`` under its own dimension set (Service, Label): how many texts got ``label``."""
+    return {names.LABEL_DIMENSION: label}, [_metric(names.PREDICTED_LABEL, count)]
+
+
+def _metric(name: str, value: Any) -> tuple[str, Any, str]:
     return name, value, names.UNITS[name]
 
 
-def _emit(metrics: list[tuple[str, float, str]], properties: dict[str, Any], request_id: str | None) -> None:
-    """Metrics must never break a response: a failure to emit them is logged and swallowed."""
+def _emit(
+    metrics: list[tuple[str, Any, str]],
+    properties: dict[str, Any],
+    request_id: str | None,
+    more: tuple[dict[str, str], list[tuple[str, Any, str]]] | None = None,
+    dimensions: dict[str, str] | None = None,
+) -> None:
+    """Metrics must never break a response: a failure to emit them is logged and swallowed. They carry
+    the ``Service`` dimension unless ``dimensions`` says otherwise; ``more`` is ``emf.record``'s."""
     try:
-        _write(emf.record(NAMESPACE, {names.SERVICE_DIMENSION: SERVICE}, metrics, properties))
+        dimensions = dimensions or {names.SERVICE_DIMENSION: SERVICE}
+        _write(emf.record(NAMESPACE, dimensions, metrics, properties, more=more))
     except Exception as error:
         log_exception("metrics could not be emitted", error, request_id)
 

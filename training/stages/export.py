@@ -5,8 +5,9 @@
 
 Reads the pipeline the train stage saved and the metrics the evaluate stage wrote (model.json records the
 headline figures and the split's sizes beside the params), and writes serving/app/data/ through
-training.export, the artifact's format (serving/MODEL_ARTIFACT.md). Reads no data: a new export format
-reruns this stage alone.
+training.export, the artifact's format (serving/MODEL_ARTIFACT.md). Reads the data for its held-out
+split only: the exported model, served, is measured on it for model.json's model-quality baseline
+(training.baseline).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from training import pinned_numerics
+from training import baseline, pinned_numerics
 from training.export import DEFAULT_OUT_DIR, ExportResult, export_model
 from training.stages import cli
 from training.stages.handoff import METRICS_NAME, PIPELINE_PATH, REPORTS_DIR, load_pipeline, read_metrics
@@ -27,12 +28,21 @@ HEADLINE_METRICS = ("accuracy", "macro_f1", "baseline_accuracy")
 
 
 def export(
-    pipeline: Pipeline, params: dict[str, dict[str, Any]], metrics: dict[str, Any], out_dir: Path
+    pipeline: Pipeline,
+    params: dict[str, dict[str, Any]],
+    metrics: dict[str, Any],
+    out_dir: Path,
+    held_out_texts: list[str] | None = None,
 ) -> ExportResult:
-    """Write the artifact into out_dir, announced with its size and version."""
+    """Write the artifact into out_dir, announced with its size and version; with the held-out texts,
+    its model-quality baseline too (training.baseline: the exported model, served, on those texts)."""
     started = cli.start("exporting")
     result = export_model(pipeline, out_dir, model_metadata(params, metrics))
     cli.done("exporting", started, f"{result.npz_path} ({result.bytes:,} bytes), version {result.version}")
+    if held_out_texts:
+        started = cli.start("measuring the baseline")
+        baseline.write_into(result.json_path, baseline.measure(out_dir, held_out_texts))
+        cli.done("measuring the baseline", started, f"{len(held_out_texts)} held-out texts")
     return result
 
 
@@ -64,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def stage() -> None:
         params = cli.read_params(args)
-        export(load_pipeline(args.pipeline), params, read_metrics(args.metrics), args.out_dir)
+        texts = cli.load_data(params).test_texts
+        export(load_pipeline(args.pipeline), params, read_metrics(args.metrics), args.out_dir, texts)
 
     return cli.run(stage)
 

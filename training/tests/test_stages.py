@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from serving.app.artifact.loader import load_model
 from training.__main__ import main
 from training.params import load_params
 from training.stages import evaluate, export, train
@@ -200,7 +201,8 @@ def test_the_stages_one_by_one_write_what_one_process_writes(workspace, capsys):
         and "accuracy " in evaluate_output
         and "fitting" not in evaluate_output
     )
-    assert "exporting:" in export_output and "loading data" not in export_output
+    assert "exporting:" in export_output and "fitting" not in export_output
+    assert "measuring the baseline:" in export_output  # on the held-out split it loads
 
     tmp_path = workspace[0]
     pipeline, reports, out_dir = _stage_paths(tmp_path)
@@ -240,3 +242,14 @@ def test_the_export_records_the_params_and_the_evaluated_figures(workspace, caps
     assert manifest["data"] == {"source": str(data), "train_documents": 45, "test_documents": 15}
     assert manifest["metrics"] == {key: metrics[key] for key in export.HEADLINE_METRICS}
     assert manifest["params"] == load_params(params)
+
+
+def test_the_export_measures_the_served_model_on_the_held_out_split(workspace, capsys):
+    _run_stages(workspace, capsys)
+    out_dir = _stage_paths(workspace[0])[2]
+    manifest = json.loads((out_dir / "model.json").read_text(encoding="utf-8"))
+    baseline = manifest["baseline"]
+    assert baseline["documents"] == manifest["data"]["test_documents"] == 15
+    assert set(baseline["label_shares"]) == set(manifest["classes"])
+    assert sum(baseline["label_shares"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert load_model(out_dir).description["baseline"] == baseline  # served by GET /model

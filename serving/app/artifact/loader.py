@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..contracts import artifact
 from ..families.registry import FAMILIES
 from .arrays import read_arrays
-from .manifest import FilePath, artifact_entry, class_names, model_kind, read_manifest
+from .manifest import FilePath, artifact_entry, baseline, class_names, model_kind, read_manifest
 
 if TYPE_CHECKING:
     from ..families.protocol import Classifier
@@ -45,6 +45,7 @@ def load_model(directory: FilePath | None = None) -> Model:
     family = FAMILIES[model_kind(manifest, FAMILIES, manifest_path)]
     settings = family.read_settings(manifest.get("settings"), manifest_path)
     classes = class_names(manifest.get("classes"), manifest_path)
+    baseline(manifest, classes, manifest_path)  # checked here; GET /model reports it as written
     arrays_path, sha256, size = artifact_entry(manifest, directory, manifest_path)
     arrays = read_arrays(arrays_path, sha256, size)
     classifier = family.load(settings, classes, arrays, arrays_path)
@@ -65,4 +66,5 @@ def describe(manifest: dict[str, Any], classifier: Classifier) -> dict[str, Any]
         "metrics": manifest.get("metrics"),
         "data": manifest.get("data"),
         "libraries": manifest.get("libraries"),
+        "baseline": manifest.get(artifact.BASELINE_KEY),
     }

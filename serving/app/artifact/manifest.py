@@ -5,12 +5,14 @@ start with a message that says which file is wrong and how to fix it, never serv
 """
 
 import json
+import math
 import os
 import re
 from collections.abc import Collection
 from typing import Any
 
 from ..contracts import artifact
+from ..contracts.metrics import QUALITY_FIELDS
 
 FIX = "Retrain with `make train`, or fetch the versioned model with `dvc pull`."
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -91,3 +93,44 @@ def artifact_entry(manifest: dict[str, Any], directory: FilePath, path: FilePath
         digits = artifact.VERSION_HEX_DIGITS
         raise ModelLoadError(path, f"'version' must be the first {digits} hex digits of artifact.sha256")
     return os.path.join(directory, entry["file"]), entry["sha256"], entry["bytes"]
+
+
+def baseline(manifest: dict[str, Any], classes: list[str], path: FilePath) -> dict[str, Any] | None:
+    """The model-quality baseline, if the model has one: its documents, each quality metric's
+    percentiles (``contracts.artifact.BASELINE_PERCENTILES``) and each class's share of the predictions."""
+    entry = manifest.get(artifact.BASELINE_KEY)
+    if entry is None:
+        return None
+    quantiles = entry.get("quantiles") if isinstance(entry, dict) else None
+    shares = entry.get("label_shares") if isinstance(entry, dict) else None
+    valid = (
+        isinstance(entry, dict)
+        and _is_count(entry.get("documents"))
+        and isinstance(quantiles, dict)
+        and set(quantiles) == set(QUALITY_FIELDS)
+        and all(
+            isinstance(figures, dict)
+            and set(figures) == set(artifact.BASELINE_PERCENTILES)
+            and all(_is_number(value) for value in figures.values())
+            for figures in quantiles.values()
+        )
+        and isinstance(shares, dict)
+        and set(shares) == set(classes)
+        and all(_is_number(share) and 0 <= share <= 1 for share in shares.values())
+    )
+    if not valid:
+        raise ModelLoadError(
+            path,
+            f"'{artifact.BASELINE_KEY}' must be {{documents: a positive int, quantiles: {{each of "
+            f"{sorted(QUALITY_FIELDS)}: {{each of {list(artifact.BASELINE_PERCENTILES)}: a number}}}}, "
+            "label_shares: {each class: a share in [0, 1]}}",
+        )
+    return entry
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -7,6 +7,15 @@ envelope is its own contract (``linear_tfidf`` for the one kind today). Imports 
 # The format this code writes and reads; older formats fail at load with a message that says to retrain.
 FORMAT_VERSION = 5
 
+# model.json's model-quality baseline: the held-out split's quantiles of each per-text quality metric
+# (contracts.metrics.QUALITY_FIELDS) and each class's share of the predictions, written by the export
+# stage (training/baseline.py) and read by the CDK app for the model-quality alarms. An optional entry
+# (older readers ignore it, so the format is unchanged): a model exported without held-out texts has
+# none, and its stage gets no model-quality alarms.
+BASELINE_KEY = "baseline"
+# The quantiles it records, by the names CloudWatch gives those percentile statistics.
+BASELINE_PERCENTILES = {"p5": 0.05, "p10": 0.1, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p90": 0.9}
+
 # Where the model lives: this folder inside the serving package (serving/app/data in the repository,
 # the image's app/data), holding the manifest (metadata) and the arrays it names.
 MODEL_DIRECTORY = "data"

@@ -20,6 +20,14 @@ CLIENT_ERROR = "ClientError"
 SERVER_ERROR = "ServerError"
 BATCH_SIZE = "BatchSize"
 INPUT_CHARACTERS = "InputCharacters"
+# Model quality, one value per classified text (families.protocol.Quality, and the text's length).
+LABEL_PROBABILITY = "LabelProbability"
+LABEL_MARGIN = "LabelMargin"
+VOCABULARY_COVERAGE = "VocabularyCoverage"
+TEXT_CHARACTERS = "TextCharacters"
+# Texts per predicted label: the one metric with a second dimension, the label (one series per class).
+PREDICTED_LABEL = "PredictedLabel"
+LABEL_DIMENSION = "Label"
 
 # Every metric the handler emits, with its CloudWatch unit.
 UNITS = {
@@ -29,4 +37,24 @@ UNITS = {
     SERVER_ERROR: "Count",
     BATCH_SIZE: "Count",
     INPUT_CHARACTERS: "Count",
+    LABEL_PROBABILITY: "None",
+    LABEL_MARGIN: "None",
+    VOCABULARY_COVERAGE: "None",
+    TEXT_CHARACTERS: "Count",
+    PREDICTED_LABEL: "Count",
 }
+
+# The model-quality metrics, per text, and the Quality field (or "characters") each carries: what the
+# baseline in model.json summarizes under the same names (training.baseline), so an alarm compares like
+# with like.
+QUALITY_FIELDS = {
+    LABEL_PROBABILITY: "probability",
+    LABEL_MARGIN: "margin",
+    VOCABULARY_COVERAGE: "coverage",
+    TEXT_CHARACTERS: "characters",
+}
+# Decimals the per-text shares (probability, margin, coverage) are written with.
+QUALITY_DECIMALS = 4
+# EMF takes at most this many values of one metric in one record (aws-embedded-metrics'
+# MAX_DATAPOINTS_PER_METRIC); a larger batch's values go into further records.
+MAX_VALUES_PER_RECORD = 100

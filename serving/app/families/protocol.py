@@ -18,11 +18,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 
+class Quality(NamedTuple):
+    """How sure a prediction is and how much of its text the model knows: the model-quality telemetry of
+    one text, and the statistics training's baseline summarizes (the same numbers, one definition).
+
+    ``probability`` is the label's; ``margin`` is it minus the second most probable class's;
+    ``coverage`` is the share of the text's tokens the model's vocabulary holds (0 for a text without
+    tokens).
+    """
+
+    probability: float
+    margin: float
+    coverage: float
+
+
 class Prediction(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of cold start
-    """One text's predicted label and its top classes with probabilities, most probable first."""
+    """One text's predicted label and its top classes with probabilities, most probable first, and its
+    quality figures (None from a family that does not measure them: the handler then reports none)."""
 
     label: str
     scores: list[tuple[str, float]]
+    quality: Quality | None = None
 
 
 class Explanation(NamedTuple):

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..families.protocol import Explanation, Prediction
+from ..families.protocol import Explanation, Prediction, Quality
 from ..tfidf.featurizer import FeatureUnion
 from ..tfidf.sparse_rows import SparseRows
 from .explanations import explain
@@ -64,7 +64,8 @@ class LinearClassifier:
 
     def classify(self, texts: list[str], top_k: int) -> list[Prediction]:
         """Predictions in input order, each with its ``top_k`` classes (capped at the number of classes)."""
-        return self._rank(self.scores(self.featurizer.transform_batch(texts)), top_k)
+        rows, coverage = self.featurizer.featurize(texts)
+        return self._rank(self.scores(rows), coverage, top_k)
 
     def classify_explained(
         self, texts: list[str], top_k: int, n_terms: int
@@ -73,8 +74,8 @@ class LinearClassifier:
 
         The batch is featurized once, for both (see ``explanations`` for what the explanation holds).
         """
-        rows = self.featurizer.transform_batch(texts)
-        predictions = self._rank(self.scores(rows), top_k)
+        rows, coverage = self.featurizer.featurize(texts)
+        predictions = self._rank(self.scores(rows), coverage, top_k)
         results = []
         for row, prediction in enumerate(predictions):
             start, end = rows.indptr[row], rows.indptr[row + 1]
@@ -96,15 +97,21 @@ class LinearClassifier:
         """The settings the model was built from, as model.json states them."""
         return self._description
 
-    def _rank(self, scores: np.ndarray, top_k: int) -> list[Prediction]:
-        """Each row's label and top classes with probabilities."""
+    def _rank(self, scores: np.ndarray, coverage: np.ndarray, top_k: int) -> list[Prediction]:
+        """Each row's label, top classes with probabilities, and quality (its label's probability, the
+        margin to the second class, its text's ``coverage``)."""
         k = min(top_k, len(self.classes))
         probabilities = self.link(scores)
         # Ordering by the raw scores equals ordering by probability (the link is monotonic) and a stable
         # sort keeps the first of equal scores first, which is how scikit-learn's predict breaks ties.
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :k].tolist()
+        # At least two classes are ranked, for the margin.
+        order = np.argsort(-scores, axis=1, kind="stable")[:, : max(k, 2)].tolist()
         classes = self.classes
         return [
-            Prediction(label=classes[ranked[0]], scores=[(classes[i], row[i]) for i in ranked])
-            for ranked, row in zip(order, probabilities.tolist(), strict=True)
+            Prediction(
+                label=classes[ranked[0]],
+                scores=[(classes[i], row[i]) for i in ranked[:k]],
+                quality=Quality(row[ranked[0]], row[ranked[0]] - row[ranked[1]], known),
+            )
+            for ranked, row, known in zip(order, probabilities.tolist(), coverage.tolist(), strict=True)
         ]

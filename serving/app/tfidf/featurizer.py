@@ -5,10 +5,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..contracts.linear_tfidf import WORD_ANALYZER
+from ..contracts.linear_tfidf import CHAR_WB_ANALYZER, WORD_ANALYZER
 from .sparse_rows import SparseRows
 from .term_index import TermIndex
-from .text_analysis import preprocessor, splitter
+from .text_analysis import char_wb_ngram_count, preprocessor, splitter
 from .weighting import weigh
 from .word_ngrams import WordNgramIndex
 
@@ -42,17 +42,28 @@ class TfidfFeaturizer:
         self.index = index
         self._idf = idf
         self._settings = settings
+        self.analyzer = settings.analyzer
         self._preprocess = preprocessor(settings.lowercase, settings.strip_accents)
         self._split = splitter(settings.analyzer, settings.token_pattern, settings.ngram_range)
         self.n_features = len(idf)
 
     def transform_batch(self, texts: list[str]) -> SparseRows:
-        """The documents' non-zero features, one row per text in input order: counted by the index, then
-        weighed in one pass over the whole batch."""
-        rows = self.index.count(list(map(self._split, map(self._preprocess, texts))))
+        """The documents' non-zero features, one row per text in input order."""
+        return self.featurize(texts)[0]
+
+    def featurize(self, texts: list[str]) -> tuple[SparseRows, np.ndarray]:
+        """The documents' non-zero features, one row per text in input order, counted by the index then
+        weighed in one pass over the whole batch; and each text's vocabulary coverage, from the same count."""
+        texts = list(map(self._preprocess, texts))
+        if self.analyzer == CHAR_WB_ANALYZER:  # its substrings across words are no n-grams: not counted
+            low, high = self._settings.ngram_range
+            totals = [char_wb_ngram_count(text, low, high) for text in texts]
+            rows, coverage = self.index.count(list(map(self._split, texts)), totals)
+        else:
+            rows, coverage = self.index.count(list(map(self._split, texts)))
         settings = self._settings
         weigh(rows, self._idf, settings.binary, settings.sublinear_tf, settings.norm)
-        return rows
+        return rows, coverage
 
 
 class FeatureUnion:
@@ -61,6 +72,10 @@ class FeatureUnion:
 
     def __init__(self, blocks: list[TfidfFeaturizer]):
         self.blocks = blocks
+        # The block whose coverage is the texts': the word block (a share of words, which people read),
+        # else the first block (a share of character n-grams).
+        analyzers = [block.analyzer for block in blocks]
+        self._coverage_block = analyzers.index(WORD_ANALYZER) if WORD_ANALYZER in analyzers else 0
         self._offsets = [sum(block.n_features for block in blocks[:k]) for k in range(len(blocks))]
         self.n_features = sum(block.n_features for block in blocks)
 
@@ -70,11 +85,16 @@ class FeatureUnion:
         return self.blocks[block].index.name(column - self._offsets[block])
 
     def transform_batch(self, texts: list[str]) -> SparseRows:
-        """The documents' non-zero features over all blocks, one row per text: within a row, block 0's
-        features, then block 1's, and so on."""
-        parts = [block.transform_batch(texts) for block in self.blocks]
+        """The documents' non-zero features over all blocks, one row per text."""
+        return self.featurize(texts)[0]
+
+    def featurize(self, texts: list[str]) -> tuple[SparseRows, np.ndarray]:
+        """The documents' non-zero features over all blocks, one row per text (within a row, block 0's
+        features, then block 1's, and so on), and each text's vocabulary coverage (``_coverage_block``'s)."""
+        featurized = [block.featurize(texts) for block in self.blocks]
+        parts, coverage = [rows for rows, _ in featurized], featurized[self._coverage_block][1]
         if len(parts) == 1:
-            return parts[0]
+            return parts[0], coverage
         indptr = np.sum([part.indptr for part in parts], axis=0)
         # A stable sort by row keeps each row's features in block order.
         row_numbers = [np.repeat(np.arange(len(texts)), np.diff(part.indptr)) for part in parts]
@@ -83,4 +103,4 @@ class FeatureUnion:
             [part.indices + offset for part, offset in zip(parts, self._offsets, strict=True)]
         )
         weights = np.concatenate([part.weights for part in parts])
-        return SparseRows(indptr, indices[order], weights[order])
+        return SparseRows(indptr, indices[order], weights[order]), coverage

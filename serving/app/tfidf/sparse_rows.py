@@ -36,3 +36,9 @@ class SparseRows(NamedTuple):  # a NamedTuple: a dataclass costs milliseconds of
         if len(filled):
             sums[filled] = np.add.reduceat(values, indptr[filled], axis=0)
         return sums
+
+
+def known_shares(known: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Per text, the share of its tokens (or n-grams) a vocabulary knows: its coverage, ``known / total``,
+    and 0 for a text with none at all (nothing known to predict from)."""
+    return np.divide(known, total, out=np.zeros(len(total)), where=total > 0)

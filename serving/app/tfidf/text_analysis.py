@@ -95,6 +95,22 @@ def char_wb_ngrams(text: str, low: int, high: int) -> Iterable[str]:
     return chain(short, *(substrings(joined, n) for n in range(low, high + 1)))
 
 
+def char_wb_ngram_count(text: str, low: int, high: int) -> int:
+    """How many n-grams scikit-learn's ``_char_wb_ngrams`` yields for ``text``: ``char_wb_ngrams``'
+    substrings less those crossing a word boundary (which are no n-grams of the text), from the padded
+    words' lengths alone. The denominator of a char_wb block's vocabulary coverage."""
+    count = 0
+    for length in map(len, _WHITE_SPACES.sub(" ", text).split()):
+        padded = length + 2
+        longest = min(high, padded)
+        if padded < low:
+            count += 1
+        elif longest >= low:  # n-grams of n = low..longest words: padded - n + 1 each
+            sizes = longest - low + 1
+            count += sizes * (padded + 1) - (low + longest) * sizes // 2
+    return count
+
+
 # Escapes that mean the same on ASCII text in a Unicode pattern and in an ASCII one: \w, \d, \b and their
 # negations, and an escaped ASCII punctuation character. \s does not: Unicode counts \x1c-\x1f as space.
 _ASCII_SAFE_ESCAPES = re.compile(r"\\[wWdDbB]|\\[!-/:-@\[-`{-~]")

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..contracts.linear_tfidf import PADDING, ngram_number
-from .sparse_rows import SparseRows
+from .sparse_rows import SparseRows, known_shares
 
 
 class SortedTerms(NamedTuple):
@@ -89,8 +89,10 @@ class WordNgramIndex:
         """The term of ``column``: its words joined by one space, as scikit-learn names an n-gram."""
         return " ".join(self._words[word] for word in self._ngrams[column].tolist() if word != PADDING)
 
-    def count(self, texts_tokens: list[list[str]]) -> SparseRows:
-        """Per text, the columns of its n-grams found here and how often each occurs (as float64).
+    def count(self, texts_tokens: list[list[str]]) -> tuple[SparseRows, np.ndarray]:
+        """Per text, the columns of its n-grams found here and how often each occurs (as float64), and
+        the share of its tokens that are words of the vocabulary (its coverage, 0 for a text without
+        tokens): read off the word ids the lookup finds anyway.
 
         scikit-learn's n-grams are the runs of n consecutive tokens of one text; a run holding a word
         outside the vocabulary cannot be a term and is skipped. Each n-gram found becomes the number
@@ -119,7 +121,7 @@ class WordNgramIndex:
             starts, numbers = self._ngram_numbers(ids, row_starts, n)
             at, columns = table.find(numbers)
             pairs.append(columns if row_starts is None else row_starts.take(starts.take(at)) + columns)
-        return _counted(pairs, len(texts_tokens), self.n_terms)
+        return _counted(pairs, len(texts_tokens), self.n_terms), _coverage(ids, lengths)
 
     def _ngram_numbers(
         self, ids: np.ndarray, row_starts: np.ndarray | None, n: int
@@ -208,6 +210,18 @@ def _positions(mask: np.ndarray) -> np.ndarray:
     """Where a 1-D boolean array is true: ``np.flatnonzero`` without its Python-level wrapper, which
     costs as much as the work for one text's few hundred values."""
     return mask.nonzero()[0]
+
+
+def _coverage(ids: np.ndarray, lengths: list[int]) -> np.ndarray:
+    """Per text (``lengths`` tokens each, in order), the share of its word ids that are known (not -1)."""
+    if len(lengths) == 1:  # the common request: no cut into texts, a division in Python
+        return np.array([np.count_nonzero(ids >= 0) / lengths[0] if lengths[0] else 0.0])
+    total = np.array(lengths, np.float64)
+    known_so_far = np.zeros(len(ids) + 1)
+    np.cumsum(ids >= 0, out=known_so_far[1:])
+    ends = np.cumsum(lengths, dtype=np.intp)
+    known = known_so_far.take(ends) - known_so_far.take(ends - np.array(lengths, np.intp))
+    return known_shares(known, total)
 
 
 def _pair_type(n_texts: int, n_columns: int) -> type:

@@ -26,7 +26,8 @@ def service(bbc_model_dir) -> Iterator[Service]:
 
 
 def _metrics_record(service: Service, limit_s: float = 10) -> dict:
-    """The EMF record of the last request, found through the Lambda request id in its access line.
+    """The EMF record of the last request, found through the Lambda request id in its access line (the
+    one with its latency: a large batch's further records carry the same id).
 
     The worker's output reaches the log through a pipe, possibly after the HTTP answer: poll for it.
     """
@@ -35,7 +36,9 @@ def _metrics_record(service: Service, limit_s: float = 10) -> dict:
     deadline = time.monotonic() + limit_s
     while True:
         records = [
-            r for r in service.log.json_records() if r.get("requestId") == lambda_request_id and "_aws" in r
+            r
+            for r in service.log.json_records()
+            if r.get("requestId") == lambda_request_id and "_aws" in r and "Latency" in r
         ]
         if records or time.monotonic() > deadline:
             (record,) = records

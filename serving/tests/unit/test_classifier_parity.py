@@ -358,3 +358,38 @@ def test_a_batch_answers_exactly_as_its_texts_one_by_one(config, binary, models_
         assert alone[text].indices.tolist() == rows.indices[start:end].tolist()
         assert alone[text].weights.tolist() == rows.weights[start:end].tolist()
         assert classifier.scores(alone[text])[0].tolist() == scores[row].tolist()
+
+
+def sklearn_coverage(featurizer, text: str) -> float:
+    """The share of the text's tokens the vocabulary knows, from scikit-learn's own analysis: for the word
+    block (else the first block), its tokens found among the words of its terms (its character n-grams
+    found among its terms); 0 for a text without any."""
+    blocks = (
+        [block for _, block in featurizer.transformer_list]
+        if hasattr(featurizer, "transformer_list")
+        else [featurizer]
+    )
+    block = next((b for b in blocks if b.analyzer == "word"), blocks[0])
+    if block.analyzer == "word":
+        units = block.build_tokenizer()(block.build_preprocessor()(text))
+        known = {word for term in block.vocabulary_ for word in term.split(" ")}
+    else:
+        units, known = block.build_analyzer()(text), block.vocabulary_
+    return sum(unit in known for unit in units) / len(units) if units else 0.0
+
+
+@pytest.mark.parametrize(("config", "binary"), CASES)
+def test_quality_figures_equal_scikit_learns_probabilities_and_analysis(config, binary, models_root):
+    vectorizer, classifier, model = fitted(config, binary, models_root)
+    texts = awkward_texts()
+    expected_proba = classifier.predict_proba(vectorizer.transform(texts))
+    for top_k in (1, 3):
+        served = model.classifier.classify(texts, top_k=top_k)
+        for text, proba, prediction in zip(texts, expected_proba, served, strict=True):
+            best, second = np.sort(proba)[::-1][:2]
+            quality = prediction.quality
+            assert quality.probability == pytest.approx(best, abs=1e-9), repr(text[:60])
+            assert quality.margin == pytest.approx(best - second, abs=1e-9), repr(text[:60])
+            assert quality.coverage == pytest.approx(sklearn_coverage(vectorizer, text), abs=1e-12)
+    explained = model.classifier.classify_explained(texts, 3, 3)
+    assert [prediction.quality for prediction, _ in explained] == [p.quality for p in served]

@@ -101,7 +101,8 @@ def library_record(namespace, dimensions, metrics, properties, timestamp_ms, on_
     context = MetricsContext(namespace=namespace, properties=dict(properties))
     context.set_dimensions([dimensions], use_default=False)
     for name, value, unit in metrics:
-        context.put_metric(name, value, unit)
+        for each in value if isinstance(value, list) else [value]:  # one value per text of a batch
+            context.put_metric(name, each, unit)
     context.meta["Timestamp"] = timestamp_ms
     if on_lambda:
         LambdaEnvironment().configure_context(context)
@@ -115,6 +116,11 @@ RECORDS = {
         {"requestId": "r-1", "labels": ["sci.space", "Café ☃"], "errorCode": None, "statusCode": 200},
     ),
     "model load": ([("ModelLoadTime", 61.5, "Milliseconds")], {"modelVersion": "abc", "classes": 20}),
+    "batch quality": (
+        [("LabelProbability", [0.9, 0.45], "None"), ("TextCharacters", [12, 7], "Count")],
+        {"requestId": "r-2"},
+    ),
+    "property named like a metric": ([("Latency", 2, "Milliseconds")], {"Latency": "x", "_aws": 1}),
     "property named like a dimension": ([("Latency", 1, "Milliseconds")], {"Service": "overridden"}),
 }
 
@@ -132,6 +138,36 @@ def test_records_are_byte_for_byte_what_the_library_writes(monkeypatch, name, on
     metrics, properties = RECORDS[name]
     arguments = ("Team/Classifier", {"Service": "clf"}, metrics, properties, 1767225600123)
     assert emf.record(*arguments) == library_record(*arguments, on_lambda=on_lambda)
+
+
+def test_a_second_directive_adds_its_dimensions_and_metrics_to_the_same_record():
+    more = ({"Label": "sport"}, [("PredictedLabel", 2, "Count")])
+    for _ in range(2):  # the second time from the directives written the first time
+        line = json.loads(
+            emf.record("N", {"Service": "s"}, [("Latency", 1, "Milliseconds")], {"p": 1}, 7, more)
+        )
+        assert list(line) == ["Service", "p", "Label", "_aws", "Latency", "PredictedLabel"]
+        assert line["_aws"] == {
+            "Timestamp": 7,
+            "CloudWatchMetrics": [
+                {
+                    "Dimensions": [["Service"]],
+                    "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"}],
+                    "Namespace": "N",
+                },
+                {
+                    "Dimensions": [["Service", "Label"]],
+                    "Metrics": [{"Name": "PredictedLabel", "Unit": "Count"}],
+                    "Namespace": "N",
+                },
+            ],
+        }
+        assert (line["Label"], line["PredictedLabel"], line["Latency"]) == ("sport", 2, 1)
+
+
+def test_a_property_named_like_a_metric_gives_one_key_as_the_library_does():
+    line = emf.record("N", {"Service": "s"}, [("Latency", 1, "Milliseconds")], {"Latency": "x"}, 7)
+    assert json.loads(line)["Latency"] == 1 and line.count('"Latency"') == 2  # the value and the directive
 
 
 def test_records_carry_the_current_time(monkeypatch):
@@ -176,3 +212,83 @@ def test_namespace_and_service_come_from_the_environment():
     assert run_fresh(code, AWS_EMF_NAMESPACE="Team/Classifier", AWS_EMF_SERVICE_NAME="clf-prod") == (
         "Team/Classifier clf-prod"
     )
+
+
+QUALITY_METRICS = {
+    "LabelProbability": "None",
+    "LabelMargin": "None",
+    "VocabularyCoverage": "None",
+    "TextCharacters": "Count",
+}
+
+
+def classified(quality, labels, status=200) -> telemetry.RequestRecord:
+    return telemetry.RequestRecord(
+        request_id="req-q", status=status, batch_size=len(labels), labels=labels, quality=quality
+    )
+
+
+def test_quality_metrics_hold_one_value_per_text_and_labels_are_counted_per_label(capsys):
+    telemetry.record_request(classified([(0.9, 0.7, 0.8, 40)], ["sport"]))
+    (request,) = stdout_lines(capsys)  # one text: its label counted in the same record
+    service, labelled = request["_aws"]["CloudWatchMetrics"]
+    assert {m["Name"]: m["Unit"] for m in service["Metrics"]}.items() >= QUALITY_METRICS.items()
+    assert [request[name] for name in QUALITY_METRICS] == [0.9, 0.7, 0.8, 40]
+    assert labelled["Dimensions"] == [["Service", "Label"]] and labelled["Namespace"] == "TextClassifier"
+    assert labelled["Metrics"] == [{"Name": "PredictedLabel", "Unit": "Count"}]
+    assert (request["Label"], request["PredictedLabel"]) == ("sport", 1)
+
+    telemetry.record_request(classified([(0.9, 0.7, 0.8, 40), (0.6, 0.2, 1.0, 9)], ["sport", "sport"]))
+    (request,) = stdout_lines(capsys)
+    assert (request["Label"], request["PredictedLabel"]) == ("sport", 2)
+
+    quality = [(0.9, 0.7, 0.8, 40), (0.5, 0.1, 0.25, 3), (0.6, 0.2, 1.0, 9)]
+    telemetry.record_request(classified(quality, ["sport", "tech", "sport"]))
+    request, *labels = stdout_lines(capsys)
+    assert request["LabelProbability"] == [0.9, 0.5, 0.6]
+    assert request["VocabularyCoverage"] == [0.8, 0.25, 1.0]
+    assert request["TextCharacters"] == [40, 3, 9]
+    assert "PredictedLabel" not in request
+    assert all(emf_metrics(line) == {"PredictedLabel": "Count"} for line in labels)
+    directives = [line["_aws"]["CloudWatchMetrics"][0] for line in labels]
+    assert all(directive["Dimensions"] == [["Service", "Label"]] for directive in directives)
+    assert {line["Label"]: line["PredictedLabel"] for line in labels} == {"sport": 2, "tech": 1}
+
+
+def test_a_batch_beyond_one_records_values_goes_on_in_further_records(capsys):
+    quality = [(i / 250, 0.0, 1.0, i) for i in range(250)]
+    telemetry.record_request(classified(quality, ["a"] * 250))
+    lines = stdout_lines(capsys)
+    with_quality = [line for line in lines if "TextCharacters" in line]
+    assert [len(line["TextCharacters"]) for line in with_quality] == [100, 100, 50]
+    assert [v for line in with_quality for v in line["TextCharacters"]] == list(range(250))
+    assert all(emf_metrics(line) == QUALITY_METRICS for line in with_quality[1:])
+    assert all(line["requestId"] == "req-q" for line in lines)
+    assert [line["PredictedLabel"] for line in lines if "PredictedLabel" in line] == [250]
+
+
+def test_no_quality_metrics_for_an_answer_that_failed(capsys):
+    telemetry.record_request(classified([(0.9, 0.7, 0.8, 40)], ["sport"], status=500))
+    (line,) = stdout_lines(capsys)
+    assert not emf_metrics(line).keys() & {*QUALITY_METRICS, "PredictedLabel"}
+
+
+def test_the_handler_reports_the_quality_of_what_it_answered(handler, capsys):
+    capsys.readouterr()
+    texts = ["The striker scored twice in the final", "zzzz qqqq"]
+    body = json.dumps({"texts": texts, "top_k": 2})
+    response = handler.lambda_handler(rest_event("POST", "/classify", body), LambdaContext())
+    answers = json.loads(response["body"])["predictions"]
+    records = [line for line in stdout_lines(capsys) if "_aws" in line]
+    request = records[0]
+    labels = [line for line in records if "PredictedLabel" in line]
+    tops = [sorted(answer["scores"].values(), reverse=True) for answer in answers]
+    written = pytest.approx  # to contracts.metrics.QUALITY_DECIMALS
+    assert request["LabelProbability"] == written([top[0] for top in tops], abs=0.5e-4 + 1e-12)
+    assert request["LabelMargin"] == written([top[0] - top[1] for top in tops], abs=0.5e-4 + 1e-12)
+    assert request["TextCharacters"] == [len(text) for text in texts]
+    known, unknown = request["VocabularyCoverage"]
+    assert 0 < known <= 1 and unknown == 0.0  # no word of the second text is in the vocabulary
+    counted = {line["Label"]: line["PredictedLabel"] for line in labels}
+    assert counted == {label: [a["label"] for a in answers].count(label) for label in counted}
+    assert sum(counted.values()) == len(texts)

@@ -36,7 +36,7 @@ def test_nothing_to_find():
 
 def test_ngrams_stay_within_their_text_and_skip_unknown_words():
     index = word_index(["new", "york", "new york", "york city", "new york city"], (1, 3))
-    rows = index.count([["new"], ["york", "city"], ["new", "york", "city"], ["new", "old", "york"]])
+    rows, _ = index.count([["new"], ["york", "city"], ["new", "york", "city"], ["new", "old", "york"]])
     names = [
         [index.name(column) for column in rows.indices[start:end]]
         for start, end in zip(rows.indptr[:-1], rows.indptr[1:], strict=True)
@@ -51,8 +51,17 @@ def test_ngrams_stay_within_their_text_and_skip_unknown_words():
 
 def test_counts_repeat_occurrences():
     index = word_index(["a", "a a"], (1, 2))
-    rows = index.count([["a", "a", "a"]])
+    rows, _ = index.count([["a", "a", "a"]])
     assert dict(zip(map(index.name, rows.indices.tolist()), rows.weights.tolist(), strict=True)) == {
         "a": 3.0,
         "a a": 2.0,
     }
+
+
+def test_coverage_is_the_share_of_tokens_that_are_words_of_the_vocabulary():
+    index = word_index(["new", "york", "new york", "york city"], (1, 2))
+    texts = [["new", "old", "york"], [], ["city"], ["a", "b"], ["new", "york", "new"]]
+    _, coverage = index.count(texts)
+    # "city" is a word of the vocabulary through "york city" alone: the model knows it.
+    assert coverage.tolist() == [2 / 3, 0.0, 1.0, 0.0, 1.0]
+    assert [index.count([text])[1].tolist() for text in texts] == [[share] for share in coverage.tolist()]
