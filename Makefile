@@ -33,7 +33,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	@touch $@
 
 setup: .venv/.synced ## Create the locked Python environment (.venv)
@@ -125,16 +125,17 @@ serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through t
 
 # The tests are independent, so they run in parallel: one pytest-xdist worker per core (TEST_WORKERS=0
 # runs them in one process, e.g. to debug with pdb). Each module runs whole on one worker, so a model or a
-# clone a module's tests share is trained once, not once per worker.
+# clone a module's tests share is trained once, not once per worker; the longest modules start first
+# (conftest.py says how).
 TEST_WORKERS ?= auto
-PYTEST = $(RUN) pytest -n $(TEST_WORKERS) --dist loadscope
+PYTEST = $(RUN) pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 test: setup infra-setup ## Run every test (training, serving, the tools, infrastructure, workflows)
 	$(PYTEST)
 
 # The layers, each runnable alone (together they are `make test`): unit -> contract -> runtime -> e2e,
 # plus the infrastructure and the workflows. `e2e` marks tests that train a real model or run a clone.
-test-unit: setup ## Layer 1, unit: training functions, serving's pure logic, the benchmark's probe
+test-unit: setup ## Layer 1, unit: training functions, serving's pure logic, the benchmark's corpora and tables
 	$(PYTEST) training/tests serving/tests/unit bench/tests -m "not e2e"
 
 test-contract: setup ## Layer 2, contract: the handler on API Gateway events, the OpenAPI document, fuzzing

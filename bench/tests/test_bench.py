@@ -69,6 +69,7 @@ def test_the_events_are_a_2_kb_text_and_a_batch_as_api_gateway_sends_them():
     assert len(json.loads(events["batch"]["body"])["texts"]) == len(texts)
 
 
+@pytest.mark.e2e  # `results` trains this project (python -m training) and serves it in processes
 def test_both_sides_get_every_figure_with_sane_values(results):
     for name in ("project", "reference"):
         side = results[name]
@@ -87,6 +88,7 @@ def test_both_sides_get_every_figure_with_sane_values(results):
     assert results["project"]["n_features"] > 0
 
 
+@pytest.mark.e2e  # `results` trains this project (python -m training) and serves it in processes
 def test_the_results_record_the_machine(results):
     machine = results["machine"]
     assert machine["cpus"] >= 1 and machine["python"].count(".") == 2
@@ -94,6 +96,7 @@ def test_the_results_record_the_machine(results):
     assert not any(math.isnan(value) for value in machine["load_average_after"])
 
 
+@pytest.mark.e2e  # `results` trains this project (python -m training) and serves it in processes
 def test_the_table_shows_every_row_and_each_targets_verdict(results):
     table = run.table(results)
     assert len(table.splitlines()) == 2 + len(run.ROWS)

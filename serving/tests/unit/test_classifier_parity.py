@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from serving.app.artifact.loader import load_model
 from serving.app.linear.explanations import explain
 from serving.tests.artifact_export import bbc_news, export, train, train_union
-from serving.tests.served_model import decision_function, predict_proba, transform
+from serving.tests.served_model import predict_proba, transform
 
 UNUSUAL_TRAINING_TEXTS = [
     ("Café résumé naïve façade Ünïcödé Ångström cafe resume naive", "business"),
@@ -179,10 +179,8 @@ def test_probabilities_and_labels_equal_the_pipeline(config, binary, models_root
         assert prediction.label == label, repr(text[:60])
 
 
-def sklearn_contributions(featurizer, classifier, text: str, class_index: int) -> tuple[list, float]:
-    """scikit-learn's own account of a label's score: every non-zero (feature index, term, contribution)
-    of the text, and the intercept. A binary model has one row of weights, for the second class; the
-    first class's log-odds are its negation."""
+def vocabulary_names(featurizer) -> dict[int, str]:
+    """scikit-learn's name of every feature index, the blocks of a union side by side."""
     blocks = (
         [block for _, block in featurizer.transformer_list]
         if hasattr(featurizer, "transformer_list")
@@ -192,7 +190,14 @@ def sklearn_contributions(featurizer, classifier, text: str, class_index: int) -
     for block in blocks:
         names |= {offset + index: term for term, index in block.vocabulary_.items()}
         offset += len(block.vocabulary_)
-    row = featurizer.transform([text]).tocsr()
+    return names
+
+
+def sklearn_contributions(row, names: dict[int, str], classifier, class_index: int) -> tuple[list, float]:
+    """scikit-learn's own account of a label's score: every non-zero (feature index, term, contribution)
+    of the text whose featurizer.transform is `row`, and the intercept. A binary model has one row of
+    weights, for the second class; the first class's log-odds are its negation. (The row and the names
+    are computed once per text and per model, not once per class: the same values, far less work.)"""
     if classifier.coef_.shape[0] == 1:
         sign = 1.0 if class_index == 1 else -1.0
         weights, intercept = sign * classifier.coef_[0], sign * classifier.intercept_[0]
@@ -220,8 +225,10 @@ def test_explanations_add_up_to_the_decision_function_and_list_the_largest_terms
     if binary:
         decision = np.column_stack([-decision, decision])
     explained = served.classify_explained(texts, top_k=1, n_terms=EXPLAINED_TERMS)
+    names = vocabulary_names(vectorizer)
     for text, scores, (prediction, by_label) in zip(texts, decision, explained, strict=True):
         features = transform(served.featurizer, text)
+        row = vectorizer.transform([text]).tocsr()
         for class_index, label in enumerate(served.classes):
             explanation = explain(
                 features,
@@ -232,7 +239,7 @@ def test_explanations_add_up_to_the_decision_function_and_list_the_largest_terms
                 served.featurizer.feature_name,
                 served.classes,
             )
-            found, expected_intercept = sklearn_contributions(vectorizer, classifier, text, class_index)
+            found, expected_intercept = sklearn_contributions(row, names, classifier, class_index)
             largest = sorted(found, key=lambda item: (-abs(item[2]), item[0]))[:EXPLAINED_TERMS]
             assert explanation.label == label
             assert abs(explanation.score - scores[class_index]) <= 1e-9, repr(text[:60])
@@ -336,17 +343,21 @@ def test_a_batch_answers_exactly_as_its_texts_one_by_one(config, binary, models_
     _, _, model = fitted(config, binary, models_root)
     classifier = model.classifier
     texts = batch_texts()
+    # A text's answer on its own does not depend on where it sits in the batch: each distinct text is
+    # classified (and featurized) alone once, and every copy of it in the batch is compared with that.
+    distinct = list(dict.fromkeys(texts))
     for top_k in (1, 3, len(classifier.classes) + 5):
         batch = classifier.classify(texts, top_k)
-        one_by_one = [classifier.classify([text], top_k)[0] for text in texts]
-        assert batch == one_by_one  # labels, order and probabilities, to the last bit
+        alone = {text: classifier.classify([text], top_k)[0] for text in distinct}
+        assert batch == [alone[text] for text in texts]  # labels, order and probabilities, to the last bit
     rows = classifier.featurizer.transform_batch(texts)
+    scores = classifier.scores(rows)
+    alone = {text: classifier.featurizer.transform_batch([text]) for text in distinct}
     for row, text in enumerate(texts):
-        indices, weights = transform(classifier.featurizer, text)
         start, end = rows.indptr[row], rows.indptr[row + 1]
-        assert indices.tolist() == rows.indices[start:end].tolist()
-        assert weights.tolist() == rows.weights[start:end].tolist()
-        assert decision_function(classifier, text).tolist() == classifier.scores(rows)[row].tolist()
+        assert alone[text].indices.tolist() == rows.indices[start:end].tolist()
+        assert alone[text].weights.tolist() == rows.weights[start:end].tolist()
+        assert classifier.scores(alone[text])[0].tolist() == scores[row].tolist()
 
 
 def sklearn_coverage(featurizer, text: str) -> float:

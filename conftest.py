@@ -1,0 +1,48 @@
+"""How pytest-xdist shares the tests between its workers (`make test` runs `--dist loadscope`).
+
+Each module runs whole on one worker, so a model, a clone or a synthesized app its tests share is built
+once, not once per worker. The modules in SPREAD share nothing costly, so their tests go one by one to
+whichever worker is free. The work is handed out roughly longest first, so that no long module starts
+last and keeps one worker busy while the other waits: the modules with an `e2e` test (they train, serve or
+clone), then the other modules, then the spread tests, which fill the gaps at the end. (pytest-xdist's
+own order, with `--loadscope-reorder`, is by number of tests, which puts the long two-test e2e modules
+last.)
+"""
+
+import pytest
+from xdist.scheduler import LoadScopeScheduling
+
+# Many independent tests whose shared models are small enough to train once per worker.
+SPREAD = ("serving/tests/unit/test_classifier_parity.py",)
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+class ModuleScheduling(LoadScopeScheduling):
+    """`--dist loadscope` with the SPREAD modules' tests scheduled one by one."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return nodeid if _module(nodeid) in SPREAD else _module(nodeid)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") == "loadscope":
+        return ModuleScheduling(config, log)
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a pytest-xdist worker: the order it reports its tests in, which `--no-loadscope-reorder` keeps."""
+    if not hasattr(config, "workerinput"):
+        return
+    e2e_modules = {_module(item.nodeid) for item in items if item.get_closest_marker("e2e")}
+
+    def turn(item: pytest.Item) -> int:
+        if _module(item.nodeid) in SPREAD:
+            return 2
+        return 0 if _module(item.nodeid) in e2e_modules else 1
+
+    items.sort(key=turn)  # stable: each module's tests keep their order
