@@ -53,6 +53,9 @@ def environment(scikit_learn_data: Path) -> dict[str, str]:
     env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     env |= {"AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
     env |= {"AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/keys"}
+    # A clone shares this checkout's environment (`clone`): `uv run` syncs the environment before running
+    # (https://docs.astral.sh/uv/concepts/projects/sync/), which in a clone would repoint it there.
+    env |= {"UV_NO_SYNC": "1"}
     return env | {"SCIKIT_LEARN_DATA": str(scikit_learn_data), **IDENTITY}
 
 
@@ -61,6 +64,12 @@ def clone(source: Path, destination: Path) -> Path:
     subprocess.run(["git", "clone", "--quiet", str(source), str(destination)], check=True)
     for tools in (".tools", ".venv"):
         (destination / tools).symlink_to(REPO_ROOT / tools)
+    # The clone's lock is the one the shared environment was synced from: given the source's times, make
+    # finds .venv up to date. A sync from the clone would point the environment's editable install (and
+    # so every later test's imports) at the clone; `environment` stops `uv run`'s own sync too.
+    for locked in ("pyproject.toml", "uv.lock"):
+        times = (REPO_ROOT / locked).stat()
+        os.utime(destination / locked, ns=(times.st_atime_ns, times.st_mtime_ns))
     # .gitignore names them as folders ("/.venv/"), which a symbolic link is not.
     (destination / ".git" / "info" / "exclude").write_text(".tools\n.venv\n", encoding="utf-8")
     return destination
