@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -78,7 +79,9 @@ def tampered_bucket(tmp_path_factory, newsgroups_file):
         # Another model, valid in every other way (its model.json names its model.npz's sha256).
         params = maintainer / "params.yaml"
         other_params = root / "other-params.yaml"
-        other_params.write_text(params.read_text(encoding="utf-8").replace("C: 100.0", "C: 0.5"))
+        other_text, replaced = re.subn(r"(?m)^  C: .*$", "  C: 0.5", params.read_text(encoding="utf-8"))
+        assert replaced == 1
+        other_params.write_text(other_text)
         other = root / "other-model"
         command = ["-m", "training", "--params", str(other_params), "--out-dir", str(other)]
         step(maintainer, env, sys.executable, *command, "--reports-dir", str(root / "other-reports"))
