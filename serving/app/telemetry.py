@@ -28,6 +28,7 @@ their cost); only PredictedLabel pays one series per class, for the label-mix al
 import json
 import os
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -137,7 +138,7 @@ def record_request(record: RequestRecord) -> None:
         return
     chunk = names.MAX_VALUES_PER_RECORD
     metrics.extend(_quality_metrics(quality[:chunk]))
-    counts = _label_counts(record.labels)
+    counts = Counter(record.labels)
     if len(counts) == 1:  # every text got the same label (one text always): counted in the same record
         ((label, count),) = counts.items()
         _emit(metrics, properties, record.request_id, _label_count(label, count))
@@ -165,13 +166,6 @@ def _quality_metrics(quality: list[tuple[float, float, float, int]]) -> list[tup
         (name, list(values) if len(rounded) > 1 else values, names.UNITS[name])
         for name, values in zip(names.QUALITY_FIELDS, columns, strict=True)
     ]
-
-
-def _label_counts(labels: list[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    return counts
 
 
 def _label_count(label: str, count: int) -> tuple[dict[str, str], list[tuple[str, Any, str]]]:

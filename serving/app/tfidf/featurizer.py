@@ -49,18 +49,21 @@ class TfidfFeaturizer:
 
     def transform_batch(self, texts: list[str]) -> SparseRows:
         """The documents' non-zero features, one row per text in input order."""
-        return self.featurize(texts)[0]
+        return self.featurize(texts, with_coverage=False)[0]
 
-    def featurize(self, texts: list[str]) -> tuple[SparseRows, np.ndarray]:
+    def featurize(self, texts: list[str], with_coverage: bool = True) -> tuple[SparseRows, np.ndarray | None]:
         """The documents' non-zero features, one row per text in input order, counted by the index then
-        weighed in one pass over the whole batch; and each text's vocabulary coverage, from the same count."""
+        weighed in one pass over the whole batch; and, if asked, each text's vocabulary coverage, from the
+        same count (None if not asked)."""
         texts = list(map(self._preprocess, texts))
-        if self.analyzer == CHAR_WB_ANALYZER:  # its substrings across words are no n-grams: not counted
+        split = list(map(self._split, texts))
+        if with_coverage and self.analyzer == CHAR_WB_ANALYZER:
+            # Its substrings across words are no n-grams: the text's own are counted from its words.
             low, high = self._settings.ngram_range
-            totals = [char_wb_ngram_count(text, low, high) for text in texts]
-            rows, coverage = self.index.count(list(map(self._split, texts)), totals)
+            rows, shares = self.index.count(split, [char_wb_ngram_count(text, low, high) for text in texts])
         else:
-            rows, coverage = self.index.count(list(map(self._split, texts)))
+            rows, shares = self.index.count(split)
+        coverage = shares if with_coverage else None
         settings = self._settings
         weigh(rows, self._idf, settings.binary, settings.sublinear_tf, settings.norm)
         return rows, coverage
@@ -86,12 +89,16 @@ class FeatureUnion:
 
     def transform_batch(self, texts: list[str]) -> SparseRows:
         """The documents' non-zero features over all blocks, one row per text."""
-        return self.featurize(texts)[0]
+        return self.featurize(texts, with_coverage=False)[0]
 
-    def featurize(self, texts: list[str]) -> tuple[SparseRows, np.ndarray]:
+    def featurize(self, texts: list[str], with_coverage: bool = True) -> tuple[SparseRows, np.ndarray | None]:
         """The documents' non-zero features over all blocks, one row per text (within a row, block 0's
-        features, then block 1's, and so on), and each text's vocabulary coverage (``_coverage_block``'s)."""
-        featurized = [block.featurize(texts) for block in self.blocks]
+        features, then block 1's, and so on), and, if asked, each text's vocabulary coverage
+        (``_coverage_block``'s; the other blocks do not measure theirs)."""
+        featurized = [
+            block.featurize(texts, with_coverage and k == self._coverage_block)
+            for k, block in enumerate(self.blocks)
+        ]
         parts, coverage = [rows for rows, _ in featurized], featurized[self._coverage_block][1]
         if len(parts) == 1:
             return parts[0], coverage
