@@ -40,3 +40,19 @@ def function_name(stage: str, cloudformation: Any = None, root: Path = REPO_ROOT
     if "FunctionName" not in outputs:
         raise StageError(f"stack {stack_name(stage)} has no FunctionName output")
     return outputs["FunctionName"]
+
+
+# The service stack's output naming the stage's capture bucket (infrastructure/stacks/names.py defines it
+# for the CDK app; a test ties the two).
+CAPTURE_BUCKET_OUTPUT = "CaptureBucketName"
+
+
+def capture_bucket(stage: str, cloudformation: Any = None, root: Path = REPO_ROOT) -> str:
+    """The stage's capture bucket (the stack's CaptureBucketName output)."""
+    outputs = stage_outputs(stage, cloudformation, root)
+    if CAPTURE_BUCKET_OUTPUT not in outputs:
+        raise StageError(
+            f"stack {stack_name(stage)} has no {CAPTURE_BUCKET_OUTPUT} output: deploy a version with "
+            "capture (make deploy STAGE=...), and turn capture on with the stage's capture_rate setting"
+        )
+    return outputs[CAPTURE_BUCKET_OUTPUT]

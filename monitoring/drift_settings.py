@@ -1,0 +1,38 @@
+"""The drift check's settings, defined once: its thresholds, the window it reads, its exit codes.
+
+docs/monitoring.md ("Drift") explains each; a test ties the documented values to these.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Thresholds(NamedTuple):
+    """When a comparison with the baseline crosses (each check passes or crosses on its own).
+
+    ``quantile_distance``: the largest gap, over the baseline's percentiles, between a percentile's level
+    and the share of captured texts below the baseline's value there (``drift_statistics.quantile_distance``,
+    0 to 1). Sampling noise alone stays under 1.63 / sqrt(n) in 99 % of windows (the one-sample
+    Kolmogorov-Smirnov bound): 0.16 at ``min_texts``, so 0.2 means the traffic really moved.
+    ``label_distance``: the Jensen-Shannon distance (base 2, 0 to 1) between the baseline's label shares and
+    the captured ones. ``min_texts``: below this many captured texts the report says there are too few to
+    judge, and no check crosses.
+    """
+
+    quantile_distance: float = 0.2
+    label_distance: float = 0.25
+    min_texts: int = 100
+
+
+THRESHOLDS = Thresholds()
+# The most frequent unknown terms the report lists.
+TOP_UNKNOWN_TERMS = 20
+# The window when none is given: the last 7 UTC days, today included.
+DEFAULT_DAYS = 7
+
+# Exit codes of `python -m monitoring.drift`. `make drift` itself exits 2 on any of them but 0 (make's
+# own code for a failed command), which is why the report's JSON summary carries the verdict too.
+EXIT_CALM = 0  # every check passes, or too few texts to judge
+EXIT_ERROR = 2  # bad input: no captures folder, an unreadable capture, no baseline, no bucket
+EXIT_DRIFT = 3  # at least one check crossed its threshold
