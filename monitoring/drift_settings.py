@@ -14,15 +14,17 @@ class Thresholds(NamedTuple):
     ``quantile_distance``: the largest gap, over the baseline's percentiles, between a percentile's level
     and the share of captured texts below the baseline's value there (``drift_statistics.quantile_distance``,
     0 to 1). Sampling noise alone stays under 1.63 / sqrt(n) in 99 % of windows (the one-sample
-    Kolmogorov-Smirnov bound): 0.16 at ``min_texts``, so 0.2 means the traffic really moved.
+    Kolmogorov-Smirnov bound): 0.115 at ``min_texts``, so 0.2 means the traffic really moved.
     ``label_distance``: the Jensen-Shannon distance (base 2, 0 to 1) between the baseline's label shares and
-    the captured ones. ``min_texts``: below this many captured texts the report says there are too few to
-    judge, and no check crosses.
+    the captured ones. Sampled from the baseline's own mix, 200 texts of 20 classes stay under 0.19 in 99 %
+    of windows (5 classes: 0.11); one class of 20 rising from 5 % to 30 % of the texts gives 0.29, one of 5
+    rising from 20 % to 50 % gives 0.27. ``min_texts``: below this many captured texts the report says
+    there are too few to judge, and no check crosses.
     """
 
     quantile_distance: float = 0.2
     label_distance: float = 0.25
-    min_texts: int = 100
+    min_texts: int = 200
 
 
 THRESHOLDS = Thresholds()
