@@ -160,8 +160,8 @@ test-service: setup ## Run the serving tests (unit, contract, faults, fuzz, end 
 test-artifact: setup ## The serving tests a deploy runs: the model artifact alone, nothing unpickled
 	$(RUN) pytest serving/tests -m "not unpickles"
 
-test-local: setup ## Run the tools' tests: the local runtime, the load test, the benchmark
-	$(PYTEST) local_runtime/tests loadtest/tests bench/tests
+test-local: setup ## Run the tools' tests: the local runtime, the load test, the benchmark, drift
+	$(PYTEST) local_runtime/tests loadtest/tests bench/tests monitoring/tests
 
 test-training: setup ## Run the training tests
 	$(PYTEST) training/tests
@@ -269,6 +269,16 @@ rollback: setup ## Point STAGE's live alias at the previous version, or TO=versi
 
 test-remote: setup ## The contract suite (routes, error codes, known texts) against STAGE, or URL=... [API_KEY=...] [SUMMARY=file]
 	$(RUN) python -m ops.remote_contract --stage $(STAGE) $(if $(URL),--url $(URL)) $(if $(SUMMARY),--summary $(SUMMARY))
+
+# --- Drift: captured traffic against the model's baseline (monitoring/, docs/monitoring.md#drift) ------------
+# STAGE reads that stage's capture bucket when given on the command line or in the environment (its
+# default, dev, serves the deploy targets only); otherwise the local folder `make serve` fills.
+.PHONY: drift
+drift: setup ## Captured texts vs the model's baseline: report + figure [CAPTURES=captures | STAGE=dev] [SINCE=7d | FROM=.. TO=..] [OUTPUT=file]
+	$(RUN) python -m monitoring.drift $(if $(filter-out file default,$(origin STAGE)),--stage $(STAGE)) \
+		$(if $(CAPTURES),--captures $(CAPTURES)) $(if $(SINCE),--since $(SINCE)) \
+		$(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(OUTPUT),--output $(OUTPUT)) \
+		$(if $(MODEL_DIR),--model-dir $(MODEL_DIR))
 
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
