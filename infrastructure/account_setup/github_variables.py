@@ -1,8 +1,9 @@
 """Which data stack output goes into which GitHub Actions variable: the interface with the workflows.
 
 Repository variables: `AWS_REGION`, `AWS_READ_ROLE_ARN` (test jobs), `AWS_TRAIN_ROLE_ARN` (the retrain
-workflow). Environment variables: `AWS_DEPLOY_ROLE_ARN` in each GitHub environment named like a stage,
-each holding that stage's own deploy role. docs/deploying.md names the same pairs (a test holds it).
+workflow), `AWS_DRIFT_ROLE_ARN` (the drift workflow). Environment variables: `AWS_DEPLOY_ROLE_ARN` in each
+GitHub environment named like a stage, each holding that stage's own deploy role. docs/deploying.md names
+the same pairs (a test holds it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from account_setup.commands import CommandFailed, SetupError, run
 
 REGION_VARIABLE = "AWS_REGION"
 # Data stack output -> repository variable.
-REPOSITORY_VARIABLES = {"ReadRoleArn": "AWS_READ_ROLE_ARN", "TrainRoleArn": "AWS_TRAIN_ROLE_ARN"}
+REPOSITORY_VARIABLES = {
+    "ReadRoleArn": "AWS_READ_ROLE_ARN",
+    "TrainRoleArn": "AWS_TRAIN_ROLE_ARN",
+    "DriftRoleArn": "AWS_DRIFT_ROLE_ARN",
+}
 # The variable each deploy environment holds its stage's deploy role in (output `deploy_role_output(stage)`).
 ENVIRONMENT_VARIABLE = "AWS_DEPLOY_ROLE_ARN"
 

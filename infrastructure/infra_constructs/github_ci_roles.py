@@ -8,6 +8,9 @@ out one-hour credentials only when that subject and the audience match the role'
 - train: trusted by `pull_request` (the retrain workflow); reads and writes the DVC prefix.
 - deploy, one per stage: trusted by `environment:<stage>` only; reads the DVC prefix, assumes the CDK
   bootstrap roles a deploy uses, reads that stage's API key.
+- drift: trusted by `ref:refs/heads/<deploy branch>` (the scheduled drift workflow, which GitHub runs on
+  the default branch); for each deployed stage, finds its capture bucket in the stage stack's outputs and
+  reads the captures under `captures/`, nothing else.
 
 A job that runs in an environment presents `environment:NAME` instead of its branch, so no branch and
 no pull request can assume a deploy role, and dev's role cannot deploy prod (GitHub's environment
@@ -28,10 +31,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from stacks import github_subjects
 from stacks.github_subjects import PULL_REQUEST
-from stacks.names import api_key_secret_name, camel_case
+from stacks.names import api_key_secret_name, camel_case, capture_bucket_pattern, service_stack_name
 from stacks.settings import GitHubSettings
 
 from infra_constructs.nag import acknowledge
+from serving.app.contracts.capture import KEY_PREFIX as CAPTURE_PREFIX
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -120,6 +124,85 @@ class GitHubCiRoles(Construct):
         self.deploy_roles = {
             stage: self._deploy_role(stage, cdk_bootstrap_qualifier) for stage in settings.deploy_environments
         }
+        self.drift_role = self._drift_role(settings)
+
+    def _drift_role(self, settings: GitHubSettings) -> iam.Role:
+        """The scheduled drift workflow's role: read-only, the deployed stages' captures and nothing else."""
+        role = self._role(
+            "DriftRole",
+            contexts=[github_subjects.branch(settings.deploy_branch)],
+            description=f"The drift workflow of {self._repository.full_name} ({settings.deploy_branch}): "
+            "read the stages' captures.",
+        )
+        for stage in settings.deploy_environments:
+            self._allow_reading_captures(role, stage)
+        return role
+
+    def _allow_reading_captures(self, role: iam.Role, stage: str) -> None:
+        """The stage stack's outputs (where `make drift` finds the bucket), listing and reading the
+        captures under their prefix, and decrypting them through S3 if the bucket uses a KMS key.
+
+        The bucket is the service stack's (deployed after this stack), named by CloudFormation after
+        that stack (`capture_bucket_pattern`): the pattern, not a reference, scopes the statements."""
+        stack = Stack.of(self)
+        name = camel_case(stage)
+        buckets = f"arn:{Aws.PARTITION}:s3:::{capture_bucket_pattern(stage)}"
+        stage_stack = stack.format_arn(
+            service="cloudformation", resource="stack", resource_name=f"{service_stack_name(stage)}/*"
+        )
+        key_arns = stack.format_arn(service="kms", resource="key", resource_name="*")
+        statements = [
+            iam.PolicyStatement(
+                sid=f"FindCaptureBucket{name}",
+                actions=["cloudformation:DescribeStacks"],
+                resources=[stage_stack],
+            ),
+            iam.PolicyStatement(
+                sid=f"ListCaptures{name}",
+                actions=["s3:ListBucket"],
+                resources=[buckets],
+                conditions={"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}*"]}},
+            ),
+            iam.PolicyStatement(
+                sid=f"ReadCaptures{name}",
+                actions=["s3:GetObject"],
+                resources=[f"{buckets}/{CAPTURE_PREFIX}*"],
+            ),
+            iam.PolicyStatement(
+                sid=f"DecryptCaptures{name}",
+                actions=["kms:Decrypt"],
+                resources=[key_arns],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.amazonaws.com"},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:s3:arn": [buckets, f"{buckets}/{CAPTURE_PREFIX}*"]
+                    },
+                },
+            ),
+        ]
+        for statement in statements:
+            role.add_to_policy(statement)
+        self._acknowledge_capture_patterns(role, stage)
+
+    @staticmethod
+    def _acknowledge_capture_patterns(role: iam.Role, stage: str) -> None:
+        """Why each wildcard of the drift role's statements stays (cdk-nag's IAM5, as it names them)."""
+        account = "<AWS::Region>:<AWS::AccountId>"
+        buckets = f"arn:<AWS::Partition>:s3:::{capture_bucket_pattern(stage)}"
+        reasons = {
+            buckets: "The capture bucket belongs to the stage's service stack, deployed after this one, and "
+            "CloudFormation names it after that stack: the pattern names no other stack's buckets, and "
+            "listing is limited to the captures prefix.",
+            f"{buckets}/{CAPTURE_PREFIX}*": "Firehose writes one object per batch under a dated key, so "
+            "reading captures needs a key wildcard; it is limited to the captures prefix of those buckets.",
+            f"arn:<AWS::Partition>:cloudformation:{account}:stack/{service_stack_name(stage)}/*": "A stack's "
+            "ARN ends with an ID CloudFormation generates at creation; the name is the stage's stack.",
+            f"arn:<AWS::Partition>:kms:{account}:key/*": "The key of the capture bucket is not known here; "
+            "decrypting is allowed only through S3 and only for the captures of the stage's bucket "
+            "(kms:ViaService and the S3 encryption context).",
+        }
+        for resource, reason in reasons.items():
+            acknowledge(role, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
 
     def _deploy_role(self, stage: str, cdk_bootstrap_qualifier: str) -> iam.Role:
         """The role jobs in GitHub environment `stage` deploy that stage with, and nothing else may use."""

@@ -91,6 +91,12 @@ class DataStack(Stack):
             value=roles.train_role.role_arn,
             description="GitHub repository variable AWS_TRAIN_ROLE_ARN (the retrain workflow)",
         )
+        CfnOutput(
+            self,
+            "DriftRoleArn",
+            value=roles.drift_role.role_arn,
+            description="GitHub repository variable AWS_DRIFT_ROLE_ARN (the drift workflow: read captures)",
+        )
         for stage, role in roles.deploy_roles.items():
             CfnOutput(
                 self,

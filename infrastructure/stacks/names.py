@@ -39,6 +39,13 @@ def service_stack_name(stage: str) -> str:
     return f"{STACK_PREFIX}-{stage}"
 
 
+def capture_bucket_pattern(stage: str) -> str:
+    """The names the stage's capture bucket may have, as an IAM pattern: the service stack does not name it,
+    so CloudFormation does, from the stack's name, lowercased (`textclassifier-dev-capturebucket...-1a2b3c`;
+    "Name type" in the CloudFormation user guide). The drift role reads captures in such buckets only."""
+    return f"{service_stack_name(stage).lower()}-*"
+
+
 def api_key_secret_name(stage: str) -> str:
     return API_KEY_SECRET_NAME.format(stage=stage)
 

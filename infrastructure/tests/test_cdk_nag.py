@@ -17,6 +17,7 @@ from stacks.names import PUSH_TO_CLOUDWATCH_POLICY
 from serving.app.contracts import api
 
 MANAGED = "Policy::arn:<AWS::Partition>:iam::aws:policy/"
+ARN = "arn:<AWS::Partition>:"
 
 
 # Every finding the app accepts, and where: anything new must be fixed or argued for here too.
@@ -29,6 +30,18 @@ ACKNOWLEDGED = {
         "TextClassifier-Data/GitHub/TrainRole",
         "TextClassifier-Data/GitHub/DeployRoleDev",
         "TextClassifier-Data/GitHub/DeployRoleProd",
+    },
+    # The drift role: each deployed stage's stack (by name), its capture bucket (by CloudFormation's naming),
+    # the captures in it, and their KMS key if any (only through S3, for those objects).
+    **{
+        f"AwsSolutions-IAM5[Resource::{resource}]": {"TextClassifier-Data/GitHub/DriftRole"}
+        for stage in ("dev", "prod")
+        for resource in (
+            f"{ARN}cloudformation:<AWS::Region>:<AWS::AccountId>:stack/TextClassifier-{stage}/*",
+            f"{ARN}s3:::textclassifier-{stage}-*",
+            f"{ARN}s3:::textclassifier-{stage}-*/captures/*",
+            f"{ARN}kms:<AWS::Region>:<AWS::AccountId>:key/*",
+        )
     },
     f"AwsSolutions-IAM4[{MANAGED}service-role/AWSCodeDeployRoleForLambdaLimited]": every_stage(
         "Deployment/Group/ServiceRole"
