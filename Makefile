@@ -273,12 +273,16 @@ test-remote: setup ## The contract suite (routes, error codes, known texts) agai
 # --- Drift: captured traffic against the model's baseline (monitoring/, docs/monitoring.md#drift) ------------
 # STAGE reads that stage's capture bucket when given on the command line or in the environment (its
 # default, dev, serves the deploy targets only); otherwise the local folder `make serve` fills.
-.PHONY: drift
+.PHONY: drift drift-issue
 drift: setup ## Captured texts vs the model's baseline: report + figure [CAPTURES=captures | STAGE=dev] [SINCE=7d | FROM=.. TO=..] [OUTPUT=file]
 	$(RUN) python -m monitoring.drift $(if $(filter-out file default,$(origin STAGE)),--stage $(STAGE)) \
 		$(if $(CAPTURES),--captures $(CAPTURES)) $(if $(SINCE),--since $(SINCE)) \
 		$(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(OUTPUT),--output $(OUTPUT)) \
 		$(if $(MODEL_DIR),--model-dir $(MODEL_DIR))
+
+# The scheduled drift workflow's last step; gh reads its token from the environment (GH_TOKEN).
+drift-issue: setup ## CI: on drift, comment STAGE's report on its one open drift issue, or open it [OUTPUT=report]
+	$(RUN) python -m monitoring.drift_issue --stage $(STAGE) $(if $(OUTPUT),--report $(OUTPUT))
 
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
