@@ -10,7 +10,7 @@ out one-hour credentials only when that subject and the audience match the role'
   bootstrap roles a deploy uses, reads that stage's API key.
 - drift: trusted by `ref:refs/heads/<deploy branch>` (the scheduled drift workflow, which GitHub runs on
   the default branch); for each deployed stage, finds its capture bucket in the stage stack's outputs and
-  reads the captures under `captures/`, nothing else.
+  reads the captures under `captures/`, nothing else (the bucket uses S3-managed keys: no KMS grant).
 
 A job that runs in an environment presents `environment:NAME` instead of its branch, so no branch and
 no pull request can assume a deploy role, and dev's role cannot deploy prod (GitHub's environment
@@ -140,7 +140,7 @@ class GitHubCiRoles(Construct):
 
     def _allow_reading_captures(self, role: iam.Role, stage: str) -> None:
         """The stage stack's outputs (where `make drift` finds the bucket), listing and reading the
-        captures under their prefix, and decrypting them through S3 if the bucket uses a KMS key.
+        captures under their prefix. The bucket is encrypted with S3-managed keys: no KMS permission.
 
         The bucket is the service stack's (deployed after this stack), named by CloudFormation after
         that stack (`capture_bucket_pattern`): the pattern, not a reference, scopes the statements."""
@@ -150,7 +150,6 @@ class GitHubCiRoles(Construct):
         stage_stack = stack.format_arn(
             service="cloudformation", resource="stack", resource_name=f"{service_stack_name(stage)}/*"
         )
-        key_arns = stack.format_arn(service="kms", resource="key", resource_name="*")
         statements = [
             iam.PolicyStatement(
                 sid=f"FindCaptureBucket{name}",
@@ -167,17 +166,6 @@ class GitHubCiRoles(Construct):
                 sid=f"ReadCaptures{name}",
                 actions=["s3:GetObject"],
                 resources=[f"{buckets}/{CAPTURE_PREFIX}*"],
-            ),
-            iam.PolicyStatement(
-                sid=f"DecryptCaptures{name}",
-                actions=["kms:Decrypt"],
-                resources=[key_arns],
-                conditions={
-                    "StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.amazonaws.com"},
-                    "StringLike": {
-                        "kms:EncryptionContext:aws:s3:arn": [buckets, f"{buckets}/{CAPTURE_PREFIX}*"]
-                    },
-                },
             ),
         ]
         for statement in statements:
@@ -197,9 +185,6 @@ class GitHubCiRoles(Construct):
             "reading captures needs a key wildcard; it is limited to the captures prefix of those buckets.",
             f"arn:<AWS::Partition>:cloudformation:{account}:stack/{service_stack_name(stage)}/*": "A stack's "
             "ARN ends with an ID CloudFormation generates at creation; the name is the stage's stack.",
-            f"arn:<AWS::Partition>:kms:{account}:key/*": "The key of the capture bucket is not known here; "
-            "decrypting is allowed only through S3 and only for the captures of the stage's bucket "
-            "(kms:ViaService and the S3 encryption context).",
         }
         for resource, reason in reasons.items():
             acknowledge(role, f"AwsSolutions-IAM5[Resource::{resource}]", reason)

@@ -32,7 +32,7 @@ ACKNOWLEDGED = {
         "TextClassifier-Data/GitHub/DeployRoleProd",
     },
     # The drift role: each deployed stage's stack (by name), its capture bucket (by CloudFormation's naming),
-    # the captures in it, and their KMS key if any (only through S3, for those objects).
+    # the captures in it.
     **{
         f"AwsSolutions-IAM5[Resource::{resource}]": {"TextClassifier-Data/GitHub/DriftRole"}
         for stage in ("dev", "prod")
@@ -40,7 +40,6 @@ ACKNOWLEDGED = {
             f"{ARN}cloudformation:<AWS::Region>:<AWS::AccountId>:stack/TextClassifier-{stage}/*",
             f"{ARN}s3:::textclassifier-{stage}-*",
             f"{ARN}s3:::textclassifier-{stage}-*/captures/*",
-            f"{ARN}kms:<AWS::Region>:<AWS::AccountId>:key/*",
         )
     },
     f"AwsSolutions-IAM4[{MANAGED}service-role/AWSCodeDeployRoleForLambdaLimited]": every_stage(

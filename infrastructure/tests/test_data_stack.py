@@ -358,20 +358,11 @@ def test_the_drift_role_reads_the_captures_of_each_stage_and_nothing_else(data: 
         assert not _grants(data, role_id, action, CAPTURE_KEY), action
 
 
-def test_the_drift_role_decrypts_only_captures_and_only_through_s3(data: Template):
+def test_the_drift_role_has_no_kms_permission(data: Template):
+    """The capture bucket uses S3-managed keys: reading its objects needs no KMS grant."""
     role_id, _ = _role(data, "DriftRoleArn")
-    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    through_s3 = {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
-    for context in (CAPTURE_KEY, CAPTURES):  # per object, or per bucket with an S3 Bucket Key
-        assert _grants(
-            data, role_id, "kms:Decrypt", key, **through_s3, **{"kms:EncryptionContext:aws:s3:arn": context}
-        )
-    assert not _grants(data, role_id, "kms:Decrypt", key, **{"kms:EncryptionContext:aws:s3:arn": CAPTURE_KEY})
-    other = {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::dvc-remote-bucket/dvc/x"}
-    assert not _grants(data, role_id, "kms:Decrypt", key, **through_s3, **other)
-    assert not _grants(
-        data, role_id, "kms:Encrypt", key, **through_s3, **{"kms:EncryptionContext:aws:s3:arn": CAPTURES}
-    )
+    actions = {action for statement in _statements(data, role_id) for action in _actions(statement)}
+    assert actions == {"cloudformation:DescribeStacks", "s3:ListBucket", "s3:GetObject"}
 
 
 def test_make_drift_finds_the_bucket_by_the_output_and_naming_the_roles_assume():
