@@ -17,11 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from monitoring import captures
 from monitoring.drift_check import DRIFT, DriftInputError, assess, model_baseline
 from monitoring.drift_figure import write_figure
 from monitoring.drift_report import headline, markdown, write, write_summary
 from monitoring.drift_settings import DEFAULT_DAYS, EXIT_CALM, EXIT_DRIFT, EXIT_ERROR, THRESHOLDS
+from ops.stage import StageError, capture_bucket
 from serving.app.artifact.loader import default_model_dir, load_model
 from serving.app.artifact.manifest import ModelLoadError
 from serving.app.contracts import capture
@@ -64,12 +67,8 @@ def read_local(folder: Path, first: date, last: date) -> list[captures.CapturedT
 
 def read_stage(stage: str, first: date, last: date, session: Any = None) -> tuple[list, str]:
     """The stage bucket's captures and the bucket's name, with the caller's AWS credentials."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from ops.stage import StageError, capture_bucket
-
     if session is None:
-        import boto3
+        import boto3  # a session only for a stage: a local run makes no AWS client
 
         session = boto3.Session()
     try:
