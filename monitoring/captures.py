@@ -54,7 +54,7 @@ def read_local(folder: Path, first: date, last: date) -> list[CapturedText]:
     for prefix in partitions(first, last):
         for path in sorted((folder / prefix).glob("*")):
             if path.is_file():
-                found.extend(parse_lines(_lines(path.name, path.read_bytes()), str(path)))
+                found.extend(parse_lines(_lines(str(path), path.read_bytes()), str(path)))
     return found
 
 
@@ -66,14 +66,23 @@ def read_bucket(s3: Any, bucket: str, first: date, last: date) -> list[CapturedT
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-                found.extend(parse_lines(_lines(item["Key"], body), f"s3://{bucket}/{item['Key']}"))
+                source = f"s3://{bucket}/{item['Key']}"
+                found.extend(parse_lines(_lines(source, body), source))
     return found
 
 
-def _lines(name: str, data: bytes) -> list[str]:
-    if name.endswith(".gz"):
-        data = gzip.decompress(data)
-    return data.decode("utf-8").splitlines()
+def _lines(source: str, data: bytes) -> list[str]:
+    """The text lines of a capture file or object (gzip-compressed when its name ends in ``.gz``)."""
+    try:
+        if source.endswith(".gz"):
+            data = gzip.decompress(data)
+        return data.decode("utf-8").splitlines()
+    except (OSError, EOFError) as error:
+        raise CaptureError(
+            f"{source}: not gzip data ({error}); a .gz capture file is gzip-compressed"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise CaptureError(f"{source}: not UTF-8 text ({error.reason} at byte {error.start})") from None
 
 
 def parse_lines(lines: Iterable[str], source: str) -> Iterator[CapturedText]:

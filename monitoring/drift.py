@@ -1,16 +1,18 @@
 """`make drift`: compares a window of captured texts with the served model's baseline; writes a report.
 
-Reads the captures from `make serve`'s local folder (``--captures``, default ``captures``) or from a
-deployed stage's capture bucket (``--stage``: the bucket named by the stack's outputs, read with the
-caller's AWS credentials), over a window of UTC days (``--since 7d`` by default, or ``--from``/``--to``),
-and the baseline from the model folder (``--model-dir``, default the one `make train` writes). Writes the
-Markdown report, its SVG figure and a JSON summary beside it. Exit codes: ``drift_settings`` (0 calm or too
-few texts, 3 a threshold crossed, 2 bad input). docs/monitoring.md, "Drift", explains every figure.
+Reads the captures from `make serve`'s local folder (``--captures``, default ``$CAPTURE_DIR`` as for
+`make serve`, else ``captures``) or from a deployed stage's capture bucket (``--stage``: the bucket named
+by the stack's outputs, read with the caller's AWS credentials), over a window of UTC days (``--since 7d``
+by default, or ``--from``/``--to``), and the baseline from the model folder (``--model-dir``, default the
+one `make train` writes). Writes the Markdown report, its SVG figure and a JSON summary beside it. Exit
+codes: ``drift_settings`` (0 calm or too few texts, 3 a threshold crossed, 2 bad input).
+docs/monitoring.md, "Drift", explains every figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -86,7 +88,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
-        "--captures", type=Path, help=f"local captures folder (default {capture.DEFAULT_LOCAL_DIR})"
+        "--captures",
+        type=Path,
+        help=f"local captures folder (default ${capture.LOCAL_DIR_ENV}, else {capture.DEFAULT_LOCAL_DIR})",
     )
     source.add_argument("--stage", help="a deployed stage: read its capture bucket")
     parser.add_argument("--since", help=f"the last N days, e.g. 7d (default {DEFAULT_DAYS}d)")
@@ -108,7 +112,7 @@ def run(args: argparse.Namespace, today: date, session: Any = None) -> int:
         texts, bucket = read_stage(args.stage, first, last, session)
         source = f"stage {args.stage} (s3://{bucket})"
     else:
-        folder = args.captures or Path(capture.DEFAULT_LOCAL_DIR)
+        folder = args.captures or Path(os.environ.get(capture.LOCAL_DIR_ENV) or capture.DEFAULT_LOCAL_DIR)
         texts, source = read_local(folder, first, last), f"folder {folder}"
     drift = assess(texts, model, baseline, THRESHOLDS)
     figure = write_figure(args.output.with_suffix(".svg"), drift) if drift.metrics else None

@@ -13,6 +13,7 @@ from monitoring import drift
 from monitoring.drift_settings import EXIT_CALM, EXIT_DRIFT, EXIT_ERROR, THRESHOLDS
 from monitoring.tests.capture_lines import LIKE_HELD_OUT, articles, model_with_baseline, records, write_local
 from serving.app.artifact.loader import load_model
+from serving.app.contracts import capture
 from serving.app.contracts.artifact import BASELINE_KEY
 from training.sources.chinese_reviews import review_files
 
@@ -159,3 +160,18 @@ def test_a_failed_run_leaves_no_earlier_verdict(model, model_dir, tmp_path):
     write_local(tmp_path / "captures", TODAY, records(model, ["a text about football"], TODAY))
     assert run(model_dir, tmp_path / "captures", tmp_path)[1]["verdict"] == "too few texts"
     assert run(model_dir, tmp_path / "elsewhere", tmp_path)[:2] == (EXIT_ERROR, {})
+
+
+def test_a_capture_file_that_is_not_gzip_names_the_file(model_dir, tmp_path, capsys):
+    path = write_local(tmp_path / "captures", TODAY, [], name="part-0001.gz")
+    path.write_bytes(b"plain text, not gzip")
+    assert run(model_dir, tmp_path / "captures", tmp_path)[0] == EXIT_ERROR
+    assert f"{path}: not gzip data" in capsys.readouterr().err
+
+
+def test_by_default_the_folder_is_the_one_make_serve_writes_to(model, model_dir, tmp_path, monkeypatch):
+    write_local(tmp_path / "served", TODAY, records(model, ["a text about football"], TODAY))
+    monkeypatch.setenv(capture.LOCAL_DIR_ENV, str(tmp_path / "served"))
+    output = tmp_path / "drift.md"
+    drift.main(["--model-dir", str(model_dir), "--output", str(output)], today=TODAY)
+    assert json.loads(output.with_suffix(".json").read_text())["texts"] == 1
