@@ -63,7 +63,7 @@ def assess(texts: Sequence[CapturedText], model: Any, baseline: dict, thresholds
     other = {version: count for version, count in versions.most_common() if version != model.version}
     metrics = compare_metrics(texts, baseline, thresholds) if texts else []
     labels = compare_labels(texts, baseline, thresholds) if texts else None
-    unknown = unknown_terms(model.classifier, texts, TOP_UNKNOWN_TERMS)
+    unknown = unknown_terms(model, texts, TOP_UNKNOWN_TERMS)
     drift = Drift(model.version, len(texts), metrics, labels, unknown, other, thresholds, CALM)
     if len(texts) < thresholds.min_texts:
         return drift._replace(verdict=TOO_FEW)

@@ -43,7 +43,7 @@ def test_the_unknown_share_is_one_minus_the_coverage_served(model):
     analyzer, served = model
     expected_analyzer = "word" if analyzer == "char" else analyzer  # a union with a word block: its words
     for text in TEXTS:
-        found = unknown_terms(served.classifier, [captured(text)], top=1000)
+        found = unknown_terms(served, [captured(text)], top=1000)
         coverage = served.classifier.classify([text], 1)[0].quality.coverage
         assert found.analyzer == expected_analyzer
         assert found.unknown == sum(count for _, count in found.most_frequent)
@@ -54,7 +54,7 @@ def test_the_unknown_share_is_one_minus_the_coverage_served(model):
 def test_terms_the_model_never_saw_are_listed_most_frequent_first(model):
     analyzer, served = model
     texts = [captured(TEXTS[1]), captured("zorblaxian again")]
-    found = unknown_terms(served.classifier, texts, top=1000)
+    found = unknown_terms(served, texts, top=1000)
     if analyzer == "char_wb":  # its units are the n-grams of the padded words
         assert ("zorb", 3) in found.most_frequent and (" zor", 3) in found.most_frequent
     else:

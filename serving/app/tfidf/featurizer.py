@@ -68,14 +68,6 @@ class TfidfFeaturizer:
         weigh(rows, self._idf, settings.binary, settings.sublinear_tf, settings.norm)
         return rows, coverage
 
-    def units(self, text: str) -> list[str]:
-        """The text's tokens (word analyzer) or character n-grams, as this block cuts them: what its
-        coverage counts, for drift reports (never on the request path)."""
-        units = self._split(self._preprocess(text))
-        if self.analyzer == CHAR_WB_ANALYZER:  # substrings across words are no n-grams of the text
-            return [unit for unit in units if "  " not in unit]
-        return list(units)
-
 
 class FeatureUnion:
     """The blocks side by side, as scikit-learn's FeatureUnion: block k's columns follow blocks 0..k-1's,
@@ -89,19 +81,6 @@ class FeatureUnion:
         self._coverage_block = analyzers.index(WORD_ANALYZER) if WORD_ANALYZER in analyzers else 0
         self._offsets = [sum(block.n_features for block in blocks[:k]) for k in range(len(blocks))]
         self.n_features = sum(block.n_features for block in blocks)
-
-    @property
-    def coverage_analyzer(self) -> str:
-        """The analyzer of the block whose coverage is the texts' (what ``coverage_units`` cuts)."""
-        return self.blocks[self._coverage_block].analyzer
-
-    def coverage_units(self, text: str) -> list[str]:
-        """The text's units as the coverage block cuts them (``TfidfFeaturizer.units``)."""
-        return self.blocks[self._coverage_block].units(text)
-
-    def knows(self, unit: str) -> bool:
-        """Whether the coverage block's vocabulary holds ``unit`` (a word, or a character n-gram)."""
-        return self.blocks[self._coverage_block].index.knows(unit)
 
     def feature_name(self, column: int) -> str:
         """The term of feature ``column`` (over all blocks): what an explanation calls it."""

@@ -22,10 +22,6 @@ class TermIndex:
         """The term of ``column``."""
         return self._terms[column]
 
-    def knows(self, term: str) -> bool:
-        """Whether ``term`` is one of the block's terms."""
-        return term in self._columns
-
     def count(
         self, texts_ngrams: list[Iterable[str]], totals: list[int] | None = None
     ) -> tuple[SparseRows, np.ndarray]:

@@ -89,10 +89,6 @@ class WordNgramIndex:
         """The term of ``column``: its words joined by one space, as scikit-learn names an n-gram."""
         return " ".join(self._words[word] for word in self._ngrams[column].tolist() if word != PADDING)
 
-    def knows(self, word: str) -> bool:
-        """Whether ``word`` is a word of the vocabulary's terms (what coverage counts as known)."""
-        return word in self._word_ids
-
     def count(self, texts_tokens: list[list[str]]) -> tuple[SparseRows, np.ndarray]:
         """Per text, the columns of its n-grams found here and how often each occurs (as float64), and
         the share of its tokens that are words of the vocabulary (its coverage, 0 for a text without
