@@ -270,6 +270,13 @@ rollback: setup ## Point STAGE's live alias at the previous version, or TO=versi
 test-remote: setup ## The contract suite (routes, error codes, known texts) against STAGE, or URL=... [API_KEY=...] [SUMMARY=file]
 	$(RUN) python -m ops.remote_contract --stage $(STAGE) $(if $(URL),--url $(URL)) $(if $(SUMMARY),--summary $(SUMMARY))
 
+# --- The model in production, back into training (monitoring/, docs/monitoring.md) ----------------------
+.PHONY: relabel
+relabel: setup ## Captured texts as a CSV to label, least certain first [CAPTURES=dir | STAGE=dev] [SINCE=7d] [UNTIL=date] [LIMIT=N] [OUTPUT=file]
+	@$(RUN) python -m monitoring.relabel $(if $(CAPTURES),--captures $(CAPTURES)) $(if $(STAGE),--stage $(STAGE)) \
+		$(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(LIMIT),--limit $(LIMIT)) \
+		$(if $(OUTPUT),--output $(OUTPUT))
+
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
 load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 DURATION=60s [WORKERS=4 MODEL_DIR=...]
