@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -95,11 +96,15 @@ def distinct_texts(captures: Iterable[CapturedText]) -> list[Row]:
 
 
 def write_csv(rows: Iterable[Row], path: Path) -> int:
-    """Write the header and the rows to a new file (refusing an existing one); returns the row count."""
+    """Write the header and the rows to a new file (refusing an existing one); returns the row count.
+
+    The file holds users' texts: only its owner may read it (mode 0600), as with any export of them.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     try:
-        with path.open("x", encoding="utf-8", newline="") as stream:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(descriptor, "w", encoding="utf-8", newline="") as stream:
             writer = csv.writer(stream)
             writer.writerow(COLUMNS)
             for row in rows:

@@ -34,6 +34,7 @@ def test_the_header_is_the_one_training_reads_and_label_starts_as_the_models(tmp
     rows = export(
         tmp_path, [capture_line("Rockets to Mars", label="sci.space", probability=0.61, margin=0.3)]
     )
+    assert (tmp_path / "out" / "to-label.csv").stat().st_mode & 0o777 == 0o600  # users' texts: owner only
     assert tuple(rows[0]) == COLUMNS
     record = dict(zip(COLUMNS, rows[1], strict=True))
     assert record == {
