@@ -135,8 +135,8 @@ test: setup infra-setup ## Run every test (training, serving, the tools, infrast
 
 # The layers, each runnable alone (together they are `make test`): unit -> contract -> runtime -> e2e,
 # plus the infrastructure and the workflows. `e2e` marks tests that train a real model or run a clone.
-test-unit: setup ## Layer 1, unit: training functions, serving's pure logic, the benchmark's corpora and tables
-	$(PYTEST) training/tests serving/tests/unit bench/tests -m "not e2e"
+test-unit: setup ## Layer 1, unit: training functions, serving's pure logic, the benchmark's corpora and tables, monitoring
+	$(PYTEST) training/tests serving/tests/unit bench/tests monitoring/tests -m "not e2e"
 
 test-contract: setup ## Layer 2, contract: the handler on API Gateway events, the OpenAPI document, fuzzing
 	$(PYTEST) serving/tests/contract serving/tests/fuzz
