@@ -272,8 +272,11 @@ test-remote: setup ## The contract suite (routes, error codes, known texts) agai
 
 # --- The model in production, back into training (monitoring/, docs/monitoring.md) ----------------------
 .PHONY: relabel
+# Captures come from CAPTURES (a folder), else from a STAGE named on the command line or in the
+# environment (STAGE's default above is for deploys, not a choice to read a bucket), else the local folder.
+CAPTURE_SOURCE = $(if $(CAPTURES),--captures $(CAPTURES),$(if $(filter-out file,$(origin STAGE)),--stage $(STAGE)))
 relabel: setup ## Captured texts as a CSV to label, least certain first [CAPTURES=dir | STAGE=dev] [SINCE=7d] [UNTIL=date] [LIMIT=N] [OUTPUT=file]
-	@$(RUN) python -m monitoring.relabel $(if $(CAPTURES),--captures $(CAPTURES)) $(if $(STAGE),--stage $(STAGE)) \
+	@$(RUN) python -m monitoring.relabel $(CAPTURE_SOURCE) \
 		$(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(LIMIT),--limit $(LIMIT)) \
 		$(if $(OUTPUT),--output $(OUTPUT))
 
