@@ -74,10 +74,8 @@ def _rows(path: Path) -> Iterator[tuple[int, str, str]]:
         try:
             header = next(reader, None)
             if header is None or tuple(header) != COLUMNS:
-                found = "nothing (an empty file)" if header is None else ", ".join(header)
                 raise DataError(
-                    f"{path}: line 1: not a relabel export: its header is {found}, expected "
-                    f"{', '.join(COLUMNS)}; {_FIX_EXPORT}"
+                    f"{path}: line 1: not a relabel export: {_header_problem(header)}; {_FIX_EXPORT}"
                 )
             end = reader.line_num
             for row in reader:
@@ -94,3 +92,14 @@ def _rows(path: Path) -> Iterator[tuple[int, str, str]]:
             raise DataError(
                 f"{path}: line {reader.line_num}: not valid CSV ({exc}); restore the row from the export"
             ) from None
+
+
+def _header_problem(header: list[str] | None) -> str:
+    """What is wrong with a header that is not COLUMNS: nothing there, missing columns, or their order."""
+    if not header:
+        return "no header (an empty file, or a blank first line)"
+    missing = [column for column in COLUMNS if column not in header]
+    found = ", ".join(header)
+    if missing:
+        return f"missing column(s) {', '.join(missing)} (found: {found})"
+    return f"its header is {found}, expected {', '.join(COLUMNS)}"

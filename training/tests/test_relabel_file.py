@@ -55,8 +55,15 @@ def test_extra_examples_join_the_training_split_only(tmp_path, corpus):
 @pytest.mark.parametrize(
     ("rows", "header", "where", "says"),
     [
-        ([], ("text", "label"), "line 1", "not a relabel export: its header is text, label, expected text"),
-        ([], COLUMNS[:-1], "line 1", "not a relabel export"),
+        ([], ("text", "label"), "line 1", "not a relabel export: missing column(s) model_label, probability"),
+        (
+            [],
+            COLUMNS[:-1],
+            "line 1",
+            "not a relabel export: missing column(s) first_seen (found: text, label,",
+        ),
+        ([], ("label", *COLUMNS[:1], *COLUMNS[2:]), "line 1", "its header is label, text, model_label,"),
+        ([], (), "line 1", "not a relabel export: no header (an empty file, or a blank first line)"),
         ([("fine", "cooking"), ("Boat", "saling")], COLUMNS, "line 3", "label 'saling' is not a class"),
         ([("", "cooking")], COLUMNS, "line 2", "empty text; delete the row"),
         ([("Boat", "  ")], COLUMNS, "line 2", "empty label; write the correct label"),
@@ -83,6 +90,10 @@ def test_an_unknown_label_lists_the_allowed_ones(tmp_path, corpus):
 
 
 def test_a_row_with_other_fields_or_a_file_of_another_kind_is_refused(tmp_path, corpus):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError, match=rf"{empty}: line 1: not a relabel export: no header .*make relabel"):
+        load_dataset(str(corpus), 0.25, 0, extra_sources=[str(empty)])
     extra = tmp_path / "fixed.csv"
     extra.write_text(",".join(COLUMNS) + '\n"Boat",sailing,extra\n', encoding="utf-8")
     with pytest.raises(
