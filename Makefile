@@ -274,10 +274,10 @@ test-remote: setup ## The contract suite (routes, error codes, known texts) agai
 .PHONY: relabel
 # Captures come from CAPTURES (a folder), else from a STAGE named on the command line or in the
 # environment (STAGE's default above is for deploys, not a choice to read a bucket), else the local folder.
-CAPTURE_SOURCE = $(if $(CAPTURES),--captures $(CAPTURES),$(if $(filter-out file,$(origin STAGE)),--stage $(STAGE)))
-relabel: setup ## Captured texts as a CSV to label, least certain first [CAPTURES=dir | STAGE=dev] [SINCE=7d] [UNTIL=date] [LIMIT=N] [OUTPUT=file]
+CAPTURE_SOURCE = $(if $(CAPTURES),--captures $(CAPTURES),$(if $(filter-out file default,$(origin STAGE)),--stage $(STAGE)))
+relabel: setup ## Captured texts as a CSV to label, least certain first [CAPTURES=dir | STAGE=dev] [SINCE=7d | FROM=.. TO=..] [LIMIT=N] [OUTPUT=file]
 	@$(RUN) python -m monitoring.relabel $(CAPTURE_SOURCE) \
-		$(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(LIMIT),--limit $(LIMIT)) \
+		$(if $(SINCE),--since $(SINCE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(LIMIT),--limit $(LIMIT)) \
 		$(if $(OUTPUT),--output $(OUTPUT))
 
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------

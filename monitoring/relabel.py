@@ -1,6 +1,6 @@
 """`make relabel`: the texts the service captured, as a CSV for people to label, the least certain first.
 
-    python -m monitoring.relabel [--captures DIR | --stage STAGE] [--since 7d] [--until DATE]
+    python -m monitoring.relabel [--captures DIR | --stage STAGE] [--since 7d | --from DATE [--to DATE]]
                                  [--limit N] [--output FILE]
 
 Reads the window's captures (monitoring.capture_source), keeps one row per distinct text (texts equal
@@ -128,15 +128,16 @@ def main(argv: list[str] | None = None, session: Any = None) -> int:
         "--captures", type=Path, help="local capture folder (default: $CAPTURE_DIR or captures)"
     )
     source.add_argument("--stage", help="read the stage's capture bucket instead (AWS credentials)")
-    parser.add_argument("--since", default=DEFAULT_SINCE, help="days back (7d) or a first date (2026-12-01)")
-    parser.add_argument("--until", help="last date, included (default: today, UTC)")
+    parser.add_argument("--since", help=f"the last N days, today included (default {DEFAULT_SINCE})")
+    parser.add_argument("--from", dest="first", help="first date, YYYY-MM-DD (instead of --since)")
+    parser.add_argument("--to", dest="last", help="last date, included (default: today, UTC)")
     parser.add_argument("--limit", type=int, help="at most this many rows, the least certain")
     parser.add_argument("--output", type=Path, help="CSV to write (default: relabel/to-label-<today>.csv)")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be a positive number of rows")
     try:
-        window = parse_window(args.since, args.until)
+        window = parse_window(args.since, args.first, args.last)
         captures, origin = read_captures(window, args.captures, args.stage, session)
         rows = distinct_texts(captures)
         if not rows:

@@ -1,8 +1,8 @@
-"""The window of days `make drift` and `make relabel` read captures over: SINCE (and UNTIL) as UTC days.
+"""The window of days `make drift` and `make relabel` read captures over: SINCE, or FROM and TO, as UTC days.
 
 Captures are kept in one folder (key prefix) per UTC day (serving.app.contracts.capture.partition), so a
-window is a first and a last day, both included. SINCE is a number of days back (``7d``: today and the
-six days before it) or a first date (``2026-12-01``); UNTIL, a last date, defaults to today.
+window is a first and a last day, both included: ``FROM``/``TO`` (ISO dates; TO defaults to today), else
+``SINCE=Nd``, the last N days, today included (``7d`` by default).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ _DAYS = re.compile(r"^(\d+)d$")
 
 
 class WindowError(ValueError):
-    """SINCE or UNTIL cannot be read as a window of days; the message shows what can."""
+    """SINCE, FROM or TO cannot be read as a window of days; the message shows what can."""
 
 
 class Window(NamedTuple):
@@ -33,26 +33,28 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def parse_window(since: str = DEFAULT_SINCE, until: str | None = None, now: date | None = None) -> Window:
-    """The window SINCE and UNTIL name, counted back from ``now`` (today, UTC, by default)."""
-    last = _date("UNTIL", until) if until else (now or today())
-    match = _DAYS.match(since.strip())
-    if match:
-        count = int(match.group(1))
-        if count < 1:
-            raise WindowError(f"SINCE={since!r}: give at least 1d (today)")
-        first = last - timedelta(days=count - 1)
-    else:
-        first = _date("SINCE", since)
-    if last < first:
-        raise WindowError(f"the window ends (UNTIL={last}) before it starts (SINCE={first}); swap them")
-    return Window(first, last)
+def parse_window(
+    since: str | None = None, first: str | None = None, last: str | None = None, now: date | None = None
+) -> Window:
+    """The window FROM and TO name, else the SINCE days up to ``now`` (today, UTC, by default)."""
+    now = now or today()
+    if first:
+        window = Window(_date("FROM", first), _date("TO", last) if last else now)
+        if window.last < window.first:
+            raise WindowError(f"the window ends (TO={window.last}) before it starts (FROM={window.first})")
+        return window
+    if last:
+        raise WindowError("TO needs FROM (or use SINCE=Nd for the last N days)")
+    match = _DAYS.match((since or DEFAULT_SINCE).strip())
+    if not match or int(match.group(1)) < 1:
+        raise WindowError(
+            f"SINCE={since!r}: give a number of days, e.g. SINCE=7d (captures are kept per day)"
+        )
+    return Window(now - timedelta(days=int(match.group(1)) - 1), now)
 
 
 def _date(name: str, value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise WindowError(
-            f"{name}={value!r}: give a number of days like 7d (SINCE only) or a date like 2026-12-01"
-        ) from None
+        raise WindowError(f"{name}={value!r} is not a date: write it as YYYY-MM-DD") from None

@@ -8,7 +8,7 @@ from moto import mock_aws
 
 from monitoring import relabel
 from monitoring.capture_source import BUCKET_OUTPUT, read_captures
-from monitoring.tests.capture_lines import capture_line, write_day
+from monitoring.tests.relabel_capture_lines import capture_line, write_day
 from monitoring.window import Window
 from serving.app.contracts import capture
 from training.relabel_file import COLUMNS
@@ -25,7 +25,7 @@ def export(tmp_path, lines, *options):
     folder = tmp_path / "captures"
     write_day(folder, 2026, 12, 7, lines)
     out = tmp_path / "out" / "to-label.csv"
-    argv = ["--captures", str(folder), "--since", "2026-12-07", "--until", "2026-12-07", "--output", str(out)]
+    argv = ["--captures", str(folder), "--from", "2026-12-07", "--to", "2026-12-07", "--output", str(out)]
     assert relabel.main([*argv, *options]) == 0
     return read_rows(out)
 
@@ -105,7 +105,7 @@ def test_an_existing_file_is_never_overwritten(tmp_path, capsys):
     out.write_text("someone's corrections\n", encoding="utf-8")
     assert (
         relabel.main(
-            ["--captures", str(folder), "--since", "1d", "--until", "2026-12-07", "--output", str(out)]
+            ["--captures", str(folder), "--from", "2026-12-07", "--to", "2026-12-07", "--output", str(out)]
         )
         == 2
     )
@@ -115,7 +115,7 @@ def test_an_existing_file_is_never_overwritten(tmp_path, capsys):
 
 def test_an_empty_window_writes_nothing_and_says_why(tmp_path, capsys):
     out = tmp_path / "to-label.csv"
-    argv = ["--captures", str(tmp_path / "none"), "--since", "2026-12-07", "--until", "2026-12-07"]
+    argv = ["--captures", str(tmp_path / "none"), "--from", "2026-12-07", "--to", "2026-12-07"]
     assert relabel.main([*argv, "--output", str(out)]) == 2
     assert "no captured texts" in capsys.readouterr().err
     assert not out.exists()
@@ -125,7 +125,7 @@ def test_a_line_that_is_not_a_capture_stops_with_file_and_line(tmp_path, capsys)
     folder = tmp_path / "captures"
     path = write_day(folder, 2026, 12, 7, [capture_line("fine"), "not json"])
     out = tmp_path / "to-label.csv"
-    argv = ["--captures", str(folder), "--since", "2026-12-07", "--until", "2026-12-07", "--output", str(out)]
+    argv = ["--captures", str(folder), "--from", "2026-12-07", "--to", "2026-12-07", "--output", str(out)]
     assert relabel.main(argv) == 2
     assert f"{path}, line 2: not JSON" in capsys.readouterr().err
     assert not out.exists()
@@ -166,7 +166,7 @@ def test_a_stage_is_read_from_the_bucket_its_stack_names(tmp_path, monkeypatch):
     s3.put_object(Bucket="captures-relabeltest", Key=capture.partition(2026, 12, 7) + "part-1", Body=body)
     s3.put_object(Bucket="captures-relabeltest", Key=capture.partition(2026, 12, 5) + "part-1", Body=body)
     out = tmp_path / "bucket.csv"
-    argv = ["--stage", "relabeltest", "--since", "1d", "--until", "2026-12-07", "--output", str(out)]
+    argv = ["--stage", "relabeltest", "--from", "2026-12-07", "--to", "2026-12-07", "--output", str(out)]
     assert relabel.main(argv, session=session) == 0
     assert [row[0] for row in read_rows(out)[1:]] == ["from the bucket", "surer"]
 

@@ -2,12 +2,11 @@
 the training split only, and refused, naming the file, the line and the fix, when they are not exports."""
 
 import csv
-from datetime import date
 
 import pytest
 
 from monitoring import relabel
-from monitoring.tests.capture_lines import capture_line, write_day
+from monitoring.tests.relabel_capture_lines import capture_line, write_day
 from training.__main__ import main as train_main
 from training.data_sources import DataError, load_dataset
 from training.params import ParamsError, load_params
@@ -128,7 +127,7 @@ def test_export_correct_and_retrain_puts_the_corrections_in_the_training_split_o
     ]
     write_day(tmp_path / "captures", 2026, 12, 7, lines)
     export = tmp_path / "to-label.csv"
-    argv = ["--captures", str(tmp_path / "captures"), "--since", "1d", "--until", str(date(2026, 12, 7))]
+    argv = ["--captures", str(tmp_path / "captures"), "--from", "2026-12-07", "--to", "2026-12-07"]
     assert relabel.main([*argv, "--output", str(export)]) == 0
 
     with export.open(encoding="utf-8", newline="") as stream:  # people correct the label column
