@@ -155,3 +155,13 @@ def test_export_correct_and_retrain_puts_the_corrections_in_the_training_split_o
     learnt = dict(zip(dataset.train_texts, dataset.train_labels, strict=True))
     assert {text: learnt[text] for text in captured} == {text: truth for text, (_, truth) in captured.items()}
     assert not set(captured) & set(dataset.test_texts)
+
+
+def test_a_file_a_spreadsheet_saved_in_another_encoding_names_the_line_and_the_conversion(tmp_path, corpus):
+    extra = tmp_path / "fixed.csv"
+    row = "Caf\u00e9 recipe with garlic,cooking,cooking,0.5,0.1,1,v,t\n"
+    extra.write_bytes((",".join(COLUMNS) + "\n" + row).encode("cp1252"))
+    with pytest.raises(
+        DataError, match=rf"{extra}: line 2: not valid UTF-8 .*iconv -f WINDOWS-1252 -t UTF-8"
+    ):
+        load_dataset(str(corpus), 0.25, 0, extra_sources=[str(extra)])
