@@ -8,7 +8,8 @@ import pytest
 from monitoring import relabel
 from monitoring.tests.relabel_capture_lines import capture_line, write_day
 from training.__main__ import main as train_main
-from training.data_sources import DataError, load_dataset
+from training.data_sources import DataError, load_dataset, with_extra_sources
+from training.dataset import Dataset
 from training.params import ParamsError, load_params
 from training.relabel_file import COLUMNS, read_relabel_file
 from training.stages.handoff import METRICS_NAME
@@ -165,3 +166,15 @@ def test_a_file_a_spreadsheet_saved_in_another_encoding_names_the_line_and_the_c
         DataError, match=rf"{extra}: line 2: not valid UTF-8 .*iconv -f WINDOWS-1252 -t UTF-8"
     ):
         load_dataset(str(corpus), 0.25, 0, extra_sources=[str(extra)])
+
+
+def test_a_source_with_a_posting_order_ranks_the_extra_examples_newest(tmp_path):
+    """20 Newsgroups orders its training documents by posting time (model selection validates on later
+    ones): the corrected texts were captured after all of them."""
+    texts, labels = ["a", "b", "c"], ["cooking", "sailing", "cooking"]
+    dataset = Dataset("ordered", texts, labels, ["d"], ["sailing"], train_posting_order=[30, 10, 20])
+    extra = write_export(tmp_path / "fixed.csv", [("Anchor", "sailing"), ("Oven", "cooking")])
+    extended = with_extra_sources(dataset, [str(extra)])
+    assert extended.train_texts == ["a", "b", "c", "Anchor", "Oven"]
+    assert extended.train_posting_order == [30, 10, 20, 31, 32]
+    assert (extended.test_texts, extended.test_labels) == (["d"], ["sailing"])
