@@ -16,7 +16,8 @@ The routes are ``contracts.api``'s; the unversioned paths of versions before 3.0
 
 Configuration (environment): MODEL_DIR (model directory, default ``data/`` beside the code),
 CORS_ALLOW_ORIGINS (comma-separated browser origins, or ``*``), AWS_EMF_NAMESPACE and
-AWS_EMF_SERVICE_NAME (metrics, see ``telemetry``).
+AWS_EMF_SERVICE_NAME (metrics, see ``telemetry``), CAPTURE_RATE (share of the classified texts written as
+capture lines, 0 to 1, default 0: off; see ``capture``).
 """
 
 import os
@@ -30,7 +31,7 @@ _imports_started = time.perf_counter()
 # 3.13 and later): hundreds of mmap/munmap pairs, about 10 ms of cold start (docs/performance.md).
 import numpy  # noqa: E402, F401
 
-from . import playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
+from . import capture, playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
 from .artifact import loader  # noqa: E402
 from .artifact.manifest import ModelLoadError  # noqa: E402
 from .contracts import api  # noqa: E402
@@ -73,6 +74,18 @@ MODEL = _load_model()
 # stopped the init there, like a broken model does), serialized once so serving it costs nothing per request.
 OPENAPI_DOCUMENT = api_contract.to_json(api_contract.OPENAPI)
 CORS_ALLOW_ORIGINS = _allowed_origins()
+
+
+def _capture_sampler() -> capture.Sampler | None:
+    """The opt-in capture of classified texts (None: off); a malformed rate stops the init, logged."""
+    try:
+        return capture.from_environment(telemetry.write_line)
+    except capture.CaptureSettingError as error:
+        telemetry.log("ERROR", "capture setting refused", error=str(error))
+        raise
+
+
+CAPTURE = _capture_sampler()
 
 
 def _load_page() -> str:
@@ -145,7 +158,10 @@ def _classify(event: dict, record: telemetry.RequestRecord) -> dict:
         for prediction, text in zip(predictions, request.texts, strict=True)
         if prediction.quality is not None
     ]
-    return api_contract.classify_response(request, predictions, MODEL.version, explanations)
+    response = api_contract.classify_response(request, predictions, MODEL.version, explanations)
+    if CAPTURE is not None:
+        CAPTURE.capture(record.request_id, MODEL.version, request.texts, predictions)
+    return response
 
 
 def _api_request_id(event: object) -> str | None:
