@@ -120,8 +120,11 @@ seed-remote: setup ## Fill a new DVC remote [REMOTE=s3]: 20 Newsgroups and the c
 check-params: setup ## Validate params.yaml
 	$(RUN) python -m training.params check
 
-serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through the local Lambda runtime
-	$(RUN) python -m local_runtime --port $(PORT)
+# CAPTURE_RATE (0 to 1; unset: off) is given to the function, as a stage's capture_rate is in AWS; the
+# local runtime files its capture lines by day under CAPTURE_DIR (docs/monitoring.md, "Capture").
+serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) locally; CAPTURE_RATE=0.1 keeps 10 % of texts in CAPTURE_DIR (./captures)
+	$(RUN) python -m local_runtime --port $(PORT) $(if $(CAPTURE_RATE),--env CAPTURE_RATE=$(CAPTURE_RATE)) \
+		$(if $(CAPTURE_DIR),--capture-dir "$(CAPTURE_DIR)")
 
 # The tests are independent, so they run in parallel: one pytest-xdist worker per core (TEST_WORKERS=0
 # runs them in one process, e.g. to debug with pdb). Each module runs whole on one worker, so a model or a

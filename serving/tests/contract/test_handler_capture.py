@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from local_runtime.child_service import child_service
+from local_runtime.client import request_json
+from local_runtime.logs import ServiceLog
 from monitoring import captures
 from serving.app import capture
 from serving.app.contracts import api
@@ -98,3 +101,20 @@ def test_rate_0_imports_nothing_for_capture_and_a_positive_rate_builds_the_sampl
     on = init(bbc_model_dir, "0.5")
     assert on.returncode == 0, on.stderr
     assert on.stdout.splitlines()[-1] == "True False"
+
+
+def test_make_serve_with_a_rate_files_the_captures_where_monitoring_reads_them(bbc_model_dir, tmp_path):
+    """`make serve CAPTURE_RATE=1 CAPTURE_DIR=...`: the local runtime as the command line runs it."""
+    folder = tmp_path / "captures"
+    arguments = ("--env", f"{contract.RATE_ENV}=1", "--capture-dir", str(folder))
+    texts = ["The central bank raised interest rates again", "The match ended in a penalty shoot-out"]
+    log = ServiceLog()
+    first_day = datetime.now(UTC).date()  # a window from before to after the requests: midnight-safe
+    with child_service(model_dir=bbc_model_dir, workers=1, arguments=arguments, log=log) as url:
+        status, answer = request_json(url, "POST", api.CLASSIFY, {"texts": texts})
+        assert status == 200
+        # The runtime files a line before it logs it: once both are in the log, both are on disk.
+        assert log.wait_for(texts[1]) and log.wait_for(texts[0])
+    records = captures.read_local(folder, first_day, datetime.now(UTC).date())
+    labels = [prediction["label"] for prediction in answer["predictions"]]
+    assert [(record.text, record.label) for record in records] == list(zip(texts, labels, strict=True))
