@@ -240,6 +240,8 @@ security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every st
 	@echo "== cdk-nag (AwsSolutions): synthesizing every stack, with CI roles for $(SECURITY_REPOSITORY)"
 	rm -rf infrastructure/$(SECURITY_OUT)
 	$(CDK) synth --quiet --output $(SECURITY_OUT) -c github_repository=$(SECURITY_REPOSITORY) $(SECURITY_IDS)
+	@echo "== cdk-nag: dev once more with capture on (off in every stage by default), so its resources are scanned too"
+	$(CDK) synth --quiet --output $(SECURITY_OUT)/capture -c stage=dev -c capture_rate=0.01 TextClassifier-dev
 	$(ACCOUNT_SETUP) execution-policy-template $(SECURITY_OUT)/execution-policy.template.json
 	@echo "== checkov: the synthesized CloudFormation templates and the execution policy (skips are acknowledged findings with a reason)"
 	$(SECURITY_ENV)/bin/checkov -d infrastructure/$(SECURITY_OUT) --framework cloudformation --skip-download \

@@ -18,7 +18,6 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 from infra_constructs.model_capture import CAPTURE_KEY_ROOT, ERROR_KEY_ROOT, FILE_EXTENSION
 from infra_support import (
-    TAGGING,
     Service,
     Synthesized,
     as_list,
@@ -27,9 +26,8 @@ from infra_support import (
     resources,
     serving_function,
 )
-from stacks.app_builder import register_nag, settings_from_context
-from stacks.names import CAPTURE_BUCKET_OUTPUT, service_stack_name
-from stacks.service_stack import ServiceStack
+from stacks.app_builder import settings_from_context
+from stacks.names import CAPTURE_BUCKET_OUTPUT
 from stacks.settings import SERVING_APP_DIR, ServiceSettings, SettingsError
 from stacks.stages import DEFAULT_STAGES, service_settings
 
@@ -45,19 +43,6 @@ CAPTURE_TYPES = (
     "AWS::Logs::SubscriptionFilter",
     "AWS::S3::Bucket",
 )
-
-
-@pytest.fixture(scope="module")
-def capturing(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    """dev with capture on, as `-c capture_rate=0.05` builds it; synthesized for real, so cdk-nag runs."""
-    outdir = tmp_path_factory.mktemp("capture")
-    app = App(context={**cdk_json_context(), "stage": "dev", "capture_rate": "0.05"}, outdir=str(outdir))
-    (settings,) = settings_from_context(app).services
-    settings = replace(settings, capture_retention_days=14)
-    stack = ServiceStack(app, service_stack_name(settings.stage), settings=settings, tagging=TAGGING)
-    register_nag(app)
-    app.synth()  # raises on an unacknowledged cdk-nag finding
-    return Service("dev-capture", settings, Template.from_stack(stack), outdir)
 
 
 @pytest.mark.parametrize("stage", DEFAULT_STAGES)
