@@ -8,12 +8,10 @@ With the rate above 0, each text of an answered POST /v1/classify is captured wi
 drawn per text: one line on stdout holding ``timestamp``, ``level``, ``message`` (``contracts.capture.
 MESSAGE``) and exactly ``contracts.capture.FIELDS``. Nothing leaves the process here: in AWS the function's
 log group carries the line and a subscription filter forwards it to the capture bucket; locally the local
-runtime files it. A rate of 0 builds nothing (``from_environment`` returns None), so it costs no import at
-cold start and no work per request. These lines are the one place request texts are written
-(``telemetry`` never writes them).
+runtime files it. A rate of 0 builds nothing (``from_environment`` returns None), so it costs no work per
+request; without ``$CAPTURE_RATE`` the handler does not even import this module. These lines are the one
+place request texts are written (``telemetry`` never writes them).
 """
-
-from __future__ import annotations
 
 import json
 import os
@@ -64,7 +62,7 @@ class Sampler:
         request_id: str | None,
         model_version: str,
         texts: list[str],
-        predictions: list[Prediction],
+        predictions: "list[Prediction]",
     ) -> int:
         """Writes the capture lines of the sampled texts of one answered request; returns how many.
 
@@ -79,7 +77,7 @@ class Sampler:
         return captured
 
 
-def record_line(request_id: str | None, model_version: str, text: str, prediction: Prediction) -> str:
+def record_line(request_id: str | None, model_version: str, text: str, prediction: "Prediction") -> str:
     """One capture record as a JSON line (ASCII escapes: a lone surrogate in a text stays writable)."""
     assert prediction.quality is not None
     probability, margin, coverage = prediction.quality
@@ -100,7 +98,9 @@ def record_line(request_id: str | None, model_version: str, text: str, predictio
     return json.dumps(entry)
 
 
-def from_environment(write: Callable[[str], None], environ: Mapping[str, str] = os.environ) -> Sampler | None:
+def from_environment(
+    write: Callable[[str], None], environ: Mapping[str, str] = os.environ
+) -> "Sampler | None":
     """The sampler ``$CAPTURE_RATE`` asks for, or None when capture is off (rate 0 or unset)."""
     rate = read_rate(environ)
     return Sampler(rate, write) if rate > 0 else None

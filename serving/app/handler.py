@@ -31,10 +31,11 @@ _imports_started = time.perf_counter()
 # 3.13 and later): hundreds of mmap/munmap pairs, about 10 ms of cold start (docs/performance.md).
 import numpy  # noqa: E402, F401
 
-from . import capture, playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
+from . import playground, telemetry  # noqa: E402  (timed: imports are part of the cold start)
 from .artifact import loader  # noqa: E402
 from .artifact.manifest import ModelLoadError  # noqa: E402
 from .contracts import api  # noqa: E402
+from .contracts import capture as capture_contract  # noqa: E402
 
 try:
     # Reads openapi.json, the source of its request limits, once: the document this handler serves.
@@ -76,8 +77,16 @@ OPENAPI_DOCUMENT = api_contract.to_json(api_contract.OPENAPI)
 CORS_ALLOW_ORIGINS = _allowed_origins()
 
 
-def _capture_sampler() -> capture.Sampler | None:
-    """The opt-in capture of classified texts (None: off); a malformed rate stops the init, logged."""
+def _capture_sampler():  # -> capture.Sampler | None (capture is imported only when it is on)
+    """The opt-in capture of classified texts (None: off); a malformed rate stops the init, logged.
+
+    Without ``$CAPTURE_RATE`` (capture off, the default) the capture module is not even imported: off
+    costs the cold start nothing.
+    """
+    if not os.environ.get(capture_contract.RATE_ENV, "").strip():
+        return None
+    from . import capture
+
     try:
         return capture.from_environment(telemetry.write_line)
     except capture.CaptureSettingError as error:

@@ -81,7 +81,8 @@ def init(model_dir, rate: str | None) -> subprocess.CompletedProcess:
     if rate is not None:
         env[contract.RATE_ENV] = rate
     code = (
-        "import sys; from serving.app import handler; print('random' in sys.modules, handler.CAPTURE is None)"
+        "import sys; from serving.app import handler; "
+        "print('random' in sys.modules, 'serving.app.capture' in sys.modules, handler.CAPTURE is None)"
     )
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
@@ -94,13 +95,16 @@ def test_a_malformed_rate_stops_the_init_naming_the_variable_value_and_range(bbc
     assert "CAPTURE_RATE='5%'" in logged[0]["error"] and "from 0 (off) to 1" in logged[0]["error"]
 
 
-def test_rate_0_imports_nothing_for_capture_and_a_positive_rate_builds_the_sampler(bbc_model_dir):
+def test_without_a_rate_nothing_of_capture_is_imported_and_a_positive_rate_builds_the_sampler(bbc_model_dir):
     off = init(bbc_model_dir, None)
     assert off.returncode == 0, off.stderr
-    assert off.stdout.splitlines()[-1] == "False True"  # `random` never imported, no sampler
+    assert off.stdout.splitlines()[-1] == "False False True"  # neither `random` nor capture imported
     on = init(bbc_model_dir, "0.5")
     assert on.returncode == 0, on.stderr
-    assert on.stdout.splitlines()[-1] == "True False"
+    assert on.stdout.splitlines()[-1] == "True True False"
+    zero = init(bbc_model_dir, "0")
+    assert zero.returncode == 0, zero.stderr
+    assert zero.stdout.splitlines()[-1] == "False True True"  # "0" is read (and is off): no random, no sampler
 
 
 def test_make_serve_with_a_rate_files_the_captures_where_monitoring_reads_them(bbc_model_dir, tmp_path):
