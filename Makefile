@@ -189,9 +189,9 @@ format: setup ## Apply ruff's fixes and formatting
 synth: infra-setup ## CloudFormation templates of every stack into infrastructure/cdk.out (offline)
 	$(CDK) synth --quiet $(CDK_CONTEXT)
 
-deploy: infra-setup ## Deploy one stage: make deploy STAGE=dev [ALARM_EMAIL=you@example.com]
+deploy: infra-setup ## Deploy one stage: make deploy STAGE=dev [ALARM_EMAIL=you@example.com] [CAPTURE_RATE=0.01]
 	$(CDK) deploy TextClassifier-$(STAGE) -c stage=$(STAGE) $(CDK_CONTEXT) \
-		$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) \
+		$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) $(if $(CAPTURE_RATE),-c capture_rate=$(CAPTURE_RATE)) \
 		--require-approval never --outputs-file cdk.out/$(STAGE)-outputs.json
 
 smoke-test: setup ## POST a known text to a deployed STAGE, or to URL=... [API_KEY=...]: expects 200 and a label
