@@ -47,9 +47,18 @@ def low_quota(tmp_path_factory: pytest.TempPathFactory) -> Service:
 
 @pytest.fixture(scope="session")
 def capturing(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    """dev with capture on, as `-c capture_rate=0.05` builds it; synthesized for real, so cdk-nag runs."""
+    """dev with capture on, as `-c capture_rate=0.05` builds it (and 14 days' retention); synthesized for
+    real, so cdk-nag runs."""
     outdir = tmp_path_factory.mktemp("capture")
-    app = App(context={**cdk_json_context(), "stage": "dev", "capture_rate": "0.05"}, outdir=str(outdir))
+    # Construct paths in the template's metadata, as the CDK CLI writes them: the acknowledgement tests
+    # name resources by path.
+    context = {
+        **cdk_json_context(),
+        "stage": "dev",
+        "capture_rate": "0.05",
+        "aws:cdk:enable-path-metadata": True,
+    }
+    app = App(context=context, outdir=str(outdir))
     (settings,) = settings_from_context(app).services
     settings = replace(settings, capture_retention_days=14)
     stack = ServiceStack(app, service_stack_name(settings.stage), settings=settings, tagging=TAGGING)
