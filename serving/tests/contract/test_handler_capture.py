@@ -49,10 +49,11 @@ def test_each_text_of_an_answered_batch_is_captured_and_read_back_from_the_local
     response = classify(capturing, {"texts": texts, "top_k": 2}, context)
     assert response["statusCode"] == 200
     answer = json.loads(response["body"])
-    lines = [
-        line for line in capsys.readouterr().out.splitlines() if f'"message": "{contract.MESSAGE}"' in line
-    ]
+    out = capsys.readouterr().out.splitlines()
+    lines = [line for line in out if f'"message": "{contract.MESSAGE}"' in line]
     assert len(lines) == 2
+    others = [line for line in out if line not in lines]
+    assert others and not [line for line in others for text in texts if text in line]  # metrics: no text
     today = datetime.now(UTC).date()
     folder = tmp_path / contract.partition(today.year, today.month, today.day)
     folder.mkdir(parents=True)
@@ -104,7 +105,9 @@ def test_without_a_rate_nothing_of_capture_is_imported_and_a_positive_rate_build
     assert on.stdout.splitlines()[-1] == "True True False"
     zero = init(bbc_model_dir, "0")
     assert zero.returncode == 0, zero.stderr
-    assert zero.stdout.splitlines()[-1] == "False True True"  # "0" is read (and is off): no random, no sampler
+    assert (
+        zero.stdout.splitlines()[-1] == "False True True"
+    )  # "0" is read (and is off): no random, no sampler
 
 
 def test_make_serve_with_a_rate_files_the_captures_where_monitoring_reads_them(bbc_model_dir, tmp_path):
