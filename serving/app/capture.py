@@ -66,14 +66,17 @@ class Sampler:
     ) -> int:
         """Writes the capture lines of the sampled texts of one answered request; returns how many.
 
-        A prediction without quality figures (a family that measures none) is not captured: its record
-        would lack the fields every reader needs.
+        Not captured: a prediction without quality figures (a family that measures none), whose record
+        would lack the fields every reader needs; and a text whose line would be longer than
+        ``contracts.capture.MAX_LINE_BYTES``, which could reach the bucket cut.
         """
         captured = 0
         for text, prediction in zip(texts, predictions, strict=True):
             if prediction.quality is not None and self._draw() < self.rate:
-                self._write(record_line(request_id, model_version, text, prediction))
-                captured += 1
+                line = record_line(request_id, model_version, text, prediction)
+                if len(line) <= contract.MAX_LINE_BYTES:
+                    self._write(line)
+                    captured += 1
         return captured
 
 

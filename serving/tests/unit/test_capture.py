@@ -65,3 +65,13 @@ def test_a_prediction_without_quality_figures_is_not_captured():
     bare = Prediction("sport", [("sport", 0.9)])
     assert capture.Sampler(1.0, lines.append).capture("r", "v", ["a", "b"], [bare, prediction()]) == 1
     assert [json.loads(line)["text"] for line in lines] == ["b"]
+
+
+def test_a_text_whose_line_would_pass_the_log_event_cap_is_not_captured():
+    lines: list[str] = []
+    sampler = capture.Sampler(1.0, lines.append)
+    long_text = "é" * 50_000  # 100,000 characters is the API's limit; JSON escapes each as 6 ASCII bytes
+    fits = "a" * 100_000
+    assert sampler.capture("r", "v", [long_text, fits], [prediction(), prediction()]) == 1
+    assert [json.loads(line)["text"] for line in lines] == [fits]
+    assert all(len(line.encode()) <= contract.MAX_LINE_BYTES for line in lines)
