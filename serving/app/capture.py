@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from .families.protocol import Prediction
 
 
+# The longest capture line written, in bytes (lines are ASCII: JSON escapes the rest). A log event is one
+# line, and CloudWatch Logs has capped an event at 256 KB (its API reference now says 1 MB); a line past
+# the lower cap could reach the bucket cut, as JSON no reader accepts, so such a text is not captured.
+MAX_LINE_BYTES = 256 * 1024
+
+
 class CaptureSettingError(ValueError):
     """``$CAPTURE_RATE`` holds something other than a number in [0, 1]; the message names it."""
 
@@ -68,13 +74,13 @@ class Sampler:
 
         Not captured: a prediction without quality figures (a family that measures none), whose record
         would lack the fields every reader needs; and a text whose line would be longer than
-        ``contracts.capture.MAX_LINE_BYTES``, which could reach the bucket cut.
+        ``MAX_LINE_BYTES``, which could reach the bucket cut.
         """
         captured = 0
         for text, prediction in zip(texts, predictions, strict=True):
             if prediction.quality is not None and self._draw() < self.rate:
                 line = record_line(request_id, model_version, text, prediction)
-                if len(line) <= contract.MAX_LINE_BYTES:
+                if len(line) <= MAX_LINE_BYTES:
                     self._write(line)
                     captured += 1
         return captured

@@ -42,11 +42,6 @@ FIELDS = (
     "coverage",
 )
 
-# The longest capture line written, in bytes (lines are ASCII: JSON escapes the rest). A log event is one
-# line, and CloudWatch Logs has capped an event at 256 KB (its API reference now says 1 MB); a line past
-# the lower cap could reach the bucket cut, as JSON no reader accepts, so such a text is not captured.
-MAX_LINE_BYTES = 256 * 1024
-
 # Object keys and local files: KEY_PREFIX, then the record's UTC date as `partition` formats it. Firehose
 # writes the same layout from its arrival timestamp (custom prefixes with `!{timestamp:...}`).
 KEY_PREFIX = "captures/"

@@ -74,4 +74,4 @@ def test_a_text_whose_line_would_pass_the_log_event_cap_is_not_captured():
     fits = "a" * 100_000
     assert sampler.capture("r", "v", [long_text, fits], [prediction(), prediction()]) == 1
     assert [json.loads(line)["text"] for line in lines] == [fits]
-    assert all(len(line.encode()) <= contract.MAX_LINE_BYTES for line in lines)
+    assert all(len(line.encode()) <= capture.MAX_LINE_BYTES for line in lines)
