@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,36 +24,14 @@ from monitoring import captures
 from monitoring.drift_check import DRIFT, DriftInputError, assess, model_baseline
 from monitoring.drift_figure import write_figure
 from monitoring.drift_report import headline, markdown, write, write_summary
-from monitoring.drift_settings import DEFAULT_DAYS, EXIT_CALM, EXIT_DRIFT, EXIT_ERROR, THRESHOLDS
+from monitoring.drift_settings import EXIT_CALM, EXIT_DRIFT, EXIT_ERROR, THRESHOLDS
+from monitoring.window import DEFAULT_SINCE, WindowError, parse_window
 from ops.stage import StageError, capture_bucket
 from serving.app.artifact.loader import default_model_dir, load_model
 from serving.app.artifact.manifest import ModelLoadError
 from serving.app.contracts import capture
 
 DEFAULT_OUTPUT = Path("monitoring/reports/drift.md")
-_DAYS = re.compile(r"^(\d+)d$")
-
-
-def window(since: str | None, first: str | None, last: str | None, today: date) -> tuple[date, date]:
-    """The window's first and last UTC day: ``--from``/``--to`` (ISO dates; ``--to`` defaults to today),
-    else ``--since Nd`` (the last N days, today included)."""
-    if first:
-        return _iso_date(first, "--from"), _iso_date(last, "--to") if last else today
-    if last:
-        raise DriftInputError("--to needs --from (or use SINCE=Nd for the last N days)")
-    match = _DAYS.match(since or f"{DEFAULT_DAYS}d")
-    if not match or int(match.group(1)) < 1:
-        raise DriftInputError(
-            f"SINCE={since!r}: give a number of days, e.g. SINCE=7d (captures are kept per day)"
-        )
-    return today - timedelta(days=int(match.group(1)) - 1), today
-
-
-def _iso_date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise DriftInputError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD") from None
 
 
 def read_local(folder: Path, first: date, last: date) -> list[captures.CapturedText]:
@@ -93,7 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"local captures folder (default ${capture.LOCAL_DIR_ENV}, else {capture.DEFAULT_LOCAL_DIR})",
     )
     source.add_argument("--stage", help="a deployed stage: read its capture bucket")
-    parser.add_argument("--since", help=f"the last N days, e.g. 7d (default {DEFAULT_DAYS}d)")
+    parser.add_argument("--since", help=f"the last N days, e.g. 7d (default {DEFAULT_SINCE})")
     parser.add_argument("--from", dest="first", help="first day, YYYY-MM-DD (UTC)")
     parser.add_argument("--to", dest="last", help="last day, YYYY-MM-DD (UTC; default today)")
     parser.add_argument("--model-dir", type=Path, help="the model folder (default serving's, $MODEL_DIR)")
@@ -107,7 +84,7 @@ def run(args: argparse.Namespace, today: date, session: Any = None) -> int:
     model_dir = args.model_dir or Path(default_model_dir())
     model = load_model(model_dir)
     baseline = model_baseline(model, model_dir)
-    first, last = window(args.since, args.first, args.last, today)
+    first, last = parse_window(args.since, args.first, args.last, today)
     if args.stage:
         texts, bucket = read_stage(args.stage, first, last, session)
         source = f"stage {args.stage} (s3://{bucket})"
@@ -127,7 +104,7 @@ def main(argv: list[str] | None = None, session: Any = None, today: date | None 
     args = parse_args(argv)
     try:
         return run(args, today or datetime.now(UTC).date(), session)
-    except (DriftInputError, captures.CaptureError, ModelLoadError) as error:
+    except (DriftInputError, WindowError, captures.CaptureError, ModelLoadError) as error:
         print(f"drift: {error}", file=sys.stderr)
         return EXIT_ERROR
 

@@ -1,4 +1,4 @@
-"""The drift check's settings, defined once: its thresholds, the window it reads, its exit codes.
+"""The drift check's settings, defined once: its thresholds and its exit codes (the window: ``window``).
 
 docs/monitoring.md ("Drift") explains each; a test ties the documented values to these.
 """
@@ -30,8 +30,6 @@ class Thresholds(NamedTuple):
 THRESHOLDS = Thresholds()
 # The most frequent unknown terms the report lists.
 TOP_UNKNOWN_TERMS = 20
-# The window when none is given: the last 7 UTC days, today included.
-DEFAULT_DAYS = 7
 
 # Exit codes of `python -m monitoring.drift`. `make drift` itself exits 2 on any of them but 0 (make's
 # own code for a failed command), which is why the report's JSON summary carries the verdict too.

@@ -23,11 +23,11 @@ API_KEY_SECRET_NAME = CHOSEN_NAME_PREFIX + "/{stage}/api-key"
 # API Gateway's execute-api URL), which the smoke test and every client tool read (ops/smoke_test.py; a
 # test ties the two).
 SERVICE_URL_OUTPUT = "ServiceUrl"
-# The service stack's output naming the stage's capture bucket, which `make drift STAGE=...` reads
-# (ops/stage.py; a test ties the two).
-CAPTURE_BUCKET_OUTPUT = "CaptureBucketName"
 # With a custom domain: the regional endpoint host name the domain's DNS record must point at.
 DOMAIN_TARGET_OUTPUT = "DomainTarget"
+# With capture on (capture_rate > 0): the stage's capture bucket, where `make drift` and `make relabel`
+# read captured texts (ops/stage.py names it too; a test ties the two).
+CAPTURE_BUCKET_OUTPUT = "CaptureBucketName"
 
 # The AWS managed policy API Gateway's CloudWatch logging role carries.
 PUSH_TO_CLOUDWATCH_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"

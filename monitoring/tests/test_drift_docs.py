@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from local_runtime.paths import REPO_ROOT
-from monitoring.drift_settings import DEFAULT_DAYS, EXIT_CALM, EXIT_DRIFT, EXIT_ERROR, THRESHOLDS
+from monitoring.drift_settings import EXIT_CALM, EXIT_DRIFT, EXIT_ERROR, THRESHOLDS
+from monitoring.window import DEFAULT_SINCE
 from serving.app.contracts import metrics
 
-DRIFT_DOCS = (REPO_ROOT / "docs" / "monitoring.md").read_text(encoding="utf-8").split("## Drift", 1)[1]
+DOCS = (REPO_ROOT / "docs" / "monitoring.md").read_text(encoding="utf-8")
+DRIFT_DOCS = DOCS.split("\n## Drift\n", 1)[1].split("\n## ", 1)[0]  # the section alone
 
 
 def test_the_documented_thresholds_are_the_settings():
@@ -24,7 +26,7 @@ def test_the_documented_thresholds_are_the_settings():
         elif check.startswith("`"):
             assert float(threshold) == THRESHOLDS.quantile_distance, check
     assert f"**At least {THRESHOLDS.min_texts} texts.**" in DRIFT_DOCS
-    assert f"(`SINCE=Nd`, default {DEFAULT_DAYS};" in DRIFT_DOCS
+    assert f"(`SINCE=Nd`, default {DEFAULT_SINCE.removesuffix('d')};" in DRIFT_DOCS
 
 
 def test_the_documented_exit_codes_are_the_codes():
