@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from serving.app.artifact.loader import load_model
 from serving.app.linear.explanations import explain
 from serving.tests.artifact_export import bbc_news, export, train, train_union
-from serving.tests.served_model import predict_proba, transform
+from serving.tests.served_model import predict_proba
 
 UNUSUAL_TRAINING_TEXTS = [
     ("Café résumé naïve façade Ünïcödé Ångström cafe resume naive", "business"),
@@ -195,11 +195,29 @@ def sklearn_answers(config: str, binary: bool, directory_root: str) -> dict[str,
     }
 
 
+@functools.cache
+def served_alone(config: str, binary: bool, directory_root: str) -> dict:
+    """Serving's features of each awkward text transformed alone (its transform_batch of one text),
+    computed once per case: three tests use them (two compare them with scikit-learn's, one with the
+    same texts' rows in a batch)."""
+    _, _, model = fitted(config, binary, directory_root)
+    featurizer = model.classifier.featurizer
+    return {text: featurizer.transform_batch([text]) for text in awkward_texts()}
+
+
+@functools.cache
+def served_batch(config: str, binary: bool, directory_root: str):
+    """Serving's transform_batch of batch_texts(), computed once per case: two tests use it (one
+    compares it with scikit-learn's, one with the same texts transformed alone)."""
+    _, _, model = fitted(config, binary, directory_root)
+    return model.classifier.featurizer.transform_batch(batch_texts())
+
+
 @pytest.mark.parametrize(("config", "binary"), CASES)
 def test_features_equal_tfidf_vectorizer_transform(config, binary, models_root):
-    _, _, model = fitted(config, binary, models_root)
+    alone = served_alone(config, binary, models_root)
     for text, expected in zip(awkward_texts(), sklearn_rows(config, binary, models_root), strict=True):
-        indices, weights = transform(model.classifier.featurizer, text)
+        indices, weights = alone[text].indices, alone[text].weights
         order = np.argsort(indices)
         np.testing.assert_array_equal(indices[order], expected.indices)
         np.testing.assert_allclose(weights[order], expected.data, rtol=0, atol=1e-12)
@@ -265,9 +283,9 @@ def test_explanations_add_up_to_the_decision_function_and_list_the_largest_terms
         decision = np.column_stack([-decision, decision])
     explained = served.classify_explained(texts, top_k=1, n_terms=EXPLAINED_TERMS)
     names = vocabulary_names(vectorizer)
-    rows = sklearn_rows(config, binary, models_root)
+    rows, alone = sklearn_rows(config, binary, models_root), served_alone(config, binary, models_root)
     for text, scores, row, (prediction, by_label) in zip(texts, decision, rows, explained, strict=True):
-        features = transform(served.featurizer, text)
+        features = alone[text].indices, alone[text].weights
         for class_index, label in enumerate(served.classes):
             explanation = explain(
                 features,
@@ -365,11 +383,11 @@ def batch_texts() -> list[str]:
 
 @pytest.mark.parametrize(("config", "binary"), CASES)
 def test_batch_features_equal_tfidf_vectorizer_transform(config, binary, models_root):
-    vectorizer, _, model = fitted(config, binary, models_root)
+    vectorizer, _, _ = fitted(config, binary, models_root)
     texts = batch_texts()
     expected = vectorizer.transform(texts).tocsr()
     expected.sort_indices()
-    rows = model.classifier.featurizer.transform_batch(texts)
+    rows = served_batch(config, binary, models_root)
     np.testing.assert_array_equal(rows.indptr, expected.indptr)
     for row in range(len(texts)):
         start, end = rows.indptr[row], rows.indptr[row + 1]
@@ -392,9 +410,9 @@ def test_a_batch_answers_exactly_as_its_texts_one_by_one(config, binary, models_
         batch = classifier.classify(texts, top_k)
         alone = {text: classifier.classify([text], top_k)[0] for text in distinct}
         assert batch == [alone[text] for text in texts]  # labels, order and probabilities, to the last bit
-    rows = classifier.featurizer.transform_batch(texts)
+    rows = served_batch(config, binary, models_root)
     scores = classifier.scores(rows)
-    alone = {text: classifier.featurizer.transform_batch([text]) for text in distinct}
+    alone = served_alone(config, binary, models_root)
     for row, text in enumerate(texts):
         start, end = rows.indptr[row], rows.indptr[row + 1]
         assert alone[text].indices.tolist() == rows.indices[start:end].tolist()
