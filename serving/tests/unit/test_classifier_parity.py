@@ -184,11 +184,12 @@ def sklearn_rows(config: str, binary: bool, directory_root: str) -> list:
 
 @functools.cache
 def sklearn_answers(config: str, binary: bool, directory_root: str) -> dict[str, np.ndarray]:
-    """scikit-learn's probabilities, labels and decision scores for the awkward texts transformed as one
-    batch, computed once per case: three tests compare serving with them."""
+    """scikit-learn's features, probabilities, labels and decision scores for the awkward texts
+    transformed as one batch, computed once per case: four tests compare serving with them."""
     vectorizer, classifier, _ = fitted(config, binary, directory_root)
-    features = vectorizer.transform(awkward_texts())
+    features = vectorizer.transform(awkward_texts()).tocsr()
     return {
+        "features": features,
         "proba": classifier.predict_proba(features),
         "labels": classifier.predict(features),
         "decision": classifier.decision_function(features),
@@ -383,9 +384,11 @@ def batch_texts() -> list[str]:
 
 @pytest.mark.parametrize(("config", "binary"), CASES)
 def test_batch_features_equal_tfidf_vectorizer_transform(config, binary, models_root):
-    vectorizer, _, _ = fitted(config, binary, models_root)
     texts = batch_texts()
-    expected = vectorizer.transform(texts).tocsr()
+    # scikit-learn transforms each document on its own: its batch of the awkward texts and then the same
+    # texts reversed is its batch of the awkward texts, rows in that order (computed once per case).
+    order = list(range(len(awkward_texts())))
+    expected = sklearn_answers(config, binary, models_root)["features"][order + order[::-1]]
     expected.sort_indices()
     rows = served_batch(config, binary, models_root)
     np.testing.assert_array_equal(rows.indptr, expected.indptr)
