@@ -148,9 +148,6 @@ def models_root(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("parity_models"))
 
 
-CASES = [(config, False) for config in [*CONFIGS, *UNION_CONFIGS]] + [
-    (config, True) for config in BINARY_CONFIGS
-]
 # The cases whose character n-grams of the two 100,000-character texts make them the slowest, slowest
 # first. The test run hands each case (all its tests, sharing its model and scikit-learn's answers) to
 # one worker, in this order (conftest.py), so that no slow case starts last.
@@ -166,7 +163,12 @@ SLOWEST_FIRST = [
     ("bigrams-and-trigrams", False),
     ("one-to-three-words", False),
 ]
-CASES = SLOWEST_FIRST + [case for case in CASES if case not in SLOWEST_FIRST]
+CASES = SLOWEST_FIRST + [
+    case
+    for case in [(config, False) for config in [*CONFIGS, *UNION_CONFIGS]]
+    + [(config, True) for config in BINARY_CONFIGS]
+    if case not in SLOWEST_FIRST
+]
 
 
 @functools.cache
