@@ -120,8 +120,11 @@ seed-remote: setup ## Fill a new DVC remote [REMOTE=s3]: 20 Newsgroups and the c
 check-params: setup ## Validate params.yaml
 	$(RUN) python -m training.params check
 
-serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) through the local Lambda runtime
-	$(RUN) python -m local_runtime --port $(PORT)
+# CAPTURE_RATE (0 to 1; unset: off) is given to the function, as a stage's capture_rate is in AWS; the
+# local runtime files its capture lines by day under CAPTURE_DIR (docs/monitoring.md, "Capture").
+serve: setup ## Serve the model on http://127.0.0.1:3000 (or PORT=...) locally; CAPTURE_RATE=0.1 keeps 10 % of texts in CAPTURE_DIR (./captures)
+	$(RUN) python -m local_runtime --port $(PORT) $(if $(CAPTURE_RATE),--env CAPTURE_RATE=$(CAPTURE_RATE)) \
+		$(if $(CAPTURE_DIR),--capture-dir "$(CAPTURE_DIR)")
 
 # The tests are independent, so they run in parallel: one pytest-xdist worker per core (TEST_WORKERS=0
 # runs them in one process, e.g. to debug with pdb). Each module runs whole on one worker, so a model or a
@@ -135,8 +138,8 @@ test: setup infra-setup ## Run every test (training, serving, the tools, infrast
 
 # The layers, each runnable alone (together they are `make test`): unit -> contract -> runtime -> e2e,
 # plus the infrastructure and the workflows. `e2e` marks tests that train a real model or run a clone.
-test-unit: setup ## Layer 1, unit: training functions, serving's pure logic, the benchmark's corpora and tables
-	$(PYTEST) training/tests serving/tests/unit bench/tests -m "not e2e"
+test-unit: setup ## Layer 1, unit: training functions, serving's pure logic, the benchmark's corpora and tables, monitoring
+	$(PYTEST) training/tests serving/tests/unit bench/tests monitoring/tests -m "not e2e"
 
 test-contract: setup ## Layer 2, contract: the handler on API Gateway events, the OpenAPI document, fuzzing
 	$(PYTEST) serving/tests/contract serving/tests/fuzz
@@ -186,9 +189,9 @@ format: setup ## Apply ruff's fixes and formatting
 synth: infra-setup ## CloudFormation templates of every stack into infrastructure/cdk.out (offline)
 	$(CDK) synth --quiet $(CDK_CONTEXT)
 
-deploy: infra-setup ## Deploy one stage: make deploy STAGE=dev [ALARM_EMAIL=you@example.com]
+deploy: infra-setup ## Deploy one stage: make deploy STAGE=dev [ALARM_EMAIL=you@example.com] [CAPTURE_RATE=0.01]
 	$(CDK) deploy TextClassifier-$(STAGE) -c stage=$(STAGE) $(CDK_CONTEXT) \
-		$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) \
+		$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) $(if $(CAPTURE_RATE),-c capture_rate=$(CAPTURE_RATE)) \
 		--require-approval never --outputs-file cdk.out/$(STAGE)-outputs.json
 
 smoke-test: setup ## POST a known text to a deployed STAGE, or to URL=... [API_KEY=...]: expects 200 and a label
@@ -237,6 +240,8 @@ security: infra-setup $(SECURITY_ENV)/.synced ## cdk-nag and checkov on every st
 	@echo "== cdk-nag (AwsSolutions): synthesizing every stack, with CI roles for $(SECURITY_REPOSITORY)"
 	rm -rf infrastructure/$(SECURITY_OUT)
 	$(CDK) synth --quiet --output $(SECURITY_OUT) -c github_repository=$(SECURITY_REPOSITORY) $(SECURITY_IDS)
+	@echo "== cdk-nag: dev once more with capture on (off in every stage by default), so its resources are scanned too"
+	$(CDK) synth --quiet --output $(SECURITY_OUT)/capture -c stage=dev -c capture_rate=0.01 TextClassifier-dev
 	$(ACCOUNT_SETUP) execution-policy-template $(SECURITY_OUT)/execution-policy.template.json
 	@echo "== checkov: the synthesized CloudFormation templates and the execution policy (skips are acknowledged findings with a reason)"
 	$(SECURITY_ENV)/bin/checkov -d infrastructure/$(SECURITY_OUT) --framework cloudformation --skip-download \
@@ -269,6 +274,16 @@ rollback: setup ## Point STAGE's live alias at the previous version, or TO=versi
 
 test-remote: setup ## The contract suite (routes, error codes, known texts) against STAGE, or URL=... [API_KEY=...] [SUMMARY=file]
 	$(RUN) python -m ops.remote_contract --stage $(STAGE) $(if $(URL),--url $(URL)) $(if $(SUMMARY),--summary $(SUMMARY))
+
+# --- The model in production, back into training (monitoring/, docs/monitoring.md) ----------------------
+.PHONY: relabel
+# Captures come from CAPTURES (a folder), else from a STAGE named on the command line or in the
+# environment (STAGE's default above is for deploys, not a choice to read a bucket), else the local folder.
+CAPTURE_SOURCE = $(if $(CAPTURES),--captures $(CAPTURES),$(if $(filter-out file default,$(origin STAGE)),--stage $(STAGE)))
+relabel: setup ## Captured texts as a CSV to label, least certain first [CAPTURES=dir | STAGE=dev] [SINCE=7d | FROM=.. TO=..] [LIMIT=N] [OUTPUT=file]
+	@$(RUN) python -m monitoring.relabel $(CAPTURE_SOURCE) \
+		$(if $(SINCE),--since $(SINCE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(LIMIT),--limit $(LIMIT)) \
+		$(if $(OUTPUT),--output $(OUTPUT))
 
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test

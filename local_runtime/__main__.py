@@ -7,6 +7,7 @@ SIGTERM stops the server and every runtime process, then exits 0.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ from local_runtime.dockerfile import DockerfileError
 from local_runtime.gateway import DEFAULT_CONTEXT, LocalGateway, Settings
 from local_runtime.pool import InitFailed
 from local_runtime.task_root import BuildContextError
+from serving.app.contracts import capture
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE", help="a function environment variable"
     )
+    parser.add_argument(
+        "--capture-dir",
+        type=Path,
+        default=Path(os.environ.get(capture.LOCAL_DIR_ENV) or capture.DEFAULT_LOCAL_DIR),
+        help=f"where the function's capture lines (with --env {capture.RATE_ENV}=RATE) are filed by day "
+        f"(default ${capture.LOCAL_DIR_ENV}, else ./{capture.DEFAULT_LOCAL_DIR})",
+    )
     return parser
 
 
@@ -96,6 +105,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         stage=args.stage,
         model_dir=args.model_dir,
         env=env,
+        capture_dir=args.capture_dir.resolve(),
     )
 
 

@@ -26,6 +26,7 @@ from local_runtime.apigateway import (
     gateway_error,
     response_from_result,
 )
+from local_runtime.capture_files import CaptureFiles
 from local_runtime.dockerfile import parse_dockerfile
 from local_runtime.function_config import FunctionConfig
 from local_runtime.http_io import BodyTooLarge, QuietThreadingServer, read_body, send
@@ -60,6 +61,8 @@ class Settings:
     stage: str = "local"
     model_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # Where the function's capture lines are filed by day (the capture bucket's stand-in); None: nowhere.
+    capture_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -85,6 +88,7 @@ class LocalGateway:
         self._serving: threading.Thread | None = None
         self._pool: WorkerPool | None = None
         self._task_root: Path | None = None
+        self._captures = CaptureFiles(settings.capture_dir) if settings.capture_dir is not None else None
 
     @property
     def url(self) -> str:
@@ -148,7 +152,10 @@ class LocalGateway:
         task_root = self._task_root
 
         def make(name: str, on_change: Callable[[Worker], None]) -> Worker:
-            return Worker(name, function, task_root, prefixed(self._log, name), on_change)
+            log = prefixed(self._log, name)
+            if self._captures is not None:
+                log = self._captures.tee(log)
+            return Worker(name, function, task_root, log, on_change)
 
         return make
 

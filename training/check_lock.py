@@ -62,7 +62,7 @@ def unverified_files() -> list[str]:
 
 def _fingerprint_changes() -> list[str]:
     data = load_params(DEFAULT_PARAMS_PATH)["data"]
-    current = fingerprint(data["source"], data["test_source"])
+    current = fingerprint(data["source"], data["test_source"], data["extra_sources"])
     recorded = json.loads(DEFAULT_OUT.read_text(encoding="utf-8")) if DEFAULT_OUT.is_file() else {}
     shown = DEFAULT_OUT.relative_to(REPO_ROOT)
     return [

@@ -8,12 +8,18 @@ under make and dvc).
 Sources without an official split get a stratified, seeded hold-out split (data.test_size, data.seed), so
 every label is in both halves and reruns give the same split; unless `data.test_source` names a fixed
 test set (a path, in any of the formats above): then all of `data.source` is the training split.
+
+`data.extra_sources` lists corrected `make relabel` exports (training.relabel_file): their examples are
+appended to the training split only, after the split is made, so the test split, and the accuracy
+measured on it, stay the same as without them.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from training.data_files import (
@@ -26,11 +32,23 @@ from training.data_files import (
     supported_formats,
 )
 from training.dataset import Dataset
+from training.relabel_file import read_relabel_file
 from training.sources import REGISTRY, named_source, source_names
 
 
-def load_dataset(source: str, test_size: float, seed: int, test_source: str | None = None) -> Dataset:
-    """Load the named source or the user's file/folder and split it (or test on `test_source`)."""
+def load_dataset(
+    source: str,
+    test_size: float,
+    seed: int,
+    test_source: str | None = None,
+    extra_sources: Sequence[str] = (),
+) -> Dataset:
+    """Load the named source or the user's file/folder and split it (or test on `test_source`), then
+    append the examples of `extra_sources` to the training split."""
+    return with_extra_sources(_load_split(source, test_size, seed, test_source), extra_sources)
+
+
+def _load_split(source: str, test_size: float, seed: int, test_source: str | None) -> Dataset:
     if test_source is not None:
         return load_with_test_source(source, test_source)
     named = named_source(source)
@@ -38,6 +56,28 @@ def load_dataset(source: str, test_size: float, seed: int, test_source: str | No
         return named.official_split()
     examples, origin = read_source(source)
     return split_dataset(source, examples, test_size, seed, origin=origin)
+
+
+def with_extra_sources(dataset: Dataset, extra_sources: Sequence[str]) -> Dataset:
+    """`dataset` with each corrected relabel export's examples appended to its training split, never to
+    its test split; their labels must be classes of the training split.
+
+    They come last in posting order, where the source knows one: captured texts are newer than any
+    document of the data they were served by.
+    """
+    if not extra_sources:
+        return dataset
+    allowed = set(dataset.train_labels)
+    texts, labels = list(dataset.train_texts), list(dataset.train_labels)
+    for source in extra_sources:
+        extra = read_relabel_file(resolve_path(source, key="data.extra_sources"), allowed)
+        texts += extra.texts
+        labels += extra.labels
+    order = dataset.train_posting_order
+    if order is not None:
+        newest = max(order, default=0)
+        order = [*order, *range(newest + 1, newest + 1 + len(texts) - len(order))]
+    return dataclasses.replace(dataset, train_texts=texts, train_labels=labels, train_posting_order=order)
 
 
 def read_source(source: str) -> tuple[Examples, str]:
@@ -63,6 +103,8 @@ def resolve_path(source: str, key: str = "data.source") -> Path:
         )
         if key == "data.source":
             ways = f"{', '.join(source_names())}, or {ways}"
+        if key == "data.extra_sources":
+            ways = "the path of a corrected `make relabel` export (.csv), tracked with `dvc add`"
         raise DataError(f"{path}: no such file or folder ({key}={source!r}). Use {ways}.")
     check_file_type(path)
     return path

@@ -4,7 +4,8 @@ DVC only sees params and code; a user editing their CSV changes neither, and nei
 scikit-learn. This stage records the data's content hash (the user's file, the folder's file names and
 contents, or what the named source says identifies its data, training/sources/: the 20 Newsgroups file
 that was read, the version of the package that ships BBC News or the Chinese reviews), that of the fixed
-test set when data.test_source names one, and the versions of the libraries that compute the model, so
+test set when data.test_source names one, those of the corrected relabel exports data.extra_sources
+lists, and the versions of the libraries that compute the model, so
 `dvc repro` retrains exactly when one of them changed, and `make check-lock` can tell that a commit's
 dvc.lock no longer matches them. The file is rewritten only when its content changes, so an unchanged
 source leaves no diff.
@@ -18,6 +19,7 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from training import REPO_ROOT
@@ -36,33 +38,40 @@ DEFAULT_OUT = REPO_ROOT / "training" / "reports" / "data.json"
 MODEL_LIBRARIES = ("scikit-learn", "scipy", "numpy", "joblib")
 
 
-def fingerprint(source: str, test_source: str | None = None) -> dict:
+def fingerprint(source: str, test_source: str | None = None, extra_sources: Sequence[str] = ()) -> dict:
     """What identifies the model's inputs besides params and code: the data and the computing libraries.
 
-    A fixed test set (data.test_source) adds a `test` entry; without one the fingerprint is as before.
+    A fixed test set (data.test_source) adds a `test` entry, corrected relabel exports
+    (data.extra_sources) an `extra_sources` list, each file's content hash: editing a label in one
+    retrains. Without them the fingerprint is as before.
     `serving_max_text_chars` is the longest text serving accepts (training leaves longer ones out,
     training.data_files): recorded here, the model depends on that one number of serving's OpenAPI
     document rather than on every edit of the document.
     """
     libraries = {name: package_version(name) for name in MODEL_LIBRARIES}
     test = {} if test_source is None else {"test": _path_fingerprint(test_source, "data.test_source")}
+    extra = (
+        {"extra_sources": [_path_fingerprint(path, "data.extra_sources") for path in extra_sources]}
+        if extra_sources
+        else {}
+    )
     limit = {"serving_max_text_chars": serving_max_chars()}
-    return {**data_fingerprint(source), **test, **limit, "libraries": libraries}
+    return {**data_fingerprint(source), **test, **extra, **limit, "libraries": libraries}
 
 
-def input_paths(source: str, test_source: str | None = None) -> list[str]:
+def input_paths(source: str, test_source: str | None = None, extra_sources: Sequence[str] = ()) -> list[str]:
     """The repository's files the fingerprint depends on (relative paths): what a pull request can change.
 
     train.yml retrains on a change to any of them (its path filter is tested against this list), so
     the list names: params.yaml (data.source itself), uv.lock (the library versions, and the packaged
     corpora), serving's OpenAPI document (the text limit), and the data: the user's file or folder, or
-    the files a named source reads from the repository (NamedSource.repository_files); for data DVC tracks
-    (20 Newsgroups, a team's own), the `.dvc` file that records it, which is what git sees change. Data
-    outside the repository is not listed: no pull request changes it, and `make check-lock` still refuses
-    a lock whose data changed.
+    the files a named source reads from the repository (NamedSource.repository_files), and the corrected
+    relabel exports; for data DVC tracks (20 Newsgroups, a team's own, a relabel export), the `.dvc` file
+    that records it, which is what git sees change. Data outside the repository is not listed: no pull
+    request changes it, and `make check-lock` still refuses a lock whose data changed.
     """
     paths = [DEFAULT_PARAMS_PATH, REPO_ROOT / "uv.lock", OPENAPI_DOCUMENT]
-    for name in (source, test_source):
+    for name in (source, test_source, *extra_sources):
         if name is None:
             continue
         named = named_source(name)
@@ -135,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = load_params(args.params)["data"]
         source = data["source"]
-        content = json.dumps(fingerprint(source, data["test_source"]), indent=2) + "\n"
+        content = json.dumps(fingerprint(source, data["test_source"], data["extra_sources"]), indent=2) + "\n"
     except (ParamsError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

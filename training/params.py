@@ -117,6 +117,15 @@ def _is_token_pattern(value: Any) -> bool:
         return False
 
 
+def _is_path_list(value: Any) -> bool:
+    """A list of non-blank strings, none repeated (a file named twice would count its examples twice)."""
+    return (
+        isinstance(value, list)
+        and all(isinstance(item, str) and item.strip() != "" for item in value)
+        and len(set(value)) == len(value)
+    )
+
+
 def _one_of(values: tuple) -> str:
     """`null, ascii or unicode`: the values as YAML spells them."""
     names = ["null" if value is None else str(value) for value in values]
@@ -133,6 +142,13 @@ SCHEMA: dict[str, dict[str, Rule]] = {
             lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
             "null or a path to a CSV/TSV/JSONL/Parquet file or a folder (a fixed test set)",
             None,
+        ),
+        # Corrected `make relabel` exports, appended to the training split only (training.relabel_file).
+        "extra_sources": Rule(
+            _is_path_list,
+            "a list of paths to corrected `make relabel` exports (CSV files tracked with `dvc add`), each "
+            "named once; [] for none",
+            [],
         ),
         "test_size": Rule(lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1 (exclusive)"),
         "seed": Rule(lambda v: _is_int(v) and v >= 0, "a non-negative integer"),

@@ -194,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = load_params(args.params)
         data = params["data"]
-        dataset = load_dataset(data["source"], data["test_size"], data["seed"], data["test_source"])
+        dataset = load_dataset(
+            data["source"], data["test_size"], data["seed"], data["test_source"], data["extra_sources"]
+        )
     except (ParamsError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

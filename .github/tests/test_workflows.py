@@ -379,7 +379,9 @@ def pipeline_inputs(root: Path = REPO_ROOT) -> list[str]:
     pipeline = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))
     deps = {dep for stage in pipeline["stages"].values() for dep in stage.get("deps", [])}
     data = load_params(root / "params.yaml")["data"]
-    return sorted({"dvc.yaml", *deps, *input_paths(data["source"], data["test_source"])})
+    return sorted(
+        {"dvc.yaml", *deps, *input_paths(data["source"], data["test_source"], data["extra_sources"])}
+    )
 
 
 @pytest.fixture(scope="module")

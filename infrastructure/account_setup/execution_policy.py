@@ -14,7 +14,7 @@ they use, on resources whose names are the app's own, in the bootstrapped region
   sets carry the app's chosen names. A custom domain's DNS records go into a hosted zone the stage's
   settings name by ID, which the policy cannot know: any zone of the account, record changes only.
 - IAM is the sharp edge: roles are limited to the app's names; only the two AWS managed policies the
-  app attaches may be attached; roles may be passed only to the three services that use them. An
+  app attaches may be attached; roles may be passed only to the services that use them. An
   inline policy's content cannot be limited by IAM: whoever can deploy a template can still give a
   role of the app's names more rights than this policy holds. A permissions boundary on every role
   would close that; it is not applied here (every role's needs, including AWS's managed policies',
@@ -46,8 +46,15 @@ _BUCKET_PREFIX = STACK_PREFIX.lower()
 
 # The AWS managed policies the app attaches (CodeDeploy's role, API Gateway's logging role).
 ATTACHABLE_MANAGED_POLICIES = (CODEDEPLOY_FOR_LAMBDA_POLICY, PUSH_TO_CLOUDWATCH_POLICY)
-# The services the app's roles are handed to (a function's role, API Gateway's logging role, CodeDeploy's).
-PASSED_TO_SERVICES = ("lambda.amazonaws.com", "apigateway.amazonaws.com", "codedeploy.amazonaws.com")
+# The services the app's roles are handed to (a function's role, API Gateway's logging role, CodeDeploy's,
+# and with capture on, the subscription filter's (CloudWatch Logs) and the capture stream's (Firehose)).
+PASSED_TO_SERVICES = (
+    "lambda.amazonaws.com",
+    "apigateway.amazonaws.com",
+    "codedeploy.amazonaws.com",
+    "logs.amazonaws.com",
+    "firehose.amazonaws.com",
+)
 # What CloudFormation does to roles and inline policies (its IAM handlers' calls, users and groups aside).
 ROLE_ACTIONS = (
     "iam:CreateRole",
@@ -93,7 +100,6 @@ UNGRANTED_SERVICES = {
     "elasticfilesystem": "no function mounts EFS",
     "s3files": "no function mounts S3 Files",
     "kms": "no customer-managed KMS key: every service's own encryption at rest",
-    "firehose": "no log group delivers to Firehose",
     "s3tables": "no bucket holds S3 tables",
     "payments": "no paid (AWS Marketplace) WAF rule group: AWS's own managed rule groups only",
     "acm-pca": "a custom domain's certificate is public and DNS-validated: no private certificate authority",
@@ -159,6 +165,8 @@ def statements(qualifier: str) -> list[dict[str, Any]]:
             ["logs:*"],
             [_arn("logs", f"log-group:{named}"), _arn("logs", f"log-group:{named}:*")],
         ),
+        # With capture on: the Firehose stream the function's capture lines go through.
+        _allow("CaptureStreams", ["firehose:*"], [_arn("firehose", f"deliverystream/{named}")]),
         # Describing log groups is asked of the account's log-group list, not of one group.
         _allow("FindLogGroups", ["logs:DescribeLogGroups"], [_arn("logs", "log-group:*")]),
         _allow(

@@ -12,6 +12,7 @@ from stacks.settings import METRIC_NAMES, FunctionSettings, TelemetrySettings
 
 from infra_constructs.checkov_skips import skip_check
 from infra_constructs.nag import acknowledge
+from serving.app.contracts import capture as CAPTURE
 
 LIVE_ALIAS = "live"
 # The model files the Dockerfile copies into the image (serving/MODEL_ARTIFACT.md).
@@ -21,13 +22,16 @@ _PLATFORMS = {"x86_64": ecr_assets.Platform.LINUX_AMD64, "arm64": ecr_assets.Pla
 _ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
 
-def function_environment(telemetry: TelemetrySettings, cors_allow_origins: tuple[str, ...]) -> dict[str, str]:
+def function_environment(
+    telemetry: TelemetrySettings, cors_allow_origins: tuple[str, ...], capture_rate: float = 0.0
+) -> dict[str, str]:
     """Environment variables of the handler.
 
     The handler's telemetry (and aws-embedded-metrics itself) read the metrics namespace and service
     name from `AWS_EMF_*` (names defined in serving/app/contracts/metrics.py). With a Lambda proxy
     integration the handler, not API Gateway, adds CORS headers to its answers, so it is told the
-    allowed origins.
+    allowed origins. With capture on, it is told the share of texts to capture (serving/app/capture.py);
+    off, the variable is absent, which the handler reads as 0.
     """
     environment = {
         METRIC_NAMES.NAMESPACE_ENV: telemetry.namespace,
@@ -35,6 +39,8 @@ def function_environment(telemetry: TelemetrySettings, cors_allow_origins: tuple
     }
     if cors_allow_origins:
         environment["CORS_ALLOW_ORIGINS"] = ",".join(cors_allow_origins)
+    if capture_rate > 0:
+        environment[CAPTURE.RATE_ENV] = repr(float(capture_rate))
     return environment
 
 
@@ -56,6 +62,7 @@ class ServingFunction(Construct):
         cors_allow_origins: tuple[str, ...],
         stage: str,
         tracing: bool,
+        capture_rate: float = 0.0,
     ) -> None:
         super().__init__(scope, construct_id)
         self._warn_if_model_missing(settings)
@@ -87,10 +94,10 @@ class ServingFunction(Construct):
             reserved_concurrent_executions=settings.reserved_concurrency,
             role=role,
             log_group=self.log_group,
-            environment=function_environment(telemetry, cors_allow_origins),
+            environment=function_environment(telemetry, cors_allow_origins, capture_rate),
             tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
         )
-        self._acknowledge_checkov_findings(settings)
+        self._acknowledge_checkov_findings(settings, capture_rate)
         if tracing:
             acknowledge(
                 role,
@@ -106,7 +113,7 @@ class ServingFunction(Construct):
             provisioned_concurrent_executions=settings.provisioned_concurrency or None,
         )
 
-    def _acknowledge_checkov_findings(self, settings: FunctionSettings) -> None:
+    def _acknowledge_checkov_findings(self, settings: FunctionSettings, capture_rate: float) -> None:
         """What checkov asks of every function and log group, and why this one does without it."""
         if settings.reserved_concurrency is None:
             skip_check(
@@ -116,12 +123,17 @@ class ServingFunction(Construct):
                 "any (low_concurrency_quota). The API's stage and per-key throttles and the account quota "
                 "bound the function instead; the throttle alarm fires when the quota is reached.",
             )
+        texts = (
+            "With capture on, its capture lines hold the sampled texts for the log group's retention; who "
+            "may read them is decided by IAM (logs:GetLogEvents), which a KMS key policy would only repeat."
+            if capture_rate > 0
+            else "The handler never logs request texts (capture is off)."
+        )
         skip_check(
             self.log_group,
             "CKV_AWS_158",
-            "CloudWatch Logs already encrypts every log group at rest. The handler never logs request "
-            "texts, so a customer-managed KMS key (a monthly fee per key plus a key policy for the "
-            "logs service) would protect nothing more.",
+            "CloudWatch Logs already encrypts every log group at rest, and a customer-managed KMS key costs "
+            f"a monthly fee per key plus a key policy for the logs service. {texts}",
         )
         skip_check(
             self.function,

@@ -83,6 +83,8 @@ def settings_from_context(app: App) -> AppSettings:
     account, region             pin the stacks to one account/region (default: environment-agnostic)
     low_concurrency_quota       true on an account whose Lambda concurrency quota is still 10: no
                                 reserved and no provisioned concurrency in any stage (default: false)
+    capture_rate                the share of classified texts every synthesized stage captures, 0 to 1
+                                (default: each stage's own capture_rate in stacks/stages.py, 0: off)
     """
     github = GitHubSettings(
         repository=_text(app, "github_repository"),
@@ -104,7 +106,12 @@ def settings_from_context(app: App) -> AppSettings:
             manage_api_gateway_logging_role=_flag(app, "api_gateway_logging_role", default=True),
         ),
         services=tuple(
-            service_settings(stage, alarm_email=alarm_email, low_concurrency_quota=low_concurrency_quota)
+            service_settings(
+                stage,
+                alarm_email=alarm_email,
+                low_concurrency_quota=low_concurrency_quota,
+                capture_rate=_number(app, "capture_rate"),
+            )
             for stage in stages
         ),
         tagging=Tagging(owner=owner) if owner else Tagging(),
@@ -136,6 +143,21 @@ def _flag(app: App, key: str, *, default: bool = False) -> bool:
     raise SettingsError(
         f"{key}={value!r}: use true or false (in cdk.json's context, or -c {key}=true on the command line)."
     )
+
+
+def _number(app: App, key: str) -> float | None:
+    """A number given in cdk.json or as `-c key=0.01`; absent is None, anything else stops the synthesis."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"{key}={value!r}: give a number (in cdk.json's context, or -c {key}=0.01)."
+        ) from None
 
 
 def _names(app: App, key: str) -> tuple[str, ...]:

@@ -25,6 +25,9 @@ API_KEY_SECRET_NAME = CHOSEN_NAME_PREFIX + "/{stage}/api-key"
 SERVICE_URL_OUTPUT = "ServiceUrl"
 # With a custom domain: the regional endpoint host name the domain's DNS record must point at.
 DOMAIN_TARGET_OUTPUT = "DomainTarget"
+# With capture on (capture_rate > 0): the stage's capture bucket, where `make drift` and `make relabel`
+# read captured texts.
+CAPTURE_BUCKET_OUTPUT = "CaptureBucketName"
 
 # The AWS managed policy API Gateway's CloudWatch logging role carries.
 PUSH_TO_CLOUDWATCH_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"

@@ -8,6 +8,7 @@ from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 from infra_constructs.custom_domain import CustomDomain
 from infra_constructs.gradual_deployment import GradualDeployment
+from infra_constructs.model_capture import ModelCapture
 from infra_constructs.model_quality import ModelQualityAlarms, read_baseline
 from infra_constructs.service_alarms import ServiceAlarms
 from infra_constructs.service_dashboard import ServiceDashboard
@@ -17,6 +18,7 @@ from infra_constructs.traffic_hook import PreTrafficHook
 
 from serving.app.contracts.api import CLASSIFY
 from stacks.names import (
+    CAPTURE_BUCKET_OUTPUT,
     CHOSEN_NAME_PREFIX,
     DOMAIN_TARGET_OUTPUT,
     SERVICE_URL_OUTPUT,
@@ -59,6 +61,19 @@ class ServiceStack(Stack):
             cors_allow_origins=settings.api.cors_allow_origins,
             stage=settings.stage,
             tracing=settings.tracing,
+            capture_rate=settings.capture_rate,
+        )
+        # Opt-in: only a stage that captures has the capture bucket and what feeds it.
+        self.capture = (
+            ModelCapture(
+                self,
+                "Capture",
+                log_group=self.serving.log_group,
+                retention_days=settings.capture_retention_days,
+                stage=settings.stage,
+            )
+            if settings.capture_rate > 0
+            else None
         )
         self.api = ServingApi(
             self,
@@ -175,3 +190,10 @@ class ServiceStack(Stack):
         CfnOutput(self, "FunctionName", value=self.serving.function.function_name)
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)
+        if self.capture is not None:
+            CfnOutput(
+                self,
+                CAPTURE_BUCKET_OUTPUT,
+                value=self.capture.bucket.bucket_name,
+                description="Captured texts, one prefix per UTC day (make drift / make relabel STAGE=...)",
+            )

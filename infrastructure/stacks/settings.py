@@ -383,8 +383,27 @@ class ServiceSettings:
     tracing: bool = False  # AWS X-Ray on the API stage and the function
     # CloudFormation then refuses to delete the stack until protection is turned off by hand.
     termination_protection: bool = False
+    # Opt-in capture of classified texts (docs/monitoring.md, "Capture"): the share of texts the handler
+    # writes as capture lines, which a subscription filter and Firehose keep in the stage's capture
+    # bucket for `capture_retention_days`. 0 (the default) is off: none of its resources exist.
+    capture_rate: float = 0.0
+    capture_retention_days: int = 30
 
     def __post_init__(self) -> None:
+        _require(
+            isinstance(self.capture_rate, int | float)
+            and not isinstance(self.capture_rate, bool)
+            and 0 <= self.capture_rate <= 1,
+            f"stage {self.stage}: capture_rate={self.capture_rate!r}: the share of classified texts to "
+            "capture, a number from 0 (off) to 1 (every text), e.g. 0.01.",
+        )
+        _require(
+            isinstance(self.capture_retention_days, int)
+            and not isinstance(self.capture_retention_days, bool)
+            and self.capture_retention_days >= 1,
+            f"stage {self.stage}: capture_retention_days={self.capture_retention_days!r}: how many days "
+            "captured texts are kept, a whole number of at least 1.",
+        )
         _require(
             self.traffic_shift in get_args(TrafficShift),
             f"traffic_shift={self.traffic_shift!r}: choose one of {get_args(TrafficShift)}.",

@@ -4,6 +4,10 @@
 an AWS WAF firewall and is protected against deletion. Neither has a custom domain until one is given
 here (`domain=DomainSettings(...)`, docs/deploying.md). Any other stage name (a personal stack such as
 `alice`) gets dev's settings under its own name.
+
+Capture of classified texts (docs/monitoring.md, "Capture") is off in every stage: texts may be personal
+data. Turn it on for a stage with `capture_rate=0.01` (and `capture_retention_days`) in its settings
+below, or for one deploy with `-c capture_rate=0.01`.
 """
 
 from __future__ import annotations
@@ -84,15 +88,22 @@ STAGES: dict[str, ServiceSettings] = {"dev": _DEV, "prod": _PROD}
 
 
 def service_settings(
-    stage: str, *, alarm_email: str | None = None, low_concurrency_quota: bool = False
+    stage: str,
+    *,
+    alarm_email: str | None = None,
+    low_concurrency_quota: bool = False,
+    capture_rate: float | None = None,
 ) -> ServiceSettings:
     """The settings for `stage`, with what depends on the account (which lives outside the repository).
 
     `alarm_email` is filled in. `low_concurrency_quota` is for an account whose Lambda concurrency
     quota is still the new-account 10: Lambda refuses any reserved or provisioned concurrency that
     would leave fewer than 100 unreserved, so both are turned off rather than failing the deploy.
+    `capture_rate`, when given (`-c capture_rate=...`), replaces the stage's own.
     """
     settings = STAGES.get(stage) or replace(_DEV, stage=stage, telemetry=_telemetry(stage))
+    if capture_rate is not None:
+        settings = replace(settings, capture_rate=capture_rate)
     if alarm_email:
         settings = replace(settings, alarms=replace(settings.alarms, email=alarm_email))
     if low_concurrency_quota:

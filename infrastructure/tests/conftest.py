@@ -8,6 +8,8 @@ per-stage invariant is checked on dev, prod and an uncapped stage alike.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Template
@@ -41,6 +43,28 @@ def low_quota(tmp_path_factory: pytest.TempPathFactory) -> Service:
     register_nag(app)
     app.synth()
     return Service("prod-low-quota", settings, Template.from_stack(stack), outdir)
+
+
+@pytest.fixture(scope="session")
+def capturing(tmp_path_factory: pytest.TempPathFactory) -> Service:
+    """dev with capture on, as `-c capture_rate=0.05` builds it (and 14 days' retention); synthesized for
+    real, so cdk-nag runs."""
+    outdir = tmp_path_factory.mktemp("capture")
+    # Construct paths in the template's metadata, as the CDK CLI writes them: the acknowledgement tests
+    # name resources by path.
+    context = {
+        **cdk_json_context(),
+        "stage": "dev",
+        "capture_rate": "0.05",
+        "aws:cdk:enable-path-metadata": True,
+    }
+    app = App(context=context, outdir=str(outdir))
+    (settings,) = settings_from_context(app).services
+    settings = replace(settings, capture_retention_days=14)
+    stack = ServiceStack(app, service_stack_name(settings.stage), settings=settings, tagging=TAGGING)
+    register_nag(app)
+    app.synth()  # raises on an unacknowledged cdk-nag finding
+    return Service("dev-capture", settings, Template.from_stack(stack), outdir)
 
 
 @pytest.fixture(scope="session", params=SERVICE_VARIANTS)

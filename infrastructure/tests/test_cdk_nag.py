@@ -10,7 +10,8 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from infra_constructs.api_gateway_logging import ApiGatewayLogging
-from infra_support import Synthesized, every_stage, new_app
+from infra_constructs.model_capture import CAPTURE_KEY_ROOT, ERROR_KEY_ROOT
+from infra_support import Service, Synthesized, every_stage, new_app
 from stacks.app_builder import register_nag
 from stacks.names import PUSH_TO_CLOUDWATCH_POLICY
 
@@ -115,3 +116,24 @@ def test_an_acknowledgement_covers_only_its_own_finding(tmp_path: Path):
     violating = {c["constructPath"] for v in nag["violations"] for c in v["violatingConstructs"]}
     assert violating == {"Probe/Copy/Resource"}
     assert {f["acknowledgedAt"] for f in nag["suppressedViolations"]} == {"Probe/Logging/Role"}
+
+
+def test_capture_adds_only_its_two_key_wildcards(capturing: Service):
+    """Firehose names the objects it writes: it may write any key, but only under the capture bucket's
+    two prefixes; nothing else of a stage with capture on is acknowledged beyond dev's own."""
+    nag = _nag_report(capturing.outdir)
+    assert nag["conclusion"] == "success" and nag["violations"] == []
+    placed: dict[str, set[str]] = {}
+    for finding in nag["suppressedViolations"]:
+        assert len(finding["reason"]) >= 60, finding["ruleName"]
+        placed.setdefault(finding["ruleName"], set()).add(finding["acknowledgedAt"])
+    dev = {
+        rule: {p for p in paths if p.startswith("TextClassifier-dev/")}
+        for rule, paths in ACKNOWLEDGED.items()
+    }
+    expected = {rule: paths for rule, paths in dev.items() if paths}
+    for prefix in (CAPTURE_KEY_ROOT, ERROR_KEY_ROOT):
+        expected[f"AwsSolutions-IAM5[Resource::<CaptureBucket89727A45.Arn>/{prefix}*]"] = {
+            "TextClassifier-dev/Capture/DeliveryPolicy"
+        }
+    assert placed == expected

@@ -14,7 +14,7 @@ from aws_cdk import CfnResource, Stack
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from infra_constructs.checkov_skips import MIN_REASON_LENGTH, skip_check
-from infra_support import Synthesized, every_stage, new_app
+from infra_support import Service, Synthesized, every_stage, new_app
 
 # Every checkov finding the app accepts, and where: anything new must be fixed or argued for here too.
 ACKNOWLEDGED = {
@@ -95,3 +95,31 @@ def test_the_same_skip_twice_is_refused(tmp_path: Path):
     skip_check(topic, "CKV_AWS_26", reason)
     with pytest.raises(ValueError, match="already skipped"):
         skip_check(topic, "CKV_AWS_26", reason)
+
+
+# What a stage with capture on (infra_constructs/model_capture.py) adds: its stream keeps AWS's own key,
+# its buckets are unversioned (captures must expire for good), the access-log bucket does not log itself.
+CAPTURE_ACKNOWLEDGED = {
+    "CKV_AWS_241": {"TextClassifier-dev/Capture/Stream"},
+    "CKV_AWS_21": {
+        "TextClassifier-dev/Capture/Bucket/Resource",
+        "TextClassifier-dev/Capture/AccessLogs/Resource",
+    },
+    "CKV_AWS_18": {"TextClassifier-dev/Capture/AccessLogs/Resource"},
+}
+
+
+def test_capture_adds_only_its_own_explained_skips(capturing: Service):
+    placed: dict[str, set[str]] = {}
+    for resource in capturing.template.to_json()["Resources"].values():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert len(skip["comment"]) >= MIN_REASON_LENGTH, skip["id"]
+            placed.setdefault(skip["id"], set()).add(resource["Metadata"]["aws:cdk:path"])
+    dev = {
+        check: {p for p in paths if p.startswith("TextClassifier-dev/")}
+        for check, paths in ACKNOWLEDGED.items()
+    }
+    expected = {check: paths for check, paths in dev.items() if paths}
+    for check, paths in CAPTURE_ACKNOWLEDGED.items():
+        expected[check] = expected.get(check, set()) | paths
+    assert placed == expected

@@ -61,11 +61,12 @@ def _allowed(action: str, resource: str, **context: str) -> bool:
     return allows(POLICY, action, resource, {"aws:RequestedRegion": REGION, **context})
 
 
-def _templates(synthesized: Synthesized, low_quota: Service) -> dict[str, dict[str, Any]]:
-    """Every stack of the shared synthesis, and the uncapped variant."""
+def _templates(synthesized: Synthesized, low_quota: Service, capturing: Service) -> dict[str, dict[str, Any]]:
+    """Every stack of the shared synthesis, the uncapped variant and a stage with capture on."""
     stacks = [synthesized.built.data, *synthesized.built.services.values()]
     found = {stack.stack_name: Template.from_stack(stack).to_json() for stack in stacks}
     found["TextClassifier-prod (low_concurrency_quota)"] = low_quota.template.to_json()
+    found["TextClassifier-dev (capture_rate)"] = capturing.template.to_json()
     return found
 
 
@@ -98,9 +99,9 @@ def lacking_permissions(templates: list[dict[str, Any]]) -> dict[str, list[str]]
 
 
 def test_every_call_cloudformation_makes_for_the_apps_resource_types_is_allowed(
-    synthesized: Synthesized, low_quota: Service
+    synthesized: Synthesized, low_quota: Service, capturing: Service
 ):
-    templates = list(_templates(synthesized, low_quota).values())
+    templates = list(_templates(synthesized, low_quota, capturing).values())
     missing = lacking_permissions(templates)
     assert not missing, f"the execution policy lacks what CloudFormation calls for: {missing}"
     types = {r["Type"] for t in templates for r in t["Resources"].values()}
@@ -140,14 +141,18 @@ GENERATED = {
         "codedeploy:CreateApplication",
         "arn:aws:codedeploy:{region}:{account}:application:{name}",
     ),
+    "AWS::KinesisFirehose::DeliveryStream": (
+        "firehose:CreateDeliveryStream",
+        "arn:aws:firehose:{region}:{account}:deliverystream/{name}",
+    ),
 }
 
 
 def test_the_names_the_apps_resources_get_are_inside_the_policys_scopes(
-    synthesized: Synthesized, low_quota: Service
+    synthesized: Synthesized, low_quota: Service, capturing: Service
 ):
     checked = set()
-    for stack, resources in _templates(synthesized, low_quota).items():
+    for stack, resources in _templates(synthesized, low_quota, capturing).items():
         stack_name = stack.split(" ")[0]
         assert stack_name.startswith(f"{STACK_PREFIX}-")
         for logical_id, resource in resources["Resources"].items():
@@ -190,10 +195,10 @@ def test_function_code_comes_from_cdk_assets_only(synthesized: Synthesized):
 
 
 def test_roles_get_only_the_apps_managed_policies_and_go_only_to_their_services(
-    synthesized: Synthesized, low_quota: Service
+    synthesized: Synthesized, low_quota: Service, capturing: Service
 ):
     role = f"arn:aws:iam::{ACCOUNT}:role/TextClassifier-dev-ServingRole-1A2B3C"
-    for resources in _templates(synthesized, low_quota).values():
+    for resources in _templates(synthesized, low_quota, capturing).values():
         for resource in resources["Resources"].values():
             if resource["Type"] != "AWS::IAM::Role":
                 continue

@@ -16,7 +16,8 @@ The routes are ``contracts.api``'s; the unversioned paths of versions before 3.0
 
 Configuration (environment): MODEL_DIR (model directory, default ``data/`` beside the code),
 CORS_ALLOW_ORIGINS (comma-separated browser origins, or ``*``), AWS_EMF_NAMESPACE and
-AWS_EMF_SERVICE_NAME (metrics, see ``telemetry``).
+AWS_EMF_SERVICE_NAME (metrics, see ``telemetry``), CAPTURE_RATE (share of the classified texts written as
+capture lines, 0 to 1, default 0: off; see ``capture``).
 """
 
 import os
@@ -34,6 +35,7 @@ from . import playground, telemetry  # noqa: E402  (timed: imports are part of t
 from .artifact import loader  # noqa: E402
 from .artifact.manifest import ModelLoadError  # noqa: E402
 from .contracts import api  # noqa: E402
+from .contracts import capture as capture_contract  # noqa: E402
 
 try:
     # Reads openapi.json, the source of its request limits, once: the document this handler serves.
@@ -73,6 +75,26 @@ MODEL = _load_model()
 # stopped the init there, like a broken model does), serialized once so serving it costs nothing per request.
 OPENAPI_DOCUMENT = api_contract.to_json(api_contract.OPENAPI)
 CORS_ALLOW_ORIGINS = _allowed_origins()
+
+
+def _capture_sampler():  # -> capture.Sampler | None (capture is imported only when it is on)
+    """The opt-in capture of classified texts (None: off); a malformed rate stops the init, logged.
+
+    Without ``$CAPTURE_RATE`` (capture off, the default) the capture module is not even imported: off
+    costs the cold start nothing.
+    """
+    if not os.environ.get(capture_contract.RATE_ENV, "").strip():
+        return None
+    from . import capture
+
+    try:
+        return capture.from_environment(telemetry.write_line)
+    except capture.CaptureSettingError as error:
+        telemetry.log("ERROR", "capture setting refused", error=str(error))
+        raise
+
+
+CAPTURE = _capture_sampler()
 
 
 def _load_page() -> str:
@@ -145,7 +167,10 @@ def _classify(event: dict, record: telemetry.RequestRecord) -> dict:
         for prediction, text in zip(predictions, request.texts, strict=True)
         if prediction.quality is not None
     ]
-    return api_contract.classify_response(request, predictions, MODEL.version, explanations)
+    response = api_contract.classify_response(request, predictions, MODEL.version, explanations)
+    if CAPTURE is not None:
+        CAPTURE.capture(record.request_id, MODEL.version, request.texts, predictions)
+    return response
 
 
 def _api_request_id(event: object) -> str | None:

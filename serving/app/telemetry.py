@@ -2,7 +2,9 @@
 
 Every line is one JSON object. Log lines carry ``timestamp``, ``level`` and ``message`` (the keys Lambda's
 JSON log format filters on) and the Lambda ``requestId`` when they are about a request. Request texts
-are never logged: only their count and length.
+are never logged here: only their count and length. The one exception is opt-in: with ``$CAPTURE_RATE``
+above 0, ``capture`` writes a sampled share of the texts as capture lines (off by default;
+docs/monitoring.md, "Capture").
 
 Metrics (namespace ``$AWS_EMF_NAMESPACE``, default ``TextClassifier``; one dimension,
 ``Service`` = ``$AWS_EMF_SERVICE_NAME``, default ``text-classifier``; every name is defined once, in
@@ -96,7 +98,7 @@ def log(level: str, message: str, request_id: str | None = None, **fields: Any) 
     if request_id:
         entry["requestId"] = request_id
     entry.update(fields)
-    _write(json.dumps(entry, default=str))
+    write_line(json.dumps(entry, default=str))
 
 
 def log_exception(message: str, error: BaseException, request_id: str | None = None) -> None:
@@ -188,11 +190,12 @@ def _emit(
     the ``Service`` dimension unless ``dimensions`` says otherwise; ``more`` is ``emf.record``'s."""
     try:
         dimensions = dimensions or {names.SERVICE_DIMENSION: SERVICE}
-        _write(emf.record(NAMESPACE, dimensions, metrics, properties, more=more))
+        write_line(emf.record(NAMESPACE, dimensions, metrics, properties, more=more))
     except Exception as error:
         log_exception("metrics could not be emitted", error, request_id)
 
 
-def _write(line: str) -> None:
+def write_line(line: str) -> None:
+    """Writes one whole line to stdout (Lambda sends it to the function's log group), flushed at once."""
     sys.stdout.write(line + "\n")
     sys.stdout.flush()

@@ -51,7 +51,9 @@ def load_data(params: dict[str, dict[str, Any]]) -> Dataset:
     """The configured train/test split, announced with its size and the time it took."""
     started = start("loading data")
     data = params["data"]
-    dataset = load_dataset(data["source"], data["test_size"], data["seed"], data["test_source"])
+    dataset = load_dataset(
+        data["source"], data["test_size"], data["seed"], data["test_source"], data["extra_sources"]
+    )
     done(
         "loading data",
         started,

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from training import REPO_ROOT, newsgroups
+from training.relabel_file import COLUMNS
 from training.sources import bbc_news, twenty_newsgroups
 from training.tracked_files import lock_outputs
 
@@ -119,6 +120,30 @@ def _locked_md5(clone: Path, path: str) -> str:
 
 def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def test_a_corrected_relabel_export_is_an_input_the_lock_names(clone):
+    """Trained with data.extra_sources, the lock passes; a label corrected afterwards needs a retraining."""
+    export = clone / "relabel" / "fixed.csv"
+    export.parent.mkdir(exist_ok=True)
+    header = ",".join(COLUMNS)
+    export.write_text(
+        f"{header}\nShares fell on the stock market,business,tech,0.4,0.1,1,v,t\n", encoding="utf-8"
+    )
+    params = clone / "params.yaml"
+    text = params.read_text(encoding="utf-8").replace(
+        "extra_sources: []", "extra_sources: [relabel/fixed.csv]"
+    )
+    params.write_text(text, encoding="utf-8")
+    repro = _run(clone, sys.executable, "-m", "dvc", "repro")
+    assert repro.returncode == 0, repro.stdout + repro.stderr
+    assert _check(clone).returncode == 0, _check(clone).stderr
+    export.write_text(
+        export.read_text(encoding="utf-8").replace(",business,", ",politics,"), encoding="utf-8"
+    )
+    result = _check(clone)
+    assert result.returncode == 1
+    assert "training/reports/data.json: extra_sources is" in result.stderr
 
 
 def test_a_model_file_that_is_not_the_locked_one_fails_naming_both_md5s(clone):

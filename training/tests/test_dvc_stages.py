@@ -126,7 +126,7 @@ def test_each_stage_names_the_params_it_reads_key_by_key():
     assert _params("train") == _keys("data", "featurize", "train")
     assert _params("evaluate") == _keys("data")
     assert _params("export") == _keys("data", "featurize", "train")
-    assert _params("data") == ["data.source", "data.test_source"]
+    assert _params("data") == ["data.extra_sources", "data.source", "data.test_source"]
 
 
 @pytest.mark.parametrize(

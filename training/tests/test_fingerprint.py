@@ -201,3 +201,28 @@ def test_input_paths_name_the_dvc_file_of_data_dvc_tracks_and_nothing_outside_th
         "serving/app/openapi.json",
         "uv.lock",
     ]
+
+
+def test_corrected_relabel_exports_are_part_of_the_fingerprint(tmp_path):
+    """Correcting one label in a data.extra_sources file retrains; with none the fingerprint is as before."""
+    data = tmp_path / "data.csv"
+    data.write_bytes(b"text,label\nhello,x\n")
+    extra = tmp_path / "to-label.csv"
+    extra.write_bytes(b"first labels")
+    without = fingerprint(str(data))
+    assert fingerprint(str(data), None, []) == without
+    first = fingerprint(str(data), None, [str(extra)])
+    assert first == {**without, "extra_sources": [data_fingerprint(str(extra)) | {"source": str(extra)}]}
+    extra.write_bytes(b"corrected labels")
+    assert fingerprint(str(data), None, [str(extra)])["extra_sources"][0]["sha256"] == (
+        hashlib.sha256(b"corrected labels").hexdigest()
+    )
+    with pytest.raises(DataError, match=r"no such file or folder \(data.extra_sources="):
+        fingerprint(str(data), None, [str(tmp_path / "absent.csv")])
+
+
+def test_input_paths_name_the_corrected_relabel_exports():
+    always = ["params.yaml", "serving/app/openapi.json", "uv.lock"]
+    assert input_paths("data/tickets.csv", None, ["relabel/a.csv", "relabel/b.csv"]) == sorted(
+        [*always, "data/tickets.csv", "relabel/a.csv", "relabel/b.csv"]
+    )

@@ -171,7 +171,8 @@ def test_set_keeps_comments_and_key_order(tmp_path):
     comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
     assert comments == [line for line in after.splitlines() if line.lstrip().startswith("#")]
     assert list(yaml.safe_load(after)) == ["data", "featurize", "train", "gate"]
-    assert list(yaml.safe_load(after)["data"]) == ["source", "test_source", "test_size", "seed"]
+    keys = ["source", "test_source", "extra_sources", "test_size", "seed"]
+    assert list(yaml.safe_load(after)["data"]) == keys
     assert load_params(path)["data"]["seed"] == 7
 
 
