@@ -1,18 +1,20 @@
 """How pytest-xdist shares the tests between its workers (`make test` runs `--dist loadscope`).
 
 Each module runs whole on one worker, so a model, a clone or a synthesized app its tests share is built
-once, not once per worker. The modules in SPREAD share nothing costly, so their tests go one by one to
-whichever worker is free. The work is handed out roughly longest first, so that no long module starts
-last and keeps one worker busy while the other waits: the modules with an `e2e` test (they train, serve or
-clone), then the other modules, then the spread tests, which fill the gaps at the end. (pytest-xdist's
-own order, with `--loadscope-reorder`, is by number of tests, which puts the long two-test e2e modules
-last.)
+once, not once per worker. The modules in SPREAD share their costly work per parameter set, not per
+module (serving's parity tests: one small model and scikit-learn's answers per configuration), so they
+go case by case: every test with the same parameters to one worker, each case to whichever worker is
+free, in the module's order (that module lists its slowest cases first). The work is handed out roughly
+longest first, so that no long module starts last and keeps one worker busy while the other waits: the
+modules with an `e2e` test (they train, serve or clone), then the other modules, then the spread cases,
+which fill the gaps at the end. (pytest-xdist's own order, with `--loadscope-reorder`, is by number of
+tests, which puts the long two-test e2e modules last.)
 """
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-# Many independent tests whose shared models are small enough to train once per worker.
+# Many cases, each a few tests sharing one small model: scheduled case by case (by parameter set).
 SPREAD = ("serving/tests/unit/test_classifier_parity.py",)
 
 
@@ -20,11 +22,18 @@ def _module(nodeid: str) -> str:
     return nodeid.split("::")[0]
 
 
+def _case(nodeid: str) -> str:
+    """A spread test's unit of work: its module and parameter id (a test without parameters alone)."""
+    if "[" not in nodeid:
+        return nodeid
+    return _module(nodeid) + "[" + nodeid.split("[", 1)[1]
+
+
 class ModuleScheduling(LoadScopeScheduling):
-    """`--dist loadscope` with the SPREAD modules' tests scheduled one by one."""
+    """`--dist loadscope` with the SPREAD modules' tests scheduled case by case."""
 
     def _split_scope(self, nodeid: str) -> str:
-        return nodeid if _module(nodeid) in SPREAD else _module(nodeid)
+        return _case(nodeid) if _module(nodeid) in SPREAD else _module(nodeid)
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)

@@ -1,6 +1,9 @@
 """Shared test setup for the training package."""
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,3 +35,21 @@ def newsgroups_cache() -> Path:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def empty_dvc_repository(tmp_path_factory) -> Path:
+    """A git repository with DVC initialised in it and nothing committed, made once per session: a
+    test that needs such a repository of its own copies it (`dvc_repository`) instead of starting DVC
+    again (each `dvc init` is a new process importing DVC: about a second)."""
+    root = tmp_path_factory.mktemp("empty_dvc_repository")
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=root, check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture
+def dvc_repository(empty_dvc_repository, tmp_path) -> Path:
+    """A fresh copy of the empty git + DVC repository, in the test's own tmp_path."""
+    shutil.copytree(empty_dvc_repository, tmp_path, symlinks=True, dirs_exist_ok=True)
+    return tmp_path

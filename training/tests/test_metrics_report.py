@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -68,21 +67,19 @@ BASE_F1 = {"sci.space": 0.90, "rec.autos": 0.91, "comp.graphics": 0.76}
 
 
 @pytest.fixture
-def scratch_repo(tmp_path):
+def scratch_repo(dvc_repository):
     """A git + DVC repository whose committed model has accuracy 0.87 with train.C 100."""
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "config", "user.email", "report@example.com")
-    _git(tmp_path, "config", "user.name", "report")
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
-    (tmp_path / "dvc.yaml").write_text(
+    _git(dvc_repository, "config", "user.email", "report@example.com")
+    _git(dvc_repository, "config", "user.name", "report")
+    (dvc_repository / "dvc.yaml").write_text(
         "stages:\n  train:\n    cmd: 'true'\n    params:\n      - train\n    metrics:\n"
         f"      - {METRICS}:\n          cache: false\n"
     )
-    write_params(tmp_path / "params.yaml", train={"C": 100.0})
-    _write_metrics(tmp_path, accuracy=0.87, f1=BASE_F1)
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-qm", "base")
-    return tmp_path
+    write_params(dvc_repository / "params.yaml", train={"C": 100.0})
+    _write_metrics(dvc_repository, accuracy=0.87, f1=BASE_F1)
+    _git(dvc_repository, "add", ".")
+    _git(dvc_repository, "commit", "-qm", "base")
+    return dvc_repository
 
 
 def test_report_from_real_dvc_diffs(scratch_repo):

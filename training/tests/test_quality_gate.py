@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -59,20 +58,18 @@ def _write_reports(root: Path, accuracy: float, source: str) -> None:
 
 
 @pytest.fixture
-def scratch_repo(tmp_path):
+def scratch_repo(dvc_repository):
     """A git + DVC repository whose committed metrics say accuracy 0.87 on 20newsgroups."""
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "config", "user.email", "gate@example.com")
-    _git(tmp_path, "config", "user.name", "gate")
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
-    (tmp_path / "dvc.yaml").write_text(
+    _git(dvc_repository, "config", "user.email", "gate@example.com")
+    _git(dvc_repository, "config", "user.name", "gate")
+    (dvc_repository / "dvc.yaml").write_text(
         "stages:\n  train:\n    cmd: 'true'\n    metrics:\n"
         "      - training/reports/metrics.json:\n          cache: false\n"
     )
-    _write_reports(tmp_path, 0.87, "20newsgroups")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-qm", "base")
-    return tmp_path
+    _write_reports(dvc_repository, 0.87, "20newsgroups")
+    _git(dvc_repository, "add", ".")
+    _git(dvc_repository, "commit", "-qm", "base")
+    return dvc_repository
 
 
 def test_base_accuracy_comes_from_the_revisions_metrics(scratch_repo):
