@@ -25,9 +25,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from monitoring.capture_source import read_captures
+from monitoring import capture_source
 from monitoring.captures import CapturedText, CaptureError
-from monitoring.window import DEFAULT_SINCE, WindowError, parse_window, today
+from monitoring.window import WindowError, today
 from ops.stage import StageError
 from training.relabel_file import COLUMNS
 
@@ -123,22 +123,15 @@ def default_output() -> Path:
 
 def main(argv: list[str] | None = None, session: Any = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitoring.relabel", description=__doc__.split("\n")[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--captures", type=Path, help="local capture folder (default: $CAPTURE_DIR or captures)"
-    )
-    source.add_argument("--stage", help="read the stage's capture bucket instead (AWS credentials)")
-    parser.add_argument("--since", help=f"the last N days, today included (default {DEFAULT_SINCE})")
-    parser.add_argument("--from", dest="first", help="first date, YYYY-MM-DD (instead of --since)")
-    parser.add_argument("--to", dest="last", help="last date, included (default: today, UTC)")
+    capture_source.add_arguments(parser)
     parser.add_argument("--limit", type=int, help="at most this many rows, the least certain")
     parser.add_argument("--output", type=Path, help="CSV to write (default: relabel/to-label-<today>.csv)")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be a positive number of rows")
     try:
-        window = parse_window(args.since, args.first, args.last)
-        captures, origin = read_captures(window, args.captures, args.stage, session)
+        window = capture_source.window(args)
+        captures, origin = capture_source.read_captures(window, args.captures, args.stage, session)
         rows = distinct_texts(captures)
         if not rows:
             raise RelabelError(

@@ -368,10 +368,9 @@ def test_the_drift_role_has_no_kms_permission(data: Template):
 def test_make_drift_finds_the_bucket_by_the_output_and_naming_the_roles_assume():
     """`make drift STAGE=...` reads the output the service stack names the bucket in; the drift role's
     pattern covers the names CloudFormation gives a bucket of that stack, and no other stage's."""
-    from monitoring import capture_source
     from ops import stage as ops_stage
 
-    assert ops_stage.CAPTURE_BUCKET_OUTPUT == CAPTURE_BUCKET_OUTPUT == capture_source.BUCKET_OUTPUT
+    assert ops_stage.CAPTURE_BUCKET_OUTPUT == CAPTURE_BUCKET_OUTPUT
     generated = f"{service_stack_name('dev')}-CaptureBucket1A2B3C4D-abcdefghijkl".lower()
     pattern = f"arn:aws:s3:::{capture_bucket_pattern('dev')}"
     assert like(f"arn:aws:s3:::{generated}", pattern)

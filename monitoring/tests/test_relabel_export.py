@@ -7,9 +7,10 @@ import boto3
 from moto import mock_aws
 
 from monitoring import relabel
-from monitoring.capture_source import BUCKET_OUTPUT, read_captures
+from monitoring.capture_source import read_captures
 from monitoring.tests.relabel_capture_lines import capture_line, write_day
 from monitoring.window import Window
+from ops.stage import CAPTURE_BUCKET_OUTPUT as BUCKET_OUTPUT
 from serving.app.contracts import capture
 from training.relabel_file import COLUMNS
 
@@ -95,7 +96,7 @@ def test_only_the_window_is_read(tmp_path):
     write_day(folder, 2026, 12, 7, [capture_line("today")])
     captures, origin = read_captures(DAY, folder)
     assert [item.text for item in captures] == ["today"]
-    assert origin == str(folder)
+    assert origin == f"folder {folder}"
 
 
 def test_an_existing_file_is_never_overwritten(tmp_path, capsys):
@@ -115,9 +116,18 @@ def test_an_existing_file_is_never_overwritten(tmp_path, capsys):
 
 def test_an_empty_window_writes_nothing_and_says_why(tmp_path, capsys):
     out = tmp_path / "to-label.csv"
-    argv = ["--captures", str(tmp_path / "none"), "--from", "2026-12-07", "--to", "2026-12-07"]
+    write_day(tmp_path / "captures", 2026, 12, 6, [capture_line("yesterday")])
+    argv = ["--captures", str(tmp_path / "captures"), "--from", "2026-12-07", "--to", "2026-12-07"]
     assert relabel.main([*argv, "--output", str(out)]) == 2
     assert "no captured texts" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_missing_folder_says_how_to_fill_it(tmp_path, capsys):
+    out = tmp_path / "to-label.csv"
+    assert relabel.main(["--captures", str(tmp_path / "none"), "--output", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert f"no captures folder {tmp_path / 'none'}" in error and "CAPTURE_RATE=1" in error
     assert not out.exists()
 
 
