@@ -296,6 +296,11 @@ drift: setup ## Captured texts vs the model's baseline: report + figure [CAPTURE
 drift-issue: setup ## CI: on drift, comment STAGE's report on its one open drift issue, or open it [OUTPUT=report]
 	$(RUN) python -m monitoring.drift_issue --stage $(STAGE) $(if $(OUTPUT),--report $(OUTPUT))
 
+# The loop, offline: train on articles, serve headlines with capture on, drift, relabel, retrain, compare.
+.PHONY: rehearse-loop
+rehearse-loop: setup ## The monitoring loop rehearsed offline on BBC News (docs/monitoring.md#the-loop-rehearsed) [OUTPUT=folder]
+	$(RUN) python -m monitoring.loop_rehearsal $(if $(OUTPUT),--workdir $(OUTPUT))
+
 # --- Load: bounded and headless; fails on any failed request ---------------------------------------------
 .PHONY: load-test
 load-test: setup ## Load the local service (or URL=... [API_KEY=...]) USERS=50 DURATION=60s [WORKERS=4 MODEL_DIR=...]
