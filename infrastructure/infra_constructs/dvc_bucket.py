@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra_constructs.checkov_skips import skip_check
+from infra_constructs.private_bucket import private_bucket_options
 
 
 class DvcBucket(Construct):
@@ -31,7 +32,7 @@ class DvcBucket(Construct):
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
-            **_private_bucket_options(),
+            **private_bucket_options(),
             versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -51,7 +52,7 @@ class DvcBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Remote",
-            **_private_bucket_options(),
+            **private_bucket_options(),
             versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="dvc-remote/",
@@ -64,15 +65,3 @@ class DvcBucket(Construct):
                 )
             ],
         )
-
-
-def _private_bucket_options() -> dict[str, object]:
-    """What both buckets share: no public access, no ACLs, SSE-S3 encryption, TLS-only, retained."""
-    return {
-        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
-        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        # SSE-S3: encrypted at rest at no cost; server access logs can only be delivered to SSE-S3 buckets.
-        "encryption": s3.BucketEncryption.S3_MANAGED,
-        "enforce_ssl": True,
-        "removal_policy": RemovalPolicy.RETAIN,
-    }

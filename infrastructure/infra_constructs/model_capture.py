@@ -16,7 +16,7 @@ account principal whose own IAM policy allows it (docs/monitoring.md, "Capture")
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_logs as logs
@@ -25,6 +25,7 @@ from constructs import Construct
 
 from infra_constructs.checkov_skips import skip_check
 from infra_constructs.nag import acknowledge
+from infra_constructs.private_bucket import private_bucket_options
 from serving.app.contracts import capture as contract
 
 # What Firehose names its objects (`ExtendedS3DestinationConfiguration.FileExtension`): gzip JSON lines;
@@ -184,7 +185,7 @@ class ModelCapture(Construct):
         bucket = s3.Bucket(
             self,
             "Bucket",
-            **_private_bucket_options(),
+            **private_bucket_options(),
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="capture-bucket/",
             lifecycle_rules=[
@@ -207,7 +208,7 @@ class ModelCapture(Construct):
         bucket = s3.Bucket(
             self,
             "AccessLogs",
-            **_private_bucket_options(),
+            **private_bucket_options(),
             lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(ACCESS_LOG_DAYS))],
         )
         skip_check(
@@ -224,16 +225,3 @@ class ModelCapture(Construct):
             "overwrites them, so versioning would only keep expired logs longer.",
         )
         return bucket
-
-
-def _private_bucket_options() -> dict[str, object]:
-    """No public access, no ACLs, SSE-S3 encryption (server access logs can only be delivered to SSE-S3
-    buckets), TLS-only. Retained when capture is turned off or the stack deleted: a bucket holding
-    objects cannot be deleted, and its lifecycle rule goes on emptying it."""
-    return {
-        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
-        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        "encryption": s3.BucketEncryption.S3_MANAGED,
-        "enforce_ssl": True,
-        "removal_policy": RemovalPolicy.RETAIN,
-    }
