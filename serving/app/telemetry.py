@@ -28,6 +28,7 @@ their cost); only PredictedLabel pays one series per class, for the label-mix al
 """
 
 import json
+import math
 import os
 import sys
 from collections import Counter
@@ -115,8 +116,54 @@ def record_model_load(milliseconds: float, model_version: str, n_features: int, 
     _emit([_metric(names.MODEL_LOAD_TIME, milliseconds)], properties, None)
 
 
+# The properties of every per-request record, in the order they are written.
+_REQUEST_PROPERTIES = (
+    "requestId",
+    "apiRequestId",
+    "route",
+    "statusCode",
+    "errorCode",
+    "labels",
+    "modelVersion",
+)
+# The record of one answered text, the commonest by far, as a template (``emf.Template``): the same bytes
+# as ``_record_any``, in a fraction of its time on every request.
+_ONE_ANSWER_METRICS = (
+    names.LATENCY,
+    names.CLIENT_ERROR,
+    names.SERVER_ERROR,
+    names.BATCH_SIZE,
+    names.INPUT_CHARACTERS,
+    *names.QUALITY_FIELDS,
+)
+
+
+def one_answer_template() -> emf.Template:
+    """The template of one answered text's record, made at import (the init phase, when it reads the
+    execution environment)."""
+    return emf.Template(
+        NAMESPACE,
+        {names.SERVICE_DIMENSION: SERVICE},
+        _REQUEST_PROPERTIES,
+        [(name, names.UNITS[name]) for name in _ONE_ANSWER_METRICS],
+        (names.LABEL_DIMENSION,),
+        [(names.PREDICTED_LABEL, names.UNITS[names.PREDICTED_LABEL])],
+    )
+
+
+_ONE_ANSWER = one_answer_template()
+
+
 def record_request(record: RequestRecord) -> None:
-    """The per-request metrics and properties, as one EMF line."""
+    """The per-request metrics and properties, as one EMF line (more for a batch of several labels)."""
+    if record.status == 200 and len(record.quality) == 1 and len(record.labels) == 1 and record.batch_size:
+        _record_one_answer(record)
+    else:
+        _record_any(record)
+
+
+def _record_any(record: RequestRecord) -> None:
+    """Any request's record, built key by key (errors, batches, the pages and documents)."""
     metrics = [
         _metric(names.LATENCY, record.latency_ms),
         _metric(names.CLIENT_ERROR, 1 if 400 <= record.status < 500 else 0),
@@ -125,15 +172,7 @@ def record_request(record: RequestRecord) -> None:
     if record.batch_size is not None:
         metrics.append(_metric(names.BATCH_SIZE, record.batch_size))
         metrics.append(_metric(names.INPUT_CHARACTERS, record.input_characters or 0))
-    properties = {
-        "requestId": record.request_id,
-        "apiRequestId": record.api_request_id,
-        "route": record.route,
-        "statusCode": record.status,
-        "errorCode": record.error_code,
-        "labels": record.labels,
-        "modelVersion": record.model_version,
-    }
+    properties = dict(zip(_REQUEST_PROPERTIES, _properties(record), strict=True))
     quality = record.quality if record.status == 200 else []
     if not quality:
         _emit(metrics, properties, record.request_id)
@@ -153,6 +192,51 @@ def record_request(record: RequestRecord) -> None:
     for start in range(chunk, len(quality), chunk):  # a batch of more texts than one record holds
         metrics = _quality_metrics(quality[start : start + chunk])
         _emit(metrics, {"requestId": record.request_id}, record.request_id)
+
+
+def _record_one_answer(record: RequestRecord) -> None:
+    """One answered text: the bytes ``_record_any`` writes for it, from ``_ONE_ANSWER``."""
+    try:
+        probability, margin, coverage, characters = record.quality[0]
+        values = (
+            record.latency_ms,
+            0,
+            0,
+            record.batch_size,
+            record.input_characters or 0,
+            round(probability, _DECIMALS),
+            round(margin, _DECIMALS),
+            round(coverage, _DECIMALS),
+            characters,
+            1,
+        )
+        if not math.isfinite(sum(values)):  # a NaN or an infinity: JSON has its own words for them
+            _record_any(record)
+            return
+        label = emf.json_text(record.labels[0])
+        properties = (
+            *map(emf.json_text, (record.request_id, record.api_request_id, record.route)),
+            str(record.status),
+            emf.json_text(record.error_code),
+            f"[{label}]",
+            emf.json_text(record.model_version),
+        )
+        write_line(_ONE_ANSWER.render(properties, (label,), values))
+    except Exception as error:
+        log_exception("metrics could not be emitted", error, record.request_id)
+
+
+def _properties(record: RequestRecord) -> tuple:
+    """The values of ``_REQUEST_PROPERTIES``."""
+    return (
+        record.request_id,
+        record.api_request_id,
+        record.route,
+        record.status,
+        record.error_code,
+        record.labels,
+        record.model_version,
+    )
 
 
 def _quality_metrics(quality: list[tuple[float, float, float, int]]) -> list[tuple[str, Any, str]]:

@@ -293,3 +293,111 @@ def test_the_handler_reports_the_quality_of_what_it_answered(handler, capsys):
     counted = {line["Label"]: line["PredictedLabel"] for line in labels}
     assert counted == {label: [a["label"] for a in answers].count(label) for label in counted}
     assert sum(counted.values()) == len(texts)
+
+
+def set_environment(monkeypatch, on_lambda: bool, trace: str) -> None:
+    for variable in (*LAMBDA_ENVIRONMENT, emf.TRACE_ID_ENV):
+        monkeypatch.delenv(variable, raising=False)
+    if on_lambda:
+        for variable, value in LAMBDA_ENVIRONMENT.items():
+            monkeypatch.setenv(variable, value)
+    monkeypatch.setenv(emf.TRACE_ID_ENV, trace)
+
+
+@pytest.mark.parametrize("with_more", [False, True], ids=["one directive", "two directives"])
+@pytest.mark.parametrize("on_lambda", [False, True], ids=["local", "lambda"])
+@pytest.mark.parametrize("trace", ["Root=1-abc;Parent=def;Sampled=1", "Root=1-abc;Sampled=0"])
+def test_a_template_writes_what_record_and_the_library_write(monkeypatch, on_lambda, trace, with_more):
+    set_environment(monkeypatch, on_lambda, "")  # made at init, when no request is being traced
+    properties = {"requestId": "r-1", "labels": ["Café ☃", 'a "b" 50%'], "errorCode": None, "statusCode": 200}
+    metrics = [("Latency", 0.42, "Milliseconds"), ("ClientError", 0, "Count"), ("Score", -1e-05, "None")]
+    label, label_metrics = {"Label": 'a "b" 50%'}, [("PredictedLabel", 2, "Count")]
+    more = (label, label_metrics) if with_more else None
+    template = emf.Template(
+        "Team/50%",
+        {"Service": "clf"},
+        list(properties),
+        [(name, unit) for name, _, unit in metrics],
+        list(label) if with_more else (),
+        [(name, unit) for name, _, unit in label_metrics] if with_more else (),
+    )
+    monkeypatch.setenv(emf.TRACE_ID_ENV, trace)  # then each request's own trace
+    written = template.render(
+        [json.dumps(value) for value in properties.values()],
+        [json.dumps(value) for value in label.values()] if with_more else [],
+        [value for _, value, _ in (*metrics, *(label_metrics if with_more else []))],
+        1767225600123,
+    )
+    assert written == emf.record("Team/50%", {"Service": "clf"}, metrics, properties, 1767225600123, more)
+    if not with_more:  # the library writes one directive only
+        arguments = ("Team/50%", {"Service": "clf"}, metrics, properties, 1767225600123)
+        assert written == library_record(*arguments, on_lambda=on_lambda)
+
+
+def test_a_template_refuses_keys_that_would_collide():
+    with pytest.raises(ValueError, match="must all differ"):
+        emf.Template("N", {"Service": "s"}, ["Latency"], [("Latency", "Milliseconds")])
+    with pytest.raises(ValueError, match="must all differ"):
+        emf.Template("N", {"Service": "s"}, ["_aws"], [("Latency", "Milliseconds")])
+
+
+ONE_ANSWERS = {
+    "plain": dict(
+        request_id="req-1", api_request_id="api-1", label="sci.space", quality=(0.91234567, 0.5, 0.83, 2000)
+    ),
+    "no ids, awkward label": dict(
+        request_id=None, api_request_id=None, label='Café "☃" 100%', quality=(1.0, 1.0, 0.0, 0)
+    ),
+    "tiny shares": dict(request_id="r", api_request_id="a", label="x", quality=(1e-07, 3e-05, 0.99995, 7)),
+    "not a number": dict(request_id="r", api_request_id="a", label="x", quality=(float("nan"), 0.0, 1.0, 7)),
+}
+
+
+@pytest.mark.parametrize("on_lambda", [False, True], ids=["local", "lambda"])
+@pytest.mark.parametrize("trace", ["Root=1-abc;Parent=def;Sampled=1", "Root=1-abc;Sampled=0"])
+@pytest.mark.parametrize("case", list(ONE_ANSWERS))
+def test_one_answered_text_is_written_as_every_other_record_would_be(
+    monkeypatch, capsys, case, on_lambda, trace
+):
+    """The one-answer line (a template, for speed) and the general path write the same bytes."""
+    set_environment(monkeypatch, on_lambda, trace)
+    monkeypatch.setattr(telemetry, "_ONE_ANSWER", telemetry.one_answer_template())
+    monkeypatch.setattr(emf.time, "time", lambda: 1767225600.1234)
+    answer = ONE_ANSWERS[case]
+    record = telemetry.RequestRecord(
+        request_id=answer["request_id"],
+        api_request_id=answer["api_request_id"],
+        route=f"POST {api.CLASSIFY}",
+        status=200,
+        latency_ms=0.2468,
+        batch_size=1,
+        input_characters=answer["quality"][3],
+        labels=[answer["label"]],
+        model_version="01c87c85af71",
+        quality=[answer["quality"]],
+    )
+    capsys.readouterr()
+    telemetry._record_one_answer(record)
+    fast = capsys.readouterr().out
+    telemetry._record_any(record)
+    general = capsys.readouterr().out
+    assert fast == general and fast.count("\n") == 1
+    assert json.loads(fast)["Label"] == answer["label"]
+
+
+def test_one_answered_text_takes_the_template(monkeypatch, capsys):
+    monkeypatch.setattr(telemetry, "_record_any", None)  # would fail if called
+    telemetry.record_request(classified([(0.9, 0.7, 0.8, 40)], ["sport"]))
+    (line,) = stdout_lines(capsys)
+    assert (line["Label"], line["LabelProbability"], line["PredictedLabel"]) == ("sport", 0.9, 1)
+
+
+def test_a_failure_of_the_one_answer_line_never_breaks_the_request(monkeypatch, capsys):
+    class Broken:
+        def render(self, *arguments):
+            raise OSError("stdout closed")
+
+    monkeypatch.setattr(telemetry, "_ONE_ANSWER", Broken())
+    telemetry.record_request(classified([(0.9, 0.7, 0.8, 40)], ["sport"]))
+    (line,) = stdout_lines(capsys)
+    assert line["level"] == "ERROR" and line["requestId"] == "req-q"
