@@ -50,9 +50,10 @@ class WorkerPool:
         with self._condition:
             while not self._stopped:
                 returning = any(worker.returning for worker in self._workers)
-                worker = self._take_idle() or (None if returning else self._start_worker())
-                if worker is not None:
-                    return worker.invoke(event, trace_id)
+                idle = self._take_idle()
+                worker = idle or (None if returning else self._start_worker())
+                if worker is not None:  # the event that starts an environment is its cold start
+                    return worker.invoke(event, trace_id, cold=idle is None)
                 if returning:  # an environment that just answered beats a cold start
                     self._condition.wait(RETURN_GRACE_S)
                     continue

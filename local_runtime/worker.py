@@ -127,12 +127,12 @@ class Worker:
         self._init_settled.wait()
         return self._ready.is_set() and self.alive
 
-    def invoke(self, event: bytes, trace_id: str) -> Invocation:
-        """Queues `event` for the runtime; it is a cold start when it has to wait for the init."""
+    def invoke(self, event: bytes, trace_id: str, cold: bool) -> Invocation:
+        """Queues `event` for the runtime; `cold`: this event started the environment (the pool knows;
+        whether the init has already finished depends on how busy the machine is)."""
         with self._lock:
             if self._active is not None:
                 raise RuntimeError(f"{self.name} is busy: one invocation at a time per environment")
-            cold = not self._ready.is_set()
             invocation = Invocation(event, self._function.timeout_s, cold, self.name, trace_id)
             self._active = invocation
         self._queue.put(invocation)

@@ -4,6 +4,8 @@ import os
 import threading
 from pathlib import Path
 
+from local_runtime.worker import Worker
+
 # Every invocation waits (up to 20 s) until BARRIER_SIZE invocations have arrived, so the requests of
 # the first round can only all succeed if they run at the same time in different environments.
 BARRIER_HANDLER = """\
@@ -60,6 +62,25 @@ def test_parallel_requests_run_in_separate_environments_each_initialized_once(
     assert sum(" cold " in line for line in access) == 3
     assert sum(" warm " in line for line in access) == 4
     assert running.log.text().count("Init Duration:") == 3
+
+
+def test_the_event_that_starts_an_environment_is_its_cold_start_even_when_init_wins_the_race(
+    serve, http, monkeypatch
+) -> None:
+    """On a busy machine the init can finish before the event is handed over: still a cold start."""
+    start = Worker.start
+
+    def start_and_let_the_init_finish(worker: Worker) -> None:
+        start(worker)
+        assert worker._ready.wait(timeout=30)  # the runtime has asked for its first event
+
+    monkeypatch.setattr(Worker, "start", start_and_let_the_init_finish)
+    running = serve()
+    assert http(running.url, "GET", "/first").status == 200
+    assert http(running.url, "GET", "/second").status == 200
+    first, second = running.log.access_lines()
+    assert " cold " in first and " warm " in second
+    assert running.log.text().count("Init Duration:") == 1
 
 
 def test_requests_wait_for_a_busy_environment_up_to_the_limit(serve, http) -> None:
