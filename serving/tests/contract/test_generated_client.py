@@ -11,6 +11,7 @@ both ways: a request shape the generator cannot type becomes ``Any`` (as a top-l
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -58,11 +59,18 @@ def client_package(tmp_path_factory) -> typing.Iterator[ModuleType]:
     assert result.returncode == 0, report
     # A schema the generator cannot turn into a model is skipped with a warning, not an error.
     assert "Warning" not in report, report
-    sys.path.insert(0, str(output))
+    # Imported from where it was written, without adding that folder to the module search path.
+    package_dir = output / PACKAGE
+    spec = importlib.util.spec_from_file_location(
+        PACKAGE, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
+    )
+    assert spec is not None and spec.loader is not None, f"no package at {package_dir}"
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = package
     try:
-        yield importlib.import_module(PACKAGE)
+        spec.loader.exec_module(package)
+        yield package
     finally:
-        sys.path.remove(str(output))
         for name in [name for name in sys.modules if name.split(".")[0] == PACKAGE]:
             del sys.modules[name]
 
