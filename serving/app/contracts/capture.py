@@ -19,7 +19,7 @@ DEFAULT_LOCAL_DIR = "captures"
 MESSAGE = "capture"
 # CloudWatch Logs filter syntax for JSON log events (docs: "Using filter patterns to match terms in JSON
 # log events").
-FILTER_PATTERN = '{ $.message = "capture" }'
+FILTER_PATTERN = f'{{ $.message = "{MESSAGE}" }}'
 # Bumped when a field changes meaning or goes; readers refuse versions they do not know.
 FORMAT_VERSION = 1
 # A capture line's keys besides `timestamp` (ISO 8601, UTC), `level` and `message`:
