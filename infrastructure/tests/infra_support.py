@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aws_cdk import App
+from aws_cdk.assertions import Template
+from stacks.app_builder import AppSettings, BuiltApp
+from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, Tagging
+from stacks.stages import DEFAULT_STAGES, STAGES, service_settings
+
 INFRA_DIR = Path(__file__).resolve().parents[1]
-
-# Synthesis runs in a Node.js process. When `npm ci` has installed the Node pinned in package.json,
-# use it: it synthesizes about twice as fast as an older system Node (and without its end-of-life
-# banner). Without it, the system `node` does the same work.
-_PINNED_NODE = INFRA_DIR / "node_modules" / ".bin" / "node"
-if _PINNED_NODE.is_file():
-    os.environ.setdefault("JSII_NODE", str(_PINNED_NODE))
-
-from aws_cdk import App  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
-from stacks.app_builder import AppSettings, BuiltApp  # noqa: E402
-from stacks.settings import DataSettings, GitHubSettings, ServiceSettings, Tagging  # noqa: E402
-from stacks.stages import DEFAULT_STAGES, STAGES, service_settings  # noqa: E402
 
 REPOSITORY = "acme-ml/text-classifier"
 # GitHub's immutable IDs of the owner and the repository, as `gh api repos/acme-ml/text-classifier` would
