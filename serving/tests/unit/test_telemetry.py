@@ -111,6 +111,15 @@ def library_record(namespace, dimensions, metrics, properties, timestamp_ms, on_
     return line
 
 
+def set_environment(monkeypatch, on_lambda: bool, trace: str) -> None:
+    for variable in (*LAMBDA_ENVIRONMENT, emf.TRACE_ID_ENV):
+        monkeypatch.delenv(variable, raising=False)
+    if on_lambda:
+        for variable, value in LAMBDA_ENVIRONMENT.items():
+            monkeypatch.setenv(variable, value)
+    monkeypatch.setenv(emf.TRACE_ID_ENV, trace)
+
+
 RECORDS = {
     "request": (
         [("Latency", 0.42, "Milliseconds"), ("ClientError", 0, "Count"), ("BatchSize", 3, "Count")],
@@ -130,12 +139,7 @@ RECORDS = {
 @pytest.mark.parametrize("trace", ["Root=1-abc;Parent=def;Sampled=1", "Root=1-abc;Sampled=0"])
 @pytest.mark.parametrize("name", list(RECORDS))
 def test_records_are_byte_for_byte_what_the_library_writes(monkeypatch, name, on_lambda, trace):
-    for variable in (*LAMBDA_ENVIRONMENT, emf.TRACE_ID_ENV):
-        monkeypatch.delenv(variable, raising=False)
-    if on_lambda:
-        for variable, value in LAMBDA_ENVIRONMENT.items():
-            monkeypatch.setenv(variable, value)
-    monkeypatch.setenv(emf.TRACE_ID_ENV, trace)
+    set_environment(monkeypatch, on_lambda, trace)
     metrics, properties = RECORDS[name]
     arguments = ("Team/Classifier", {"Service": "clf"}, metrics, properties, 1767225600123)
     assert emf.record(*arguments) == library_record(*arguments, on_lambda=on_lambda)
@@ -293,15 +297,6 @@ def test_the_handler_reports_the_quality_of_what_it_answered(handler, capsys):
     counted = {line["Label"]: line["PredictedLabel"] for line in labels}
     assert counted == {label: [a["label"] for a in answers].count(label) for label in counted}
     assert sum(counted.values()) == len(texts)
-
-
-def set_environment(monkeypatch, on_lambda: bool, trace: str) -> None:
-    for variable in (*LAMBDA_ENVIRONMENT, emf.TRACE_ID_ENV):
-        monkeypatch.delenv(variable, raising=False)
-    if on_lambda:
-        for variable, value in LAMBDA_ENVIRONMENT.items():
-            monkeypatch.setenv(variable, value)
-    monkeypatch.setenv(emf.TRACE_ID_ENV, trace)
 
 
 @pytest.mark.parametrize("with_more", [False, True], ids=["one directive", "two directives"])
