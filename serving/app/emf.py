@@ -96,9 +96,10 @@ class Template:
     busiest line (one answered text, on every request) that cost about a fifth of a warm request
     (docs/performance.md). A template writes the same bytes as ``record`` given the same
     names in the same order (a test holds the two, and the library, to that) for the shapes it accepts,
-    keys that all differ. It reads the execution environment's properties once, when it is made (Lambda
-    sets them before the init phase and they hold for the environment's life); the trace id, which
-    changes per request, is read per record.
+    keys that all differ. It reads the execution environment's properties once, when it is made: Lambda
+    sets those variables during initialization and they hold for the environment's life (Lambda developer
+    guide, "Defined runtime environment variables"); the trace id, which changes per request, is read
+    per record.
     """
 
     def __init__(
