@@ -35,6 +35,7 @@ from sklearn.svm import LinearSVC
 
 from serving.app.contracts.linear_tfidf import WORD_ANALYZER
 from training.analyzer_choice import AUTO
+from training.families.linear_estimators import ScoreAverage
 from training.families.linear_tfidf import check_servable, vectorizers
 from training.families.protocol import UnservableModelError
 from training.params import MULTINOMIAL_SOLVERS, ParamsError
@@ -94,15 +95,19 @@ def _sgd(loss: str):
     return build
 
 
-def _linear_svc(train: dict[str, Any], seed: int) -> CalibratedClassifierCV:
-    svc = LinearSVC(
+def _svc(train: dict[str, Any], seed: int) -> LinearSVC:
+    return LinearSVC(
         C=train["C"],
         max_iter=train["max_iter"],
         tol=train["tol"],
         class_weight=train["class_weight"],
         random_state=seed,
     )
-    return _with_temperature(svc, seed)
+
+
+def _svc_with_complement_nb(train: dict[str, Any], seed: int) -> CalibratedClassifierCV:
+    """LinearSVC's and ComplementNB's scores averaged (linear_estimators.ScoreAverage), calibrated."""
+    return _with_temperature(ScoreAverage([_svc(train, seed), ComplementNB(**_alpha(train))]), seed)
 
 
 def _ridge(train: dict[str, Any], seed: int) -> CalibratedClassifierCV:
@@ -131,10 +136,11 @@ ESTIMATORS = {
     "logistic_regression_ovr": lambda train, seed: OneVsRestClassifier(_logistic_regression(train, seed)),
     "sgd_log_loss": _sgd("log_loss"),
     "sgd_modified_huber": _sgd("modified_huber"),
-    "linear_svc": _linear_svc,
+    "linear_svc": lambda train, seed: _with_temperature(_svc(train, seed), seed),
     "ridge": _ridge,
     "complement_nb": lambda train, seed: ComplementNB(**_alpha(train)),
     "multinomial_nb": lambda train, seed: MultinomialNB(**_alpha(train)),
+    "linear_svc+complement_nb": _svc_with_complement_nb,
 }
 
 

@@ -39,6 +39,7 @@ from training.data_sources import DataError, load_dataset
 from training.dataset import Dataset
 from training.fit import fit_pipeline
 from training.params import (
+    C_ESTIMATORS,
     DEFAULT_PARAMS_PATH,
     ESTIMATORS,
     WEIGHTED_ESTIMATORS,
@@ -69,8 +70,6 @@ CANDIDATES: list[dict[str, Any]] = [
     {"featurize.min_df": 3},
     {"featurize.ngram_range": [1, 3]},
     {"featurize.max_df": 0.5},
-    {"train.C": 30.0},
-    {"train.C": 300.0},
     {"train.tol": 0.002},
     # What `featurize.analyzer: auto` chooses between, and words and characters side by side.
     {"featurize.analyzer": "word"},
@@ -85,7 +84,11 @@ ESTIMATOR_SETTINGS: dict[str, dict[str, Any]] = {
     "logistic_regression": {"train.C": 100.0},
     "logistic_regression_ovr": {"train.C": 100.0},
     "linear_svc": {"train.C": 1.0},
+    "linear_svc+complement_nb": {"train.C": 1.0},
 }
+# Regularisation: params.yaml's C times each factor (100 -> 30 and 300 for logistic regression, 1 -> 0.3
+# and 3 for linear_svc), tried when the estimator takes C (see candidates()).
+C_FACTORS = (0.3, 3.0)
 CANDIDATES += [
     {
         "train.estimator": estimator,
@@ -149,7 +152,7 @@ def search(params: dict, dataset: Dataset, n_folds: int, only: str | None = None
     # `auto` is measured once, on the whole training split, as the train stage measures it.
     current = resolve_analyzer(params, dataset.train_texts, dataset.train_labels)
     yield {"changes": {}, **cross_validate(current, dataset, folds)}
-    for changes in CANDIDATES:
+    for changes in candidates(params):
         if only is not None and only not in changes:
             continue
         candidate = with_changes(params, changes)
@@ -158,6 +161,17 @@ def search(params: dict, dataset: Dataset, n_folds: int, only: str | None = None
         if candidate == current:
             continue
         yield {"changes": changes, **cross_validate(candidate, dataset, folds)}
+
+
+def candidates(params: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The search around `params`: C scaled by C_FACTORS when its estimator takes C, then CANDIDATES.
+
+    C is relative because its useful range depends on the estimator (about 1 for LinearSVC, 100 for
+    logistic regression on TF-IDF): a fixed grid would search one estimator's neighbourhood only.
+    """
+    train = params["train"]
+    scaled = [{"train.C": round(train["C"] * factor, 6)} for factor in C_FACTORS]
+    return [*(scaled if train["estimator"] in C_ESTIMATORS else []), *CANDIDATES]
 
 
 def choose(rows: list[dict[str, Any]], min_gain: float) -> dict[str, Any]:

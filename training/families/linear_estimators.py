@@ -23,6 +23,8 @@ against each estimator's own ``predict_proba`` in scikit-learn 1.9's source):
   serving does not copy: when every row of a whole batch of three or more classes' scores lies in [0, 1]
   and sums to 1, CalibratedClassifierCV takes them for probabilities and calibrates their logarithms.
   Serving always calibrates the scores, which is what the temperature was fitted on.)
+- ``ScoreAverage`` (below) of such classifiers, calibrated the same way: the average of their scores,
+  each scaled to a root mean square of 1 on the training documents, is itself one linear classifier.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
@@ -54,10 +57,70 @@ SERVED = (
     "ComplementNB",
     "CalibratedClassifierCV(LinearSVC, RidgeClassifier, LogisticRegression or SGDClassifier (any loss), "
     "method='temperature', ensemble=False)",
+    "CalibratedClassifierCV(ScoreAverage of those and naive Bayes, method='temperature', ensemble=False)",
 )
 _SGD_LINKS = {"log_loss": OVR_SIGMOID, "modified_huber": MODIFIED_HUBER}
 _NAIVE_BAYES = (MultinomialNB, ComplementNB)
 _CALIBRATED = (LinearSVC, RidgeClassifier, LogisticRegression, SGDClassifier)
+
+
+class ScoreAverage(ClassifierMixin, BaseEstimator):
+    """The average of linear classifiers' scores, each classifier's scaled to a root mean square of 1
+    over the training documents (its scores centred per document first: a shift common to a document's
+    classes changes no probability).
+
+    Why: a margin classifier and naive Bayes err on different documents. On the 20 Newsgroups test split
+    LinearSVC averaged with ComplementNB is half a point more accurate than LinearSVC alone (0.873
+    against 0.868), though cross-validation on the training split ties them
+    (docs/training.md#the-classifier). The scaling makes "average" mean the same on any data, with no
+    weight to tune.
+
+    It is one linear classifier: ``coef_`` and ``intercept_`` are the scaled members' weights averaged
+    (for two classes, of z: a naive Bayes member's two rows become their difference), so serving stores
+    and explains it as it does LinearSVC. It has no probabilities of its own: the pipeline calibrates it
+    with a temperature, as it does LinearSVC.
+    """
+
+    def __init__(self, estimators: list[Any]) -> None:
+        self.estimators = estimators
+
+    def fit(self, X: Any, y: Any) -> ScoreAverage:
+        members = [clone(estimator).fit(X, y) for estimator in self.estimators]
+        self.classes_ = members[0].classes_
+        self.n_features_in_ = X.shape[1]
+        coefs, intercepts = [], []
+        for member in members:
+            coef, intercept = _rows_of_z(*weights(member), n_classes=len(self.classes_))
+            scale = _root_mean_square(X @ coef.T + intercept)
+            coefs.append(coef / scale)
+            intercepts.append(intercept / scale)
+        self.coef_ = np.mean(coefs, axis=0)
+        self.intercept_ = np.mean(intercepts, axis=0)
+        self.estimators_ = members
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """features · coef_.T + intercept_; one column (z) for two classes, as in scikit-learn."""
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        scores = self.decision_function(X)
+        return self.classes_[(scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)]
+
+
+def _rows_of_z(coef: np.ndarray, intercept: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """A binary model's two rows as one, of z = score(second) - score(first); other weights as they are."""
+    if n_classes == 2 and coef.shape[0] == 2:
+        return coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+    return coef, intercept
+
+
+def _root_mean_square(scores: np.ndarray) -> float:
+    """Of the scores centred per document; one column z stands for the centred pair (-z/2, z/2)."""
+    centred = scores / 2 if scores.shape[1] == 1 else scores - scores.mean(axis=1, keepdims=True)
+    value = float(np.sqrt(np.mean(np.square(centred))))
+    return value if value > 0 else 1.0
 
 
 def problems(classifier: object) -> list[str]:
@@ -82,7 +145,15 @@ def problems(classifier: object) -> list[str]:
 
 def _calibration_problems(calibrated: CalibratedClassifierCV) -> list[str]:
     """One linear classifier with a decision function, one temperature fitted on its held-out scores."""
-    found = [] if isinstance(calibrated.estimator, _CALIBRATED) else [_unserved(calibrated.estimator)]
+    estimator = calibrated.estimator
+    if isinstance(estimator, ScoreAverage):
+        found = [
+            f"ScoreAverage of {_unserved(member)}"
+            for member in estimator.estimators
+            if not isinstance(member, (*_CALIBRATED, *_NAIVE_BAYES))
+        ]
+    else:
+        found = [] if isinstance(estimator, _CALIBRATED) else [_unserved(estimator)]
     if calibrated.method != "temperature":
         found.append(f"CalibratedClassifierCV method={calibrated.method!r} (must be 'temperature')")
     if calibrated.ensemble is not False:

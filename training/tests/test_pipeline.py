@@ -22,6 +22,7 @@ from serving.app.contracts.linear_tfidf import (
 )
 from training import params as params_module
 from training.families import linear_estimators
+from training.families.linear_estimators import ScoreAverage
 from training.params import ParamsError, validate_params
 from training.pipeline import (
     CALIBRATION_FOLDS,
@@ -225,6 +226,7 @@ BUILT = {
     "ridge": (CalibratedClassifierCV, TEMPERATURE_SOFTMAX),
     "complement_nb": (ComplementNB, SOFTMAX),
     "multinomial_nb": (MultinomialNB, SOFTMAX),
+    "linear_svc+complement_nb": (CalibratedClassifierCV, TEMPERATURE_SOFTMAX),
 }
 
 
@@ -241,12 +243,13 @@ def test_each_estimator_is_built_from_params_and_serves_with_its_link(estimator)
     assert type(classifier) is kind
     assert linear_estimators.link(classifier) == link and link in LINKS
     inner = getattr(classifier, "estimator", classifier)
-    settings = inner.get_params()
-    if estimator.endswith("_nb") or estimator == "ridge":
-        assert settings["alpha"] == 0.25
-    else:
-        assert (settings["max_iter"], settings["tol"], settings["random_state"]) == (77, 0.01, 7)
-        assert settings.get("C", 3.5) == 3.5 and settings.get("alpha", 0.25) == 0.25
+    for member in getattr(inner, "estimators", [inner]):  # a ScoreAverage's members each take theirs
+        settings = member.get_params()
+        if isinstance(member, (ComplementNB, MultinomialNB)) or estimator == "ridge":
+            assert settings["alpha"] == 0.25
+        else:
+            assert (settings["max_iter"], settings["tol"], settings["random_state"]) == (77, 0.01, 7)
+            assert settings.get("C", 3.5) == 3.5 and settings.get("alpha", 0.25) == 0.25
     if kind is CalibratedClassifierCV:
         assert (classifier.method, classifier.ensemble) == ("temperature", False)
         assert (classifier.cv.n_splits, classifier.cv.random_state) == (CALIBRATION_FOLDS, 7)
@@ -268,6 +271,13 @@ def test_a_null_alpha_leaves_scikit_learns_default():
         (CalibratedClassifierCV(LinearSVC(), method="isotonic", ensemble=False), "method='isotonic'"),
         (CalibratedClassifierCV(LinearSVC(), method="temperature"), "ensemble='auto' (must be False"),
         (CalibratedClassifierCV(MultinomialNB(), method="temperature", ensemble=False), "a MultinomialNB"),
+        (ScoreAverage([LinearSVC(), ComplementNB()]), "a ScoreAverage (serving reproduces:"),
+        (
+            CalibratedClassifierCV(
+                ScoreAverage([LinearSVC(), Perceptron()]), method="temperature", ensemble=False
+            ),
+            "ScoreAverage of a Perceptron (serving reproduces:",
+        ),
     ],
 )
 def test_classifiers_serving_cannot_reproduce_are_refused_naming_what_serves(classifier, message):

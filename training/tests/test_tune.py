@@ -9,7 +9,8 @@ import yaml
 
 from training import tune
 from training.dataset import Dataset
-from training.params import ESTIMATORS, load_params
+from training.params import C_ESTIMATORS, ESTIMATORS, load_params
+from training.pipeline import build_pipeline
 from training.tests.corpus import LOGISTIC_REGRESSION, make_corpus, write_csv, write_params
 
 
@@ -53,8 +54,36 @@ def test_candidates_are_validated():
 
 def test_every_candidate_in_the_search_is_valid():
     params = load_params()
-    for changes in tune.CANDIDATES:
+    for changes in tune.candidates(params):
         tune.with_changes(params, changes)
+
+
+@pytest.mark.parametrize(("estimator", "C"), [("linear_svc", 1.0), ("logistic_regression", 100.0)])
+def test_the_search_scales_the_current_c_for_an_estimator_that_takes_it(estimator, C):
+    params = with_estimator(estimator, C)
+    searched = [changes["train.C"] for changes in tune.candidates(params) if list(changes) == ["train.C"]]
+    assert searched == [round(C * factor, 6) for factor in tune.C_FACTORS] and len(searched) == 2
+    assert all(value != C for value in searched)
+
+
+def test_the_search_leaves_c_alone_for_an_estimator_that_ignores_it():
+    for estimator in set(ESTIMATORS) - set(C_ESTIMATORS):
+        assert not [c for c in tune.candidates(with_estimator(estimator, 1.0)) if list(c) == ["train.C"]]
+
+
+def test_the_estimators_said_to_take_c_are_those_built_with_it():
+    """C_ESTIMATORS, which the search reads, against what training.pipeline builds from train.C."""
+    for estimator in ESTIMATORS:
+        built = [repr(build_pipeline(with_estimator(estimator, C, analyzer="word"))) for C in (0.5, 2.0)]
+        assert (built[0] != built[1]) == (estimator in C_ESTIMATORS), estimator
+
+
+def with_estimator(estimator: str, C: float, analyzer: str | None = None) -> dict:
+    params = load_params()
+    params["train"] |= {"estimator": estimator, "C": C, "class_weight": None}
+    if analyzer is not None:
+        params["featurize"]["analyzer"] = analyzer
+    return tune.validate_params(params)
 
 
 def test_assignments_keep_text_as_is_and_write_other_values_as_scalars():
@@ -72,6 +101,7 @@ def workspace(tmp_path, monkeypatch):
     )
     # A tiny search: a C so small the model barely learns, against a C that learns the topics.
     monkeypatch.setattr(tune, "CANDIDATES", [{"train.C": 0.01}, {"train.C": 10.0}])
+    monkeypatch.setattr(tune, "C_FACTORS", ())
     return tmp_path, params
 
 

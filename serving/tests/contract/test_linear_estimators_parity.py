@@ -41,6 +41,7 @@ EXPECTED_LINKS = {
     "ridge": TEMPERATURE_SOFTMAX,
     "complement_nb": SOFTMAX,
     "multinomial_nb": SOFTMAX,
+    "linear_svc+complement_nb": TEMPERATURE_SOFTMAX,
 }
 TRAINED_PER_CLASS = 40
 BINARY_LABELS = ("sports", "tech")
@@ -73,7 +74,7 @@ def params_for(estimator: str) -> dict:
         "select_features": 4000,
     }
     params["train"] |= {"estimator": estimator, "weights_dtype": "float16", "class_weight": None}
-    if estimator == "linear_svc":
+    if estimator.startswith("linear_svc"):
         params["train"] |= {"C": 1.0}
     return validate_params(params)
 
