@@ -255,7 +255,7 @@ def test_the_estimator_defaults_to_the_multinomial_logistic_regression():
     assert (train["estimator"], train["alpha"]) == ("logistic_regression", None)
 
 
-@pytest.mark.parametrize("estimator", ["complement_nb", "multinomial_nb"])
+@pytest.mark.parametrize("estimator", ["complement_nb", "multinomial_nb", "linear_svc+complement_nb"])
 def test_a_class_weight_the_estimator_cannot_use_is_refused_naming_what_it_allows(estimator):
     raw = repo_params()
     raw["train"] |= {"estimator": estimator, "class_weight": "balanced"}
