@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
+from serving.app.contracts.linear_tfidf import WORD_ANALYZER
 from training import REPO_ROOT
 from training.analyzer_choice import AUTO, resolve_analyzer, with_analyzer
 from training.data_sources import DataError, load_dataset
@@ -151,7 +152,11 @@ def search(params: dict, dataset: Dataset, n_folds: int, only: str | None = None
     folds = cv_folds(dataset, n_folds, params["data"]["seed"])
     # `auto` is measured once, on the whole training split, as the train stage measures it.
     current = resolve_analyzer(params, dataset.train_texts, dataset.train_labels)
-    yield {"changes": {}, **cross_validate(current, dataset, folds)}
+    yield {
+        "changes": {},
+        "analyzer": current["featurize"]["analyzer"],
+        **cross_validate(current, dataset, folds),
+    }
     for changes in candidates(params):
         if only is not None and only not in changes:
             continue
@@ -160,7 +165,8 @@ def search(params: dict, dataset: Dataset, n_folds: int, only: str | None = None
             candidate = with_analyzer(candidate, current["featurize"]["analyzer"])
         if candidate == current:
             continue
-        yield {"changes": changes, **cross_validate(candidate, dataset, folds)}
+        analyzer = candidate["featurize"]["analyzer"]
+        yield {"changes": changes, "analyzer": analyzer, **cross_validate(candidate, dataset, folds)}
 
 
 def candidates(params: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -178,6 +184,22 @@ def choose(rows: list[dict[str, Any]], min_gain: float) -> dict[str, Any]:
     """The best row if it beats the current settings (the first row) by `min_gain`, else the current."""
     current, best = rows[0], max(rows, key=lambda row: row["cv_accuracy"])
     return best if best["cv_accuracy"] - current["cv_accuracy"] >= min_gain - 1e-9 else current
+
+
+def character_cost_notice(current: dict[str, Any], best: dict[str, Any]) -> str | None:
+    """A warning when the best row adds character n-grams the current settings do not have: every request
+    pays for them, which cross-validated accuracy does not show."""
+    if _has_characters(best["analyzer"]) and not _has_characters(current["analyzer"]):
+        return (
+            f"note: {best['analyzer']} adds character n-grams, which every request pays for (several times "
+            "what words cost: docs/training.md#auto-what-it-decides-and-why); measure it with `make bench` "
+            "before keeping it"
+        )
+    return None
+
+
+def _has_characters(analyzer: str) -> bool:
+    return any(block != WORD_ANALYZER for block in analyzer.split("+"))
 
 
 def format_row(row: dict[str, Any]) -> str:
@@ -235,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     chosen = best["changes"] or f"params.yaml as it is (no candidate gains {args.min_gain} or more)"
     print(f"best: {chosen} ({best['cv_accuracy']:.4f}); table in {args.report}")
+    notice = character_cost_notice(rows[0], best)
+    if notice is not None:
+        print(notice)
     if args.apply:
         try:
             for dotted, value in best["changes"].items():

@@ -111,6 +111,7 @@ def test_search_reports_every_candidate_and_applies_the_best(workspace, capsys):
     assert tune.main(["--params", str(params), "--report", str(report), "--folds", "3", "--apply"]) == 0
     content = json.loads(report.read_text(encoding="utf-8"))
     assert [row["changes"] for row in content["rows"]] == [{}, {"train.C": 10.0}]  # C=0.01 is params.yaml
+    assert {row["analyzer"] for row in content["rows"]} == {"word"}  # `auto`, resolved as training does
     assert content["scheme"] == "stratified, shuffled" and content["folds"] == 3
     assert all(len(row["fold_accuracies"]) == 3 for row in content["rows"])
     assert content["chosen"]["changes"] == {"train.C": 10.0}
@@ -184,3 +185,28 @@ def test_the_search_lists_every_estimator_and_only_estimator_compares_them(tmp_p
         assert row["cv_accuracy"] > 0.5  # three topics: each classifier learned them
     output = capsys.readouterr().out
     assert all(f"train.estimator={name!r}" in output for name in others)
+
+
+@pytest.mark.parametrize(
+    ("current", "best", "warned"),
+    [
+        ("word", "word+char_wb", True),
+        ("word", "char_wb", True),
+        ("word", "word", False),
+        ("char_wb", "word+char_wb", False),  # the current model already pays for characters
+        ("word+char_wb", "word", False),
+    ],
+)
+def test_a_best_candidate_that_adds_characters_comes_with_their_per_request_cost(current, best, warned):
+    notice = tune.character_cost_notice({"analyzer": current}, {"analyzer": best})
+    assert (notice is not None) == warned
+    if warned:
+        assert best in notice and "every request" in notice and "make bench" in notice
+
+
+def test_make_tune_prints_the_notice_when_it_names_a_character_candidate_best(workspace, monkeypatch, capsys):
+    tmp_path, params = workspace
+    monkeypatch.setattr(tune, "CANDIDATES", [{"featurize.analyzer": "char_wb"}])
+    monkeypatch.setattr(tune, "choose", lambda rows, min_gain: rows[-1])  # as if characters had won
+    assert tune.main(["--params", str(params), "--report", str(tmp_path / "t.json")]) == 0
+    assert "note: char_wb adds character n-grams, which every request pays for" in capsys.readouterr().out
