@@ -2,13 +2,14 @@
 
     Pipeline([("features", FeatureUnion([("word", TfidfVectorizer(...)),
                                          ("char_wb", TfidfVectorizer(analyzer="char_wb", ...))])),
-              ("clf", LogisticRegression(...))])
+              ("clf", CalibratedClassifierCV(LinearSVC(...), method="temperature", ...))])
 
-`train.estimator` names the classifier (ESTIMATORS below builds each; a multinomial LogisticRegression by
-default). LinearSVC and RidgeClassifier have no probabilities of their own: they are wrapped in
-CalibratedClassifierCV(method="temperature", ensemble=False), which fits the classifier on all the
-training documents and one temperature on its scores for held-out folds of them (CALIBRATION_FOLDS,
-stratified and shuffled with data.seed), so serving's softmax(scores / temperature) is the pipeline's.
+`train.estimator` names the classifier (ESTIMATORS below builds each; params.yaml's default is LinearSVC).
+LinearSVC, RidgeClassifier and the average of LinearSVC and ComplementNB (ScoreAverage) have no
+probabilities of their own: they are wrapped in CalibratedClassifierCV(method="temperature",
+ensemble=False), which fits the classifier on all the training documents and one temperature on its
+scores for held-out folds of them (CALIBRATION_FOLDS, stratified and shuffled with data.seed), so
+serving's softmax(scores / temperature) is the pipeline's.
 
 `featurize.analyzer` names the blocks (`word+char_wb` is the two above); a single block is a union of one,
 so every model has the same shape and every user of it one code path. Each block is normalised on its
