@@ -45,23 +45,25 @@ MULTINOMIAL_SOLVERS = ("lbfgs", "newton-cg", "sag", "saga")
 # train.estimator: the linear classifiers serving reproduces exactly (training.pipeline builds each,
 # training/families/linear_estimators.py says how each one's scores become probabilities).
 LOGISTIC_REGRESSION = "logistic_regression"
+LINEAR_SVC = "linear_svc"
+SVC_WITH_COMPLEMENT_NB = f"{LINEAR_SVC}+complement_nb"  # named like the analyzers' blocks side by side
 ESTIMATORS = (
     LOGISTIC_REGRESSION,  # multinomial (softmax)
     "logistic_regression_ovr",  # one binary logistic regression per class, sigmoids normalised
     "sgd_log_loss",  # SGDClassifier(loss="log_loss"): one-vs-rest logistic loss by gradient descent
     "sgd_modified_huber",  # SGDClassifier(loss="modified_huber")
-    "linear_svc",  # LinearSVC, probabilities by one fitted temperature: params.yaml's default
+    LINEAR_SVC,  # LinearSVC, probabilities by one fitted temperature: params.yaml's default
     "ridge",  # RidgeClassifier, probabilities by one fitted temperature
     "complement_nb",  # ComplementNB
     "multinomial_nb",  # MultinomialNB
-    "linear_svc+complement_nb",  # their scores averaged, probabilities by one fitted temperature
+    SVC_WITH_COMPLEMENT_NB,  # their scores averaged, probabilities by one fitted temperature
 )
 # The estimators that take `train.class_weight: balanced`: not naive Bayes, which weighs classes by its
 # prior, nor an average with it.
-WITHOUT_CLASS_WEIGHT = ("complement_nb", "multinomial_nb", "linear_svc+complement_nb")
+WITHOUT_CLASS_WEIGHT = ("complement_nb", "multinomial_nb", SVC_WITH_COMPLEMENT_NB)
 WEIGHTED_ESTIMATORS = tuple(estimator for estimator in ESTIMATORS if estimator not in WITHOUT_CLASS_WEIGHT)
 # The estimators `train.C` (inverse regularisation strength) applies to; the others ignore it.
-C_ESTIMATORS = (LOGISTIC_REGRESSION, "logistic_regression_ovr", "linear_svc", "linear_svc+complement_nb")
+C_ESTIMATORS = (LOGISTIC_REGRESSION, "logistic_regression_ovr", LINEAR_SVC, SVC_WITH_COMPLEMENT_NB)
 # LogisticRegression's class_weight: None weighs every document equally; "balanced" weighs each label's
 # documents by the inverse of its share, so small labels count as much as large ones in the fit.
 BALANCED = "balanced"

@@ -39,7 +39,7 @@ from training.analyzer_choice import AUTO
 from training.families.linear_estimators import ScoreAverage
 from training.families.linear_tfidf import check_servable, vectorizers
 from training.families.protocol import UnservableModelError
-from training.params import MULTINOMIAL_SOLVERS, ParamsError
+from training.params import LINEAR_SVC, MULTINOMIAL_SOLVERS, SVC_WITH_COMPLEMENT_NB, ParamsError
 
 __all__ = [
     "ESTIMATORS",
@@ -137,11 +137,11 @@ ESTIMATORS = {
     "logistic_regression_ovr": lambda train, seed: OneVsRestClassifier(_logistic_regression(train, seed)),
     "sgd_log_loss": _sgd("log_loss"),
     "sgd_modified_huber": _sgd("modified_huber"),
-    "linear_svc": lambda train, seed: _with_temperature(_svc(train, seed), seed),
+    LINEAR_SVC: lambda train, seed: _with_temperature(_svc(train, seed), seed),
     "ridge": _ridge,
     "complement_nb": lambda train, seed: ComplementNB(**_alpha(train)),
     "multinomial_nb": lambda train, seed: MultinomialNB(**_alpha(train)),
-    "linear_svc+complement_nb": _svc_with_complement_nb,
+    SVC_WITH_COMPLEMENT_NB: _svc_with_complement_nb,
 }
 
 

@@ -43,6 +43,8 @@ from training.params import (
     C_ESTIMATORS,
     DEFAULT_PARAMS_PATH,
     ESTIMATORS,
+    LINEAR_SVC,
+    SVC_WITH_COMPLEMENT_NB,
     WEIGHTED_ESTIMATORS,
     ParamsError,
     load_params,
@@ -84,8 +86,8 @@ CANDIDATES: list[dict[str, Any]] = [
 ESTIMATOR_SETTINGS: dict[str, dict[str, Any]] = {
     "logistic_regression": {"train.C": 100.0},
     "logistic_regression_ovr": {"train.C": 100.0},
-    "linear_svc": {"train.C": 1.0},
-    "linear_svc+complement_nb": {"train.C": 1.0},
+    LINEAR_SVC: {"train.C": 1.0},
+    SVC_WITH_COMPLEMENT_NB: {"train.C": 1.0},
 }
 # Regularisation: params.yaml's C times each factor (100 -> 30 and 300 for logistic regression, 1 -> 0.3
 # and 3 for linear_svc), tried when the estimator takes C (see candidates()).
