@@ -58,6 +58,10 @@ def _load_split(source: str, test_size: float, seed: int, test_source: str | Non
     return split_dataset(source, examples, test_size, seed, origin=origin)
 
 
+# The group of the i-th example of data.extra_sources (a prefix no 20 Newsgroups subject starts with).
+EXTRA_GROUP_PREFIX = "\x00extra:"
+
+
 def with_extra_sources(dataset: Dataset, extra_sources: Sequence[str]) -> Dataset:
     """`dataset` with each corrected relabel export's examples appended to its training split, never to
     its test split; their labels must be classes of the training split.
@@ -73,11 +77,16 @@ def with_extra_sources(dataset: Dataset, extra_sources: Sequence[str]) -> Datase
         extra = read_relabel_file(resolve_path(source, key="data.extra_sources"), allowed)
         texts += extra.texts
         labels += extra.labels
-    order = dataset.train_posting_order
+    order, groups = dataset.train_posting_order, dataset.train_groups
+    added = len(texts) - len(dataset.train_texts)
     if order is not None:
         newest = max(order, default=0)
-        order = [*order, *range(newest + 1, newest + 1 + len(texts) - len(order))]
-    return dataclasses.replace(dataset, train_texts=texts, train_labels=labels, train_posting_order=order)
+        order = [*order, *range(newest + 1, newest + 1 + added)]
+    if groups is not None:  # each example a group of its own
+        groups = [*groups, *(f"{EXTRA_GROUP_PREFIX}{i}" for i in range(added))]
+    return dataclasses.replace(
+        dataset, train_texts=texts, train_labels=labels, train_posting_order=order, train_groups=groups
+    )
 
 
 def read_source(source: str) -> tuple[Examples, str]:

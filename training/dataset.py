@@ -21,6 +21,9 @@ class Dataset:
 
     `train_posting_order` ranks the training documents by posting time when the source knows it (20NG's
     article numbers), so that model selection can validate on later documents, as the test split does.
+    `train_groups` names each training document's group when the source knows one (20NG's threads):
+    documents of one group are held out together when the confidence map is fitted
+    (training.confidence_map).
     `dropped` counts the examples left out while reading, before the split (training.data_files says
     which and why), e.g. {"empty_texts": 3, "over_max_chars": 1}.
     """
@@ -33,6 +36,7 @@ class Dataset:
     stripped_test_texts: list[str] | None = None
     stripped_test_labels: list[str] | None = None
     train_posting_order: list[int] | None = None
+    train_groups: list[str] | None = None
     dropped: dict[str, int] = field(default_factory=_nothing_dropped)
 
     @property

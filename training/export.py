@@ -55,13 +55,14 @@ def export_model(pipeline: Any, out_dir: Path, metadata: dict[str, Any]) -> Expo
     family.check_servable(pipeline)
     npz_data = npz_bytes(family.arrays(pipeline), family.STORED_ARRAYS)
     sha256 = hashlib.sha256(npz_data).hexdigest()
+    classes, settings = family.classes(pipeline), family.settings(pipeline)
     document = {
         "format_version": artifact.FORMAT_VERSION,
         "kind": family.KIND,
-        "version": artifact.model_version(sha256),
+        "version": artifact.model_version(sha256, classes, settings),
         "artifact": {"file": NPZ_NAME, "sha256": sha256, "bytes": len(npz_data)},
-        "classes": family.classes(pipeline),
-        "settings": family.settings(pipeline),
+        "classes": classes,
+        "settings": settings,
         "data": metadata["data"],
         "metrics": metadata["metrics"],
         "params": metadata["params"],

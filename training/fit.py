@@ -27,11 +27,13 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.feature_selection import chi2
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from training.analyzer_choice import resolve_analyzer
+from training.confidence_map import with_confidence_map
 from training.counting import count_terms
 from training.families.linear_tfidf import round_weights
 from training.params import ParamsError
@@ -41,19 +43,35 @@ from training.pipeline import build_pipeline, fit_classifier
 CHI2_BLOCK_CELLS = 1 << 24
 
 
-def fit_pipeline(params: dict[str, dict[str, Any]], texts: list[str], labels: list[str]) -> Pipeline:
+def fit_pipeline(
+    params: dict[str, dict[str, Any]], texts: list[str], labels: list[str], groups: list[str] | None = None
+) -> Pipeline:
     """A fitted Pipeline([features, clf]) over the selected terms, its weights at the stored precision.
 
     `featurize.analyzer: auto` is decided here, from these training texts (training.analyzer_choice).
+    With `train.confidence_map`, a classifier calibrated by a temperature also gets a confidence map
+    fitted on held-out folds that keep each of `groups` together (training.confidence_map).
     """
     pipeline = build_pipeline(resolve_analyzer(params, texts, labels))
     union, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
-    features = fit_selected_union(union, texts, labels, params["featurize"]["select_features"])
+    n_terms, train = params["featurize"]["select_features"], params["train"]
+    counts, terms = count_blocks(union, texts)
+    features = select_terms(union, list(counts), terms, labels, n_terms)
     started = time.perf_counter()
     fit_classifier(classifier, features, labels)
-    name = params["train"]["estimator"]
-    _progress(f"{name}: {features.shape[0]:,} documents x {features.shape[1]:,} terms", started)
-    round_weights(classifier, params["train"]["weights_dtype"])
+    _progress(f"{train['estimator']}: {features.shape[0]:,} documents x {features.shape[1]:,} terms", started)
+    round_weights(classifier, train["weights_dtype"])
+    if train["confidence_map"] and isinstance(classifier, CalibratedClassifierCV):
+        blocks = [vectorizer for _, vectorizer in union.transformer_list]
+        y = np.asarray(labels)
+
+        def features_of_fold(train_rows: np.ndarray, test_rows: np.ndarray) -> tuple[Any, Any]:
+            return fold_features(blocks, counts, train_rows, test_rows, y, n_terms)
+
+        mapped = with_confidence_map(
+            classifier, features_of_fold, labels, groups, train["weights_dtype"], params["data"]["seed"]
+        )
+        pipeline.steps[-1] = ("clf", mapped)
     return pipeline
 
 
@@ -65,15 +83,25 @@ def fit_selected_union(union: FeatureUnion, texts: list[str], labels: list[str],
     Memory: one count matrix per block (training.counting), the TF-IDF of all terms only while chi2
     scores them, then only the kept columns.
     """
+    counts, terms = count_blocks(union, texts)
+    return select_terms(union, counts, terms, labels, n_terms)
+
+
+def select_terms(
+    union: FeatureUnion, counts: list, terms: list, labels: list[str], n_terms: int | None
+) -> Any:
+    """Fit every block of `union` in place on the `n_terms` best terms (by chi2 over all blocks) of
+    `terms`, given the texts' counts of them (`counts` is updated to the kept columns); returns the
+    texts' features."""
     blocks = [vectorizer for _, vectorizer in union.transformer_list]
-    counts, terms = _count_blocks(union, texts)
+    terms = list(terms)
     if n_terms is not None and n_terms < sum(map(len, terms)):
         started = time.perf_counter()
         tfidf = [
-            _tfidf_transformer(vectorizer).fit_transform(c)
+            tfidf_transformer(vectorizer).fit_transform(c)
             for vectorizer, c in zip(blocks, counts, strict=True)
         ]
-        kept = top_chi2_columns(_side_by_side(tfidf), labels, n_terms)
+        kept = top_chi2_columns(side_by_side(tfidf), labels, n_terms)
         del tfidf
         _progress(f"chi2: the best {n_terms:,} of {sum(map(len, terms)):,} terms", started)
         starts = np.cumsum([0, *map(len, terms)])
@@ -85,12 +113,64 @@ def fit_selected_union(union: FeatureUnion, texts: list[str], labels: list[str],
                     "raise it or leave the block out of featurize.analyzer"
                 )
             counts[i], terms[i] = counts[i][:, block_kept], terms[i][block_kept]
-    return _side_by_side(
+    return side_by_side(
         [_refit(vectorizer, c, t) for vectorizer, c, t in zip(blocks, counts, terms, strict=True)]
     )
 
 
-def _count_blocks(union: FeatureUnion, texts: list[str]) -> tuple[list, list]:
+def fold_features(
+    blocks: list[TfidfVectorizer],
+    counts: list[sparse.csr_matrix],
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    y: np.ndarray,
+    n_terms: int | None,
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """A fold's training and held-out features, as fitting the blocks on the fold's training documents
+    alone gives them (select_terms), from the counts of all the documents (`count_blocks`): the terms
+    within min_df and max_df of the fold's documents, their idf, the chi2 selection over all blocks,
+    each block normalised over its kept terms. Counting once is what makes the held-out folds of
+    training.confidence_map cheap.
+
+    Exact when min_df is a number of documents and max_df is 1.0 (the defaults): a term within the
+    fold's limits is then within those of all the documents, which `counts` holds. A share of documents
+    in either may leave out a few terms the fold alone would keep.
+    """
+    train_counts = [block_counts[train_rows] for block_counts in counts]
+    columns = [
+        _within_document_frequency(block, fold_counts)
+        for block, fold_counts in zip(blocks, train_counts, strict=True)
+    ]
+    if n_terms is not None and n_terms < sum(map(len, columns)):
+        tfidf = [
+            tfidf_transformer(block).fit_transform(fold_counts[:, cols])
+            for block, fold_counts, cols in zip(blocks, train_counts, columns, strict=True)
+        ]
+        kept = top_chi2_columns(side_by_side(tfidf), list(y[train_rows]), n_terms)
+        starts = np.cumsum([0, *map(len, columns)])
+        columns = [
+            cols[kept[(kept >= starts[i]) & (kept < starts[i + 1])] - starts[i]]
+            for i, cols in enumerate(columns)
+        ]
+    train_blocks, test_blocks = [], []
+    for block, block_counts, fold_counts, cols in zip(blocks, counts, train_counts, columns, strict=True):
+        transformer = tfidf_transformer(block).fit(fold_counts[:, cols])
+        train_blocks.append(transformer.transform(fold_counts[:, cols]))
+        test_blocks.append(transformer.transform(block_counts[test_rows][:, cols]))
+    return side_by_side(train_blocks), side_by_side(test_blocks)
+
+
+def _within_document_frequency(block: TfidfVectorizer, block_counts: sparse.csr_matrix) -> np.ndarray:
+    """The columns whose document frequency lies within the block's min_df and max_df, as scikit-learn
+    reads them (a count of documents, or a share of them)."""
+    n_documents = block_counts.shape[0]
+    frequency = np.bincount(block_counts.indices, minlength=block_counts.shape[1])
+    low = block.min_df if isinstance(block.min_df, int) else block.min_df * n_documents
+    high = block.max_df if isinstance(block.max_df, int) else block.max_df * n_documents
+    return np.flatnonzero((frequency >= low) & (frequency <= high))
+
+
+def count_blocks(union: FeatureUnion, texts: list[str]) -> tuple[list, list]:
     """Each block's counts of its terms within min_df and max_df, and the terms (training.counting)."""
     counts, terms = [], []
     for name, vectorizer in union.transformer_list:
@@ -104,14 +184,14 @@ def _count_blocks(union: FeatureUnion, texts: list[str]) -> tuple[list, list]:
     return counts, terms
 
 
-def _side_by_side(blocks: list) -> sparse.csr_matrix:
+def side_by_side(blocks: list) -> sparse.csr_matrix:
     """The blocks' columns side by side, as FeatureUnion puts them; one block is itself (no copy)."""
     return blocks[0] if len(blocks) == 1 else sparse.hstack(blocks).tocsr()
 
 
 def _refit(vectorizer: TfidfVectorizer, counts, terms: np.ndarray):
     """Fit `vectorizer` in place on `terms`, given the texts' counts of them; returns their features."""
-    transformer = _tfidf_transformer(vectorizer).fit(counts)
+    transformer = tfidf_transformer(vectorizer).fit(counts)
     vectorizer.set_params(vocabulary=terms.tolist())
     vectorizer.idf_ = transformer.idf_
     return transformer.transform(counts)
@@ -154,5 +234,5 @@ def _shared_params(vectorizer: TfidfVectorizer, cls: type) -> dict[str, Any]:
     return {name: value for name, value in vectorizer.get_params().items() if name in accepted}
 
 
-def _tfidf_transformer(vectorizer: TfidfVectorizer) -> TfidfTransformer:
+def tfidf_transformer(vectorizer: TfidfVectorizer) -> TfidfTransformer:
     return TfidfTransformer(**_shared_params(vectorizer, TfidfTransformer))

@@ -188,6 +188,9 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         # The regularisation of the SGD, ridge and naive Bayes estimators (their smoothing for naive Bayes);
         # null is scikit-learn's default for each (1e-4 for SGD, 1.0 for the others).
         "alpha": Rule(lambda v: v is None or (_is_number(v) and v > 0), "null or a positive number", None),
+        # Recalibrate the top probability of the estimators with a fitted temperature on held-out folds
+        # (training.confidence_map); the others keep their own probabilities.
+        "confidence_map": Rule(lambda v: isinstance(v, bool), "true or false", False),
     },
     "gate": {
         "min_accuracy": Rule(lambda v: _is_number(v) and 0 <= v <= 1, "a number between 0 and 1"),

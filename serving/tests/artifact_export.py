@@ -93,13 +93,15 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     data = npz_path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     featurizer_blocks = [_block(vectorizer) for vectorizer in blocks]
+    classes = [str(label) for label in classifier.classes_]
+    settings = {"link": SOFTMAX, "featurizer": {"blocks": featurizer_blocks}}
     manifest = {
         "format_version": artifact.FORMAT_VERSION,
         "kind": KIND,
-        "version": artifact.model_version(sha256),
+        "version": artifact.model_version(sha256, classes, settings),
         "artifact": {"file": "model.npz", "sha256": sha256, "bytes": len(data)},
-        "classes": [str(label) for label in classifier.classes_],
-        "settings": {"link": SOFTMAX, "featurizer": {"blocks": featurizer_blocks}},
+        "classes": classes,
+        "settings": settings,
         "data": {"source": "bbc-news", "train_documents": 300, "test_documents": 0},
         "metrics": {"accuracy": 0.9, "macro_f1": 0.9, "baseline_accuracy": 0.2},
         "params": {"featurize": featurizer_blocks},
@@ -175,11 +177,24 @@ def _block(vectorizer: TfidfVectorizer) -> dict:
 
 
 def rewrite_manifest(directory: Path, **changes) -> None:
-    """Edits model.json in place (for integrity tests)."""
+    """Edits model.json in place (for integrity tests); the version follows the edit unless the edit
+    sets one, so that the check a test aims at is the one that fires."""
     path = directory / "model.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest.update(changes)
+    if "version" not in changes:
+        seal_version(manifest)
     path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def seal_version(manifest: dict) -> None:
+    """Sets the manifest's version to what its artifact hash, classes and settings make it (when it
+    records a hash at all)."""
+    entry = manifest.get("artifact")
+    if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):
+        manifest["version"] = artifact.model_version(
+            entry["sha256"], manifest.get("classes"), manifest.get("settings")
+        )
 
 
 def blocks_of(manifest: dict) -> list[dict]:
@@ -192,6 +207,7 @@ def rewrite_featurizer(directory: Path, featurizer) -> None:
     path = directory / "model.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["settings"]["featurizer"] = featurizer
+    seal_version(manifest)
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -206,11 +222,7 @@ def rewrite_arrays(directory: Path, **arrays) -> None:
     np.savez_compressed(path, **current)
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    rewrite_manifest(
-        directory,
-        version=artifact.model_version(sha256),
-        artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)},
-    )
+    rewrite_manifest(directory, artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)})
 
 
 def read_terms(directory: Path) -> list[str]:

@@ -25,6 +25,8 @@ against each estimator's own ``predict_proba`` in scikit-learn 1.9's source):
   Serving always calibrates the scores, which is what the temperature was fitted on.)
 - ``ScoreAverage`` (below) of such classifiers, calibrated the same way: the average of their scores,
   each scaled to a root mean square of 1 on the training documents, is itself one linear classifier.
+- ``ConfidenceMapped`` (below) around such a calibrated classifier: the same probabilities, then the
+  top class's recalibrated by a map fitted on held-out folds (settings.confidence_map).
 """
 
 from __future__ import annotations
@@ -40,11 +42,14 @@ from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.svm import LinearSVC
 
 from serving.app.contracts.linear_tfidf import (
+    CALIBRATED,
+    CONFIDENCE_MAP,
     MODIFIED_HUBER,
     OVR_SIGMOID,
     SOFTMAX,
     TEMPERATURE,
     TEMPERATURE_SOFTMAX,
+    TOP_PROBABILITY,
 )
 from training.params import MULTINOMIAL_SOLVERS
 
@@ -58,6 +63,7 @@ SERVED = (
     "CalibratedClassifierCV(LinearSVC, RidgeClassifier, LogisticRegression or SGDClassifier (any loss), "
     "method='temperature', ensemble=False)",
     "CalibratedClassifierCV(ScoreAverage of those and naive Bayes, method='temperature', ensemble=False)",
+    "ConfidenceMapped(one of those CalibratedClassifierCV)",
 )
 _SGD_LINKS = {"log_loss": OVR_SIGMOID, "modified_huber": MODIFIED_HUBER}
 _NAIVE_BAYES = (MultinomialNB, ComplementNB)
@@ -109,6 +115,61 @@ class ScoreAverage(ClassifierMixin, BaseEstimator):
         return self.classes_[(scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)]
 
 
+class ConfidenceMapped(ClassifierMixin, BaseEstimator):
+    """A fitted temperature-calibrated classifier whose top probability is then recalibrated by a map
+    (knots of an isotonic fit on held-out folds, training.confidence_map), as serving computes it
+    (serving/MODEL_ARTIFACT.md, settings.confidence_map). Labels and scores are the calibrated classifier's.
+    """
+
+    def __init__(self, calibrated: CalibratedClassifierCV, top_probability: Any, calibrated_probability: Any):
+        self.calibrated = calibrated
+        self.top_probability = top_probability
+        self.calibrated_probability = calibrated_probability
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.calibrated.classes_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def fit(self, X: Any, y: Any) -> ConfidenceMapped:
+        """Already fitted: the map is fitted from texts (training.confidence_map), not from features."""
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        return self.calibrated.decision_function(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.calibrated.predict(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The calibrated classifier's probabilities with the top one mapped (serving/MODEL_ARTIFACT.md,
+        settings.confidence_map): written here from the contract, as scikit-learn writes the links,
+        and held to serving's implementation by the parity tests."""
+        probabilities = self.calibrated.predict_proba(X)
+        return map_top_probability(probabilities, self.top_probability, self.calibrated_probability)
+
+
+def map_top_probability(probabilities: np.ndarray, top_probability: Any, calibrated: Any) -> np.ndarray:
+    """Each row's top probability p becomes c = interp(p, top_probability, calibrated), raised to the
+    second's share where lower; the others share 1 - c in their ratios (equally when all are 0)."""
+    rows = np.arange(len(probabilities))
+    n_classes = probabilities.shape[1]
+    top = probabilities.argmax(axis=1)
+    others = probabilities.copy()
+    others[rows, top] = 0.0
+    rest, second = others.sum(axis=1), others.max(axis=1)
+    has_rest = rest > 0
+    safe_rest = np.where(has_rest, rest, 1.0)
+    floor = np.where(has_rest, second / (safe_rest + second), 1.0 / n_classes)
+    c = np.maximum(np.interp(probabilities[rows, top], top_probability, calibrated), floor)
+    shares = np.where(has_rest[:, None], others / safe_rest[:, None], 1.0 / (n_classes - 1))
+    mapped = shares * (1.0 - c)[:, None]
+    mapped[rows, top] = c
+    return mapped
+
+
 def _rows_of_z(coef: np.ndarray, intercept: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """A binary model's two rows as one, of z = score(second) - score(first); other weights as they are."""
     if n_classes == 2 and coef.shape[0] == 2:
@@ -125,6 +186,10 @@ def _root_mean_square(scores: np.ndarray) -> float:
 
 def problems(classifier: object) -> list[str]:
     """Why serving could not reproduce this classifier's probabilities exactly (empty when it can)."""
+    if isinstance(classifier, ConfidenceMapped):
+        if not isinstance(classifier.calibrated, CalibratedClassifierCV):
+            return [f"ConfidenceMapped of {_unserved(classifier.calibrated)}"]
+        return _calibration_problems(classifier.calibrated)
     if isinstance(classifier, CalibratedClassifierCV):
         return _calibration_problems(classifier)
     if isinstance(classifier, OneVsRestClassifier) and not isinstance(
@@ -168,6 +233,7 @@ def _unserved(classifier: object) -> str:
 
 def link(classifier: object) -> str:
     """The link serving applies to the scores of a classifier ``problems`` accepts."""
+    classifier = without_map(classifier)
     if isinstance(classifier, CalibratedClassifierCV):
         return TEMPERATURE_SOFTMAX
     if isinstance(classifier, SGDClassifier):
@@ -179,6 +245,7 @@ def link(classifier: object) -> str:
 
 def link_parameters(classifier: object) -> dict[str, float]:
     """The link's parameters (contracts.linear_tfidf.LINK_PARAMETERS) of a fitted classifier."""
+    classifier = without_map(classifier)
     if not isinstance(classifier, CalibratedClassifierCV):
         return {}
     (calibrated,) = classifier.calibrated_classifiers_
@@ -189,9 +256,26 @@ def link_parameters(classifier: object) -> dict[str, float]:
     return {TEMPERATURE: (0.5 if scored_by_z else 1.0) / beta}
 
 
+def confidence_map(classifier: object) -> dict[str, dict[str, list[float]]]:
+    """model.json's settings.confidence_map of a ConfidenceMapped classifier; nothing for the others."""
+    if not isinstance(classifier, ConfidenceMapped):
+        return {}
+    knots = {
+        TOP_PROBABILITY: [float(x) for x in classifier.top_probability],
+        CALIBRATED: [float(y) for y in classifier.calibrated_probability],
+    }
+    return {CONFIDENCE_MAP: knots}
+
+
+def without_map(classifier: Any) -> Any:
+    """The calibrated classifier inside a ConfidenceMapped one; any other as it is."""
+    return classifier.calibrated if isinstance(classifier, ConfidenceMapped) else classifier
+
+
 def scorer(classifier: Any) -> Any:
     """The fitted estimator that holds the weights (inside a calibration wrapper, the one fitted on all
     the training data)."""
+    classifier = without_map(classifier)
     if isinstance(classifier, CalibratedClassifierCV):
         (calibrated,) = classifier.calibrated_classifiers_
         return calibrated.estimator

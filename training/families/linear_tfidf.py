@@ -140,6 +140,7 @@ def settings(pipeline: Pipeline) -> dict[str, Any]:
     return {
         "link": linear_estimators.link(classifier),
         **linear_estimators.link_parameters(classifier),
+        **linear_estimators.confidence_map(classifier),
         "featurizer": {"blocks": [block_settings(vectorizer) for _, vectorizer in vectorizers(pipeline)]},
     }
 

@@ -39,7 +39,7 @@ def fit(params: dict[str, dict[str, Any]], dataset: Dataset, reports_dir: Path) 
     """The pipeline fitted on the training split, announced with its size and the time it took."""
     started = cli.start("fitting")
     params = resolve_auto_analyzer(params, dataset, reports_dir)
-    pipeline = fit_pipeline(params, dataset.train_texts, dataset.train_labels)
+    pipeline = fit_pipeline(params, dataset.train_texts, dataset.train_labels, dataset.train_groups)
     cli.done("fitting", started, _describe_fit(pipeline))
     return pipeline
 

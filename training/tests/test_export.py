@@ -210,7 +210,9 @@ def test_metadata_matches_the_file_and_the_model(multiclass):
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["kind"] == KIND
     assert manifest["artifact"] == {"file": "model.npz", "sha256": sha256, "bytes": len(data)}
-    assert manifest["version"] == sha256[:12] == result.version
+    content = {"artifact_sha256": sha256, "classes": manifest["classes"], "settings": manifest["settings"]}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode("ascii")
+    assert manifest["version"] == hashlib.sha256(canonical).hexdigest()[:12] == result.version
     assert result.bytes == len(data)
     assert manifest["classes"] == ["astronomy", "cooking", "sailing"]
     ((_, vectorizer),) = multiclass[0].named_steps["features"].transformer_list

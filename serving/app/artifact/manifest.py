@@ -89,9 +89,15 @@ def artifact_entry(manifest: dict[str, Any], directory: FilePath, path: FilePath
     )
     if not valid:
         raise ModelLoadError(path, "'artifact' must be {file: a name, sha256: 64 hex digits, bytes: int}")
-    if manifest.get("version") != artifact.model_version(entry["sha256"]):
+    if manifest.get("version") != artifact.model_version(
+        entry["sha256"], manifest.get("classes"), manifest.get("settings")
+    ):
         digits = artifact.VERSION_HEX_DIGITS
-        raise ModelLoadError(path, f"'version' must be the first {digits} hex digits of artifact.sha256")
+        raise ModelLoadError(
+            path,
+            f"'version' must be the first {digits} hex digits of the SHA-256 of artifact.sha256, classes and "
+            "settings (contracts.artifact.model_version)",
+        )
     return os.path.join(directory, entry["file"]), entry["sha256"], entry["bytes"]
 
 

@@ -1,8 +1,11 @@
 """The model artifact's envelope, as serving/MODEL_ARTIFACT.md describes it: what every model kind shares.
 
 Training's exporter writes these facts and serving's loader checks them; what a kind stores inside the
-envelope is its own contract (``linear_tfidf`` for the one kind today). Imports nothing.
+envelope is its own contract (``linear_tfidf`` for the one kind today). Imports nothing of the project.
 """
+
+import hashlib
+import json
 
 # The format this code writes and reads; older formats fail at load with a message that says to retrain.
 FORMAT_VERSION = 5
@@ -30,10 +33,14 @@ TEXT_ENCODING = ("utf-8", "surrogatepass")
 # stores uncompressed have their data aligned on this many bytes, so that serving uses them in place.
 ALIGNMENT = 64
 
-# A model's version is the first hex digits of its arrays file's SHA-256: the model's content names it.
+# A model's version is the first hex digits of the SHA-256 of what it answers with: its arrays file's
+# SHA-256, its classes and its settings (a new link parameter or confidence map is a new model).
 VERSION_HEX_DIGITS = 12
 
 
-def model_version(sha256_hex: str) -> str:
-    """The version of a model whose arrays file has this SHA-256 (hex digits)."""
-    return sha256_hex[:VERSION_HEX_DIGITS]
+def model_version(sha256_hex: str, classes: object, settings: object) -> str:
+    """The version of a model whose arrays file has this SHA-256 (hex digits), with model.json's
+    `classes` and `settings` as they are written (any JSON values: the loader checks them later)."""
+    content = {"artifact_sha256": sha256_hex, "classes": classes, "settings": settings}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:VERSION_HEX_DIGITS]

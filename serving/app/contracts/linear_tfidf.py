@@ -20,6 +20,14 @@ LINKS = (SOFTMAX, OVR_SIGMOID, MODIFIED_HUBER, TEMPERATURE_SOFTMAX)
 # The settings keys beside `link` that each link takes (each a positive, finite number).
 TEMPERATURE = "temperature"
 LINK_PARAMETERS = {SOFTMAX: (), OVR_SIGMOID: (), MODIFIED_HUBER: (), TEMPERATURE_SOFTMAX: (TEMPERATURE,)}
+# model.json's optional settings.confidence_map, applied after any link: the top class's probability p
+# becomes c = interpolate(p, top_probability, calibrated) (knots of an isotonic fit of held-out
+# correctness on p; top_probability increasing within [0, 1], calibrated non-decreasing within [0, 1)),
+# the other classes share 1 - c in their ratios, and the top class never drops below the second
+# (serving.app.linear.links.confidence_mapped).
+CONFIDENCE_MAP = "confidence_map"
+TOP_PROBABILITY = "top_probability"
+CALIBRATED = "calibrated"
 
 # model.npz: array name -> (the dtype names it may have, its number of dimensions). Shapes are checked
 # against each other, the featurizer blocks and the classes. `coef` holds the weights at the precision

@@ -6,7 +6,9 @@ The first family of the classifier protocol (families.protocol): what scikit-lea
 
     {"link": "softmax", "featurizer": {"blocks": [{"analyzer": "word", ..., "n_features": 56248}, ...]}}
 
-A link with parameters has them beside it (``"link": "temperature_softmax", "temperature": 1.7``).
+A link with parameters has them beside it (``"link": "temperature_softmax", "temperature": 1.7``), and
+an optional ``"confidence_map": {"top_probability": [...], "calibrated": [...]}`` recalibrates the top
+class's probability after the link (links.confidence_mapped).
 
 Any setting serving could not reproduce exactly is refused at load, naming it.
 """
@@ -23,11 +25,14 @@ from ..contracts.linear_tfidf import (
     ANALYZERS,
     ARRAYS,
     BLOCK_KEYS,
+    CALIBRATED,
+    CONFIDENCE_MAP,
     KIND,
     LINK_PARAMETERS,
     MAX_WORD_BLOCKS,
     NORMS,
     STRIP_ACCENTS,
+    TOP_PROBABILITY,
     WORD_ANALYZER,
 )
 from ..linear.classifier import LinearClassifier
@@ -46,6 +51,7 @@ class Settings(NamedTuple):
 
     link: str
     link_parameters: dict[str, float]
+    confidence_map: tuple[np.ndarray, np.ndarray] | None
     blocks: list[tuple[FeaturizerSettings, int]]
     section: dict[str, Any]
 
@@ -59,9 +65,11 @@ def read_settings(section: Any, path: FilePath) -> Settings:
     if not isinstance(link, str) or link not in LINK_FUNCTIONS:
         raise ModelLoadError(path, f"settings.link must be one of {sorted(LINK_FUNCTIONS)}")
     expected = {"link", *LINK_PARAMETERS[link], "featurizer"}
-    if set(section) != expected:
+    if set(section) - {CONFIDENCE_MAP} != expected:
         raise ModelLoadError(
-            path, f"'settings' of the {link} link must have exactly the keys {sorted(expected)}"
+            path,
+            f"'settings' of the {link} link must have exactly the keys {sorted(expected)} "
+            f"(and optionally {CONFIDENCE_MAP!r})",
         )
     parameters = {key: link_parameter(section, key, path) for key in LINK_PARAMETERS[link]}
     featurizer = section["featurizer"]
@@ -74,6 +82,9 @@ def read_settings(section: Any, path: FilePath) -> Settings:
     return Settings(
         link=link,
         link_parameters=parameters,
+        confidence_map=read_confidence_map(section[CONFIDENCE_MAP], path)
+        if CONFIDENCE_MAP in section
+        else None,
         blocks=[block_settings(block, f"{name}[{k}]", path) for k, block in enumerate(blocks)],
         section=section,
     )
@@ -87,6 +98,34 @@ def link_parameter(section: dict[str, Any], key: str, path: FilePath) -> float:
     return float(value)
 
 
+def read_confidence_map(section: Any, path: FilePath) -> tuple[np.ndarray, np.ndarray]:
+    """settings.confidence_map: at least two knots, top probabilities strictly increasing within [0, 1],
+    calibrated probabilities non-decreasing within [0, 1) (a map that never promises certainty)."""
+    name = f"settings.{CONFIDENCE_MAP}"
+    if not isinstance(section, dict) or set(section) != {TOP_PROBABILITY, CALIBRATED}:
+        raise ModelLoadError(
+            path, f"{name} must be an object with the keys {TOP_PROBABILITY!r}, {CALIBRATED!r}"
+        )
+    knots = []
+    for key in (TOP_PROBABILITY, CALIBRATED):
+        values = section[key]
+        if (
+            not isinstance(values, list)
+            or len(values) < 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        ):
+            raise ModelLoadError(path, f"{name}.{key} must be a list of at least two numbers")
+        knots.append(np.array(values, dtype=np.float64))
+    top_probability, calibrated = knots
+    if len(top_probability) != len(calibrated):
+        raise ModelLoadError(path, f"{name}.{TOP_PROBABILITY} and {name}.{CALIBRATED} must be as long")
+    if not (np.all(np.diff(top_probability) > 0) and top_probability[0] >= 0 and top_probability[-1] <= 1):
+        raise ModelLoadError(path, f"{name}.{TOP_PROBABILITY} must increase strictly within [0, 1]")
+    if not (np.all(np.diff(calibrated) >= 0) and calibrated[0] >= 0 and calibrated[-1] < 1):
+        raise ModelLoadError(path, f"{name}.{CALIBRATED} must not decrease and must lie within [0, 1)")
+    return top_probability, calibrated
+
+
 def load(
     settings: Settings, classes: list[str], arrays: dict[str, np.ndarray], path: FilePath
 ) -> LinearClassifier:
@@ -95,7 +134,7 @@ def load(
     check_table(arrays, ARRAYS, path)
     check_shapes(arrays, settings.blocks, len(classes), path)
     featurizer = feature_union(settings.blocks, arrays, path)
-    link = bound_link(settings.link, settings.link_parameters)
+    link = bound_link(settings.link, settings.link_parameters, settings.confidence_map)
     return LinearClassifier(featurizer, arrays["coef"], arrays["intercept"], classes, link, settings.section)
 
 

@@ -46,6 +46,83 @@ def temperature_softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return softmax(scores / temperature)
 
 
+def confidence_mapped(
+    probabilities: np.ndarray, top_probability: np.ndarray, calibrated: np.ndarray
+) -> np.ndarray:
+    """The top class's probability p replaced by c = interpolate(p, top_probability, calibrated), the
+    others scaled to share 1 - c in the ratios they had (model.json's settings.confidence_map).
+
+    Why: one temperature cannot fit the whole curve of how often the top class is right at each
+    probability, and text posted later than the training data is harder than held-out training texts.
+    Training fits the knots by isotonic regression of held-out correctness on p ("top-label
+    calibration", Gupta and Ramdas, ICLR 2022). The top class stays at least as probable as the second
+    (c is raised to the second's share where the map would put it below), so the ranking of the classes
+    stays the ranking of their scores.
+    """
+    rows = probabilities.reshape(-1, probabilities.shape[-1])
+    if len(rows) == 1:  # one text: the same operations on scalars, several times faster
+        mapped = _confidence_mapped_row(rows[0], top_probability, calibrated)
+        if mapped is not None:
+            return mapped.reshape(probabilities.shape)
+    index = np.arange(len(rows))
+    top = rows.argmax(axis=1)
+    p = rows[index, top]
+    others = rows.copy()
+    others[index, top] = 0.0
+    rest = np.add.reduce(others, axis=1)
+    if not rest.all():
+        # The others all underflowed to 0 somewhere: they share 1 - c equally there, the top keeps 1 / n.
+        return _confidence_mapped_rows(rows, top, p, others, rest, top_probability, calibrated).reshape(
+            probabilities.shape
+        )
+    # The top is raised to the second's share where the map would put it below (1 - c times
+    # second / rest >= c exactly when c >= second / (rest + second)).
+    c = np.interp(p, top_probability, calibrated)
+    second = np.maximum.reduce(others, axis=1)
+    np.maximum(c, second / (rest + second), out=c)
+    mapped = others
+    mapped /= rest[:, np.newaxis]
+    mapped *= (1.0 - c)[:, np.newaxis]
+    # Rounding can leave the second's share a hair above c where the floor applied: the top takes it.
+    mapped[index, top] = np.maximum(c, np.maximum.reduce(mapped, axis=1))
+    return mapped.reshape(probabilities.shape)
+
+
+def _confidence_mapped_row(
+    row: np.ndarray, top_probability: np.ndarray, calibrated: np.ndarray
+) -> np.ndarray | None:
+    """confidence_mapped of one row, bit for bit (the same IEEE operations in the same order); None when
+    the other classes all underflowed to 0."""
+    top = int(row.argmax())
+    others = row.copy()
+    others[top] = 0.0
+    rest = float(np.add.reduce(others))
+    if rest == 0.0:
+        return None
+    second = float(np.maximum.reduce(others))
+    c = max(float(np.interp(row[top], top_probability, calibrated)), second / (rest + second))
+    others /= rest
+    others *= 1.0 - c
+    others[top] = max(c, float(np.maximum.reduce(others)))
+    return others
+
+
+def _confidence_mapped_rows(rows, top, p, others, rest, top_probability, calibrated) -> np.ndarray:
+    """confidence_mapped where some rows' other classes all underflowed to 0 (rest == 0)."""
+    index = np.arange(len(rows))
+    has_rest = rest > 0
+    c = np.interp(p, top_probability, calibrated)
+    second = np.maximum.reduce(others, axis=1)
+    floor = np.where(has_rest, second / np.where(has_rest, rest + second, 1.0), 1.0 / rows.shape[1])
+    c = np.maximum(c, floor)
+    share = np.where(has_rest[:, np.newaxis], others / np.where(has_rest, rest, 1.0)[:, np.newaxis], 0.0)
+    share[~has_rest] = 1.0 / (rows.shape[1] - 1)
+    share[index[~has_rest], top[~has_rest]] = 0.0
+    mapped = share * (1.0 - c)[:, np.newaxis]
+    mapped[index, top] = np.maximum(c, np.maximum.reduce(mapped, axis=1))
+    return mapped
+
+
 def _sigmoid(scores: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-s)), scipy's ``expit``; a very negative score gives 0 (exp overflows to inf)."""
     with np.errstate(over="ignore"):
@@ -77,7 +154,15 @@ LINK_FUNCTIONS = {
 }
 
 
-def bound_link(name: str, parameters: dict[str, float]) -> Callable[[np.ndarray], np.ndarray]:
-    """The link ``name`` with its parameters (from model.json's settings) fixed: a function of the scores."""
+def bound_link(
+    name: str, parameters: dict[str, float], confidence_map: tuple[np.ndarray, np.ndarray] | None = None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The link ``name`` with its parameters (from model.json's settings) fixed, followed by the
+    confidence map (its knots: top probabilities, calibrated) when there is one: a function of the
+    scores."""
     function = LINK_FUNCTIONS[name]
-    return functools.partial(function, **parameters) if parameters else function
+    link = functools.partial(function, **parameters) if parameters else function
+    if confidence_map is None:
+        return link
+    top_probability, calibrated = confidence_map
+    return lambda scores: confidence_mapped(link(scores), top_probability, calibrated)

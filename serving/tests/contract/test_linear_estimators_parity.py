@@ -192,7 +192,7 @@ def test_a_binary_temperature_is_half_the_inverse_of_scikit_learns(root):
     """scikit-learn scales (-z, z) by beta, the artifact divides (0, z) by its temperature."""
     for binary in (False, True):
         pipeline, model = trained("linear_svc", binary, root)
-        (calibrated,) = pipeline[-1].calibrated_classifiers_
+        (calibrated,) = linear_estimators.without_map(pipeline[-1]).calibrated_classifiers_
         beta = float(calibrated.calibrators[0].beta_)
         expected = 0.5 / beta if binary else 1.0 / beta
         assert model.description["settings"]["temperature"] == expected

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serving.app.contracts.artifact import FORMAT_VERSION, MANIFEST_FILE
+from serving.app.contracts.artifact import FORMAT_VERSION, MANIFEST_FILE, model_version
 
 ARRAYS_FILE = "model.npz"
 
@@ -76,7 +76,8 @@ def hash_of_another_model(good: Path, broken: Path) -> Path:
 
     def record_other(manifest: dict) -> None:
         manifest["artifact"]["sha256"] = other
-        manifest["version"] = other[:12]  # consistent, so the check that fires is the hash comparison
+        # consistent, so the check that fires is the hash comparison
+        manifest["version"] = model_version(other, manifest["classes"], manifest["settings"])
 
     _rewrite_manifest(_copy(good, broken), record_other)
     return broken
@@ -111,7 +112,7 @@ def word_ids_out_of_range(good: Path, broken: Path) -> Path:
 
     def seal(manifest: dict) -> None:
         manifest["artifact"].update(sha256=sha256, bytes=len(data))
-        manifest["version"] = sha256[:12]
+        manifest["version"] = model_version(sha256, manifest["classes"], manifest["settings"])
 
     _rewrite_manifest(directory, seal)
     return broken

@@ -20,7 +20,7 @@ from serving.app.contracts.linear_tfidf import (
     SOFTMAX,
     TEMPERATURE_SOFTMAX,
 )
-from serving.app.linear.links import LINK_FUNCTIONS, bound_link
+from serving.app.linear.links import LINK_FUNCTIONS, bound_link, confidence_mapped
 
 RNG = np.random.default_rng(5)
 SCORES = np.vstack(
@@ -109,3 +109,67 @@ def test_every_link_the_contract_lists_ranks_the_classes_as_their_scores():
         order = np.argsort(SCORES, axis=1, kind="stable")
         ranked = np.take_along_axis(probabilities, order, axis=1)
         assert (np.diff(ranked, axis=1) >= 0).all(), link
+
+
+# A confidence map as training fits one: the top probability lowered in the middle, raised near the top,
+# never reaching 1 (settings.confidence_map).
+MAP_TOP = np.array([0.25, 0.5, 0.7, 0.9, 0.99])
+MAP_CALIBRATED = np.array([0.1, 0.3, 0.6, 0.93, 0.995])
+
+
+def mapped(probabilities: np.ndarray) -> np.ndarray:
+    return confidence_mapped(probabilities, MAP_TOP, MAP_CALIBRATED)
+
+
+def test_the_confidence_map_sets_the_top_probability_and_keeps_the_others_ratios():
+    probabilities = np.array([0.1, 0.8, 0.06, 0.04])
+    result = mapped(probabilities)
+    expected_top = np.interp(0.8, MAP_TOP, MAP_CALIBRATED)  # 0.6 + 0.33 / 2 = 0.765
+    assert result[1] == pytest.approx(expected_top, abs=1e-15)
+    others = np.delete(result, 1)
+    assert others == pytest.approx(np.array([0.1, 0.06, 0.04]) / 0.2 * (1 - expected_top), abs=1e-15)
+    assert result.sum() == pytest.approx(1.0, abs=1e-15)
+
+
+def test_the_confidence_map_clips_outside_its_knots_and_never_promises_certainty():
+    low = mapped(np.array([0.24, 0.26, 0.25, 0.25]))
+    assert low[1] >= low.max() and low.sum() == pytest.approx(1.0)
+    certain = mapped(np.array([0.0, 1.0, 0.0, 0.0]))
+    assert certain[1] == MAP_CALIBRATED[-1] < 1.0
+
+
+def test_the_top_class_never_drops_below_the_second():
+    """Where the map would put the top below the second's rescaled share, the top is raised to it, so
+    the probabilities rank the classes as the scores do."""
+    probabilities = np.array([0.45, 0.05, 0.42, 0.08])  # mapped top 0.3 < second 0.42 * 0.7 / 0.55
+    result = mapped(probabilities)
+    assert result[0] == result[2] == pytest.approx(0.42 / (0.55 + 0.42), abs=1e-15)
+    assert result.sum() == pytest.approx(1.0, abs=1e-15)
+
+
+def test_when_the_other_classes_underflowed_they_share_the_rest_equally():
+    result = mapped(np.array([0.0, 0.0, 1.0, 0.0]))
+    assert result[2] == MAP_CALIBRATED[-1]
+    assert np.delete(result, 2) == pytest.approx(np.full(3, (1 - MAP_CALIBRATED[-1]) / 3), abs=1e-15)
+
+
+def test_a_confidence_mapped_link_ranks_the_classes_as_their_scores_and_a_batch_equals_its_rows():
+    link = bound_link(TEMPERATURE_SOFTMAX, {"temperature": 0.7}, (MAP_TOP, MAP_CALIBRATED))
+    probabilities = link(SCORES)
+    order = np.argsort(SCORES, axis=1, kind="stable")
+    ranked = np.take_along_axis(probabilities, order, axis=1)
+    assert (np.diff(ranked, axis=1) >= 0).all()
+    assert np.allclose(probabilities.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    rows = np.vstack([link(row) for row in SCORES])
+    assert np.array_equal(rows, probabilities)
+    unmapped = bound_link(TEMPERATURE_SOFTMAX, {"temperature": 0.7})(SCORES)
+    top = unmapped.max(axis=1)
+    assert np.array_equal(
+        probabilities.max(axis=1) >= np.interp(top, MAP_TOP, MAP_CALIBRATED), np.ones(len(top), bool)
+    )
+
+
+def test_two_classes_get_the_mapped_top_and_its_complement():
+    result = mapped(np.array([0.3, 0.7]))
+    assert result == pytest.approx([1 - 0.6, 0.6], abs=1e-15)
+    assert mapped(np.array([0.55, 0.45]))[0] == 0.5  # mapped below a half: the two tie

@@ -58,7 +58,13 @@ def load_error(directory: Path) -> str:
 def test_loads_a_valid_artifact(model_dir, bbc_manifest):
     model = load_model(model_dir)
     sha256 = hashlib.sha256((model_dir / "model.npz").read_bytes()).hexdigest()
-    assert model.version == sha256[:12] == bbc_manifest["version"]
+    content = {
+        "artifact_sha256": sha256,
+        "classes": bbc_manifest["classes"],
+        "settings": bbc_manifest["settings"],
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":")).encode("ascii")
+    assert model.version == hashlib.sha256(canonical).hexdigest()[:12] == bbc_manifest["version"]
     assert model.classifier.classes == ["business", "entertainment", "politics", "sports", "tech"]
     assert model.description["kind"] == bbc_manifest["kind"] == KIND
     assert model.description["settings"] == bbc_manifest["settings"]
@@ -146,6 +152,57 @@ def test_settings_section_shape(model_dir, settings, expected):
     assert expected in load_error(model_dir)
 
 
+MAP = "settings.confidence_map"
+TWO_NUMBERS = "must be a list of at least two numbers"
+
+
+@pytest.mark.parametrize(
+    ("confidence_map", "expected"),
+    [
+        (None, f"{MAP} must be an object with the keys 'top_probability', 'calibrated'"),
+        ({"top_probability": [0.1, 0.9]}, f"{MAP} must be an object with the keys"),
+        ({"top_probability": [0.5], "calibrated": [0.5]}, f"{MAP}.top_probability {TWO_NUMBERS}"),
+        ({"top_probability": [0.1, "0.9"], "calibrated": [0.1, 0.9]}, f"{MAP}.top_probability {TWO_NUMBERS}"),
+        ({"top_probability": [0.1, 0.9], "calibrated": [0.1, True]}, f"{MAP}.calibrated {TWO_NUMBERS}"),
+        (
+            {"top_probability": [0.1, 0.5, 0.9], "calibrated": [0.1, 0.9]},
+            f"{MAP}.top_probability and {MAP}.calibrated must be as long",
+        ),
+        *(
+            (
+                {"top_probability": knots, "calibrated": [0.1, 0.9]},
+                f"{MAP}.top_probability must increase strictly",
+            )
+            for knots in ([0.5, 0.5], [0.9, 0.1], [-0.1, 0.9], [0.1, 1.5], [0.1, float("nan")])
+        ),
+        *(
+            ({"top_probability": [0.1, 0.9], "calibrated": knots}, f"{MAP}.calibrated must not decrease")
+            for knots in ([0.9, 0.1], [-0.1, 0.9], [0.1, 1.0], [0.1, float("nan")])
+        ),
+    ],
+)
+def test_a_confidence_map_that_serving_could_not_apply_faithfully_is_refused(
+    model_dir, confidence_map, expected
+):
+    settings = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["settings"]
+    rewrite_manifest(model_dir, settings=settings | {"confidence_map": confidence_map})
+    assert expected in load_error(model_dir)
+
+
+def test_a_confidence_map_sets_each_texts_top_probability(model_dir):
+    """The top class's probability is the map's interpolation of the link's, the class ranking stays."""
+    texts = ["Chelsea won the cup final", "The central bank raised interest rates", "a", ""]
+    plain = load_model(model_dir).classifier.classify(texts, top_k=5)
+    knots = {"top_probability": [0.2, 0.6, 1.0], "calibrated": [0.2, 0.3, 0.9]}
+    settings = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))["settings"]
+    rewrite_manifest(model_dir, settings=settings | {"confidence_map": knots})
+    mapped = load_model(model_dir).classifier.classify(texts, top_k=5)
+    for before, after in zip(plain, mapped, strict=True):
+        assert [label for label, _ in after.scores] == [label for label, _ in before.scores]
+        expected = np.interp(before.scores[0][1], knots["top_probability"], knots["calibrated"])
+        assert after.scores[0][1] == pytest.approx(max(expected, after.scores[1][1]), abs=1e-12)
+
+
 def test_missing_arrays_file(model_dir):
     (model_dir / "model.npz").unlink()
     message = load_error(model_dir)
@@ -176,6 +233,24 @@ def test_manifest_version_must_match_the_hash(model_dir):
     assert "'version' must be the first 12 hex digits" in load_error(model_dir)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda manifest: manifest["settings"].update(link="ovr_sigmoid"),
+        lambda manifest: manifest["classes"].reverse(),
+        lambda manifest: manifest["settings"].update(
+            confidence_map={"top_probability": [0.2, 0.9], "calibrated": [0.3, 0.8]}
+        ),
+    ],
+)
+def test_a_model_answering_otherwise_from_the_same_arrays_is_another_version(model_dir, bbc_manifest, change):
+    """Same arrays, other classes or settings: the version recorded for the old ones is refused."""
+    manifest = json.loads(json.dumps(bbc_manifest))
+    change(manifest)
+    rewrite_manifest(model_dir, **manifest)  # the old version kept
+    assert "'version' must be the first 12 hex digits" in load_error(model_dir)
+
+
 @pytest.mark.parametrize("name", ["../model.npz", "/etc/passwd", "", "sub/model.npz"])
 def test_artifact_file_must_be_a_plain_name(model_dir, bbc_manifest, name):
     rewrite_manifest(model_dir, artifact={**bbc_manifest["artifact"], "file": name})
@@ -186,9 +261,7 @@ def test_sealed_file_that_is_not_an_npz_archive(model_dir):
     (model_dir / "model.npz").write_bytes(b"not a zip archive at all")
     data = (model_dir / "model.npz").read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    rewrite_manifest(
-        model_dir, version=sha256[:12], artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)}
-    )
+    rewrite_manifest(model_dir, artifact={"file": "model.npz", "sha256": sha256, "bytes": len(data)})
     assert "cannot be read as a .npz archive" in load_error(model_dir)
 
 
