@@ -57,6 +57,8 @@ def test_params_files_without_the_character_settings_mean_words():
         ("featurize", "min_df", 0, "featurize.min_df must be"),
         ("featurize", "max_df", 1.5, "featurize.max_df must be"),
         ("featurize", "sublinear_tf", "yes", "featurize.sublinear_tf must be true or false"),
+        ("train", "confidence_map", "yes", "train.confidence_map must be true or false"),
+        ("train", "confidence_map", 1, "train.confidence_map must be true or false"),
         ("featurize", "strip_accents", "latin", "featurize.strip_accents must be null, ascii or unicode"),
         ("featurize", "token_pattern", "(a)(b)", "featurize.token_pattern must be"),
         ("featurize", "token_pattern", "(", "featurize.token_pattern must be"),
@@ -280,3 +282,10 @@ def test_an_estimator_that_cannot_serve_fails_before_any_data_is_read_or_fitted(
     message = capsys.readouterr().err
     assert "train.estimator must be logistic_regression" in message and "got 'svm'" in message
     assert "absent.csv" not in message and not out.exists()
+
+
+def test_a_params_file_without_the_confidence_map_key_trains_without_a_map():
+    """A params.yaml written before the key existed keeps the probabilities it had."""
+    raw = repo_params()
+    raw["train"].pop("confidence_map")
+    assert validate_params(raw)["train"]["confidence_map"] is False

@@ -178,3 +178,14 @@ def test_a_source_with_a_posting_order_ranks_the_extra_examples_newest(tmp_path)
     assert extended.train_texts == ["a", "b", "c", "Anchor", "Oven"]
     assert extended.train_posting_order == [30, 10, 20, 31, 32]
     assert (extended.test_texts, extended.test_labels) == (["d"], ["sailing"])
+
+
+def test_a_source_with_groups_gives_each_extra_example_a_group_of_its_own(tmp_path):
+    """20 Newsgroups names each message's thread (the confidence map holds threads out together): a
+    corrected text belongs to none of them, nor to another corrected text's."""
+    texts, labels = ["a", "b", "c"], ["cooking", "sailing", "cooking"]
+    dataset = Dataset("threads", texts, labels, ["d"], ["sailing"], train_groups=["oven", "keel", "oven"])
+    extra = write_export(tmp_path / "fixed.csv", [("Anchor", "sailing"), ("Oven", "cooking")])
+    groups = with_extra_sources(dataset, [str(extra)]).train_groups
+    assert groups[:3] == ["oven", "keel", "oven"]
+    assert len(set(groups[3:])) == 2 and not set(groups[3:]) & set(groups[:3])
