@@ -16,8 +16,9 @@ and multiclass-to-binary reductions", ICLR 2022). Its knots go to model.json (se
 and serving interpolates between them (serving/MODEL_ARTIFACT.md). The map never
 reaches 1: with n held-out documents it stops at n / (n + 1), so a wrong answer is never impossible.
 
-Cost: the documents are counted once (their counts are shared with the fit); each fold selects terms,
-weighs them and fits the classifier again, about 3 s per fold on 20 Newsgroups.
+Cost: the documents are counted once (their counts are shared with the fit, and held, all terms, until
+the map is fitted); each fold selects terms, weighs them and fits the classifier again: 11 s for the 5
+folds on 20 Newsgroups. `make tune` leaves the map out (it changes no label).
 """
 
 from __future__ import annotations

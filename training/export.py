@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import sklearn
 
+from serving.app.artifact.manifest import model_version
 from serving.app.contracts import artifact
 from training import REPO_ROOT
 from training.families.registry import family_of
@@ -59,7 +60,7 @@ def export_model(pipeline: Any, out_dir: Path, metadata: dict[str, Any]) -> Expo
     document = {
         "format_version": artifact.FORMAT_VERSION,
         "kind": family.KIND,
-        "version": artifact.model_version(sha256, classes, settings),
+        "version": model_version(sha256, classes, settings),
         "artifact": {"file": NPZ_NAME, "sha256": sha256, "bytes": len(npz_data)},
         "classes": classes,
         "settings": settings,

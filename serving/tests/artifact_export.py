@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
+from serving.app.artifact.manifest import model_version
 from serving.app.contracts import artifact
 from serving.app.contracts.linear_tfidf import BLOCK_KEYS, KIND, SOFTMAX, ngram_number
 from serving.app.tfidf import featurizer as served_featurizer  # serving's, beside scikit-learn's FeatureUnion
@@ -98,7 +99,7 @@ def export(featurizer, classifier: LogisticRegression, directory: Path) -> Path:
     manifest = {
         "format_version": artifact.FORMAT_VERSION,
         "kind": KIND,
-        "version": artifact.model_version(sha256, classes, settings),
+        "version": model_version(sha256, classes, settings),
         "artifact": {"file": "model.npz", "sha256": sha256, "bytes": len(data)},
         "classes": classes,
         "settings": settings,
@@ -192,7 +193,7 @@ def seal_version(manifest: dict) -> None:
     records a hash at all)."""
     entry = manifest.get("artifact")
     if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):
-        manifest["version"] = artifact.model_version(
+        manifest["version"] = model_version(
             entry["sha256"], manifest.get("classes"), manifest.get("settings")
         )
 

@@ -4,6 +4,7 @@ A model that is missing, truncated, corrupt or written for another format must s
 start with a message that says which file is wrong and how to fix it, never serve wrong predictions.
 """
 
+import hashlib
 import json
 import math
 import os
@@ -89,16 +90,25 @@ def artifact_entry(manifest: dict[str, Any], directory: FilePath, path: FilePath
     )
     if not valid:
         raise ModelLoadError(path, "'artifact' must be {file: a name, sha256: 64 hex digits, bytes: int}")
-    if manifest.get("version") != artifact.model_version(
+    if manifest.get("version") != model_version(
         entry["sha256"], manifest.get("classes"), manifest.get("settings")
     ):
         digits = artifact.VERSION_HEX_DIGITS
         raise ModelLoadError(
             path,
             f"'version' must be the first {digits} hex digits of the SHA-256 of artifact.sha256, classes and "
-            "settings (contracts.artifact.model_version)",
+            "settings (contracts.artifact.VERSION_KEYS)",
         )
     return os.path.join(directory, entry["file"]), entry["sha256"], entry["bytes"]
+
+
+def model_version(sha256_hex: str, classes: Any, settings: Any) -> str:
+    """The version of a model whose arrays file has this SHA-256 (hex digits), with model.json's
+    `classes` and `settings` as they are written (any JSON values: they are checked later). The
+    exporter computes it with this function too: one definition."""
+    content = dict(zip(artifact.VERSION_KEYS, (sha256_hex, classes, settings), strict=True))
+    canonical = json.dumps(content, **artifact.VERSION_JSON).encode("ascii")
+    return hashlib.sha256(canonical).hexdigest()[: artifact.VERSION_HEX_DIGITS]
 
 
 def baseline(manifest: dict[str, Any], classes: list[str], path: FilePath) -> dict[str, Any] | None:

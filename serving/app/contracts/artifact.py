@@ -1,11 +1,8 @@
 """The model artifact's envelope, as serving/MODEL_ARTIFACT.md describes it: what every model kind shares.
 
 Training's exporter writes these facts and serving's loader checks them; what a kind stores inside the
-envelope is its own contract (``linear_tfidf`` for the one kind today). Imports nothing of the project.
+envelope is its own contract (``linear_tfidf`` for the one kind today). Imports nothing.
 """
-
-import hashlib
-import json
 
 # The format this code writes and reads; older formats fail at load with a message that says to retrain.
 FORMAT_VERSION = 5
@@ -34,13 +31,9 @@ TEXT_ENCODING = ("utf-8", "surrogatepass")
 ALIGNMENT = 64
 
 # A model's version is the first hex digits of the SHA-256 of what it answers with: its arrays file's
-# SHA-256, its classes and its settings (a new link parameter or confidence map is a new model).
+# SHA-256, its classes and its settings (a new link parameter or confidence map is a new model), as one
+# JSON object with these keys, written with these json.dumps options (serving.app.artifact.manifest's
+# model_version computes it, for the exporter too).
 VERSION_HEX_DIGITS = 12
-
-
-def model_version(sha256_hex: str, classes: object, settings: object) -> str:
-    """The version of a model whose arrays file has this SHA-256 (hex digits), with model.json's
-    `classes` and `settings` as they are written (any JSON values: the loader checks them later)."""
-    content = {"artifact_sha256": sha256_hex, "classes": classes, "settings": settings}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=True)
-    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:VERSION_HEX_DIGITS]
+VERSION_KEYS = ("artifact_sha256", "classes", "settings")
+VERSION_JSON = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": True}

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from serving.app.contracts.artifact import FORMAT_VERSION, MANIFEST_FILE, model_version
+from serving.app.artifact.manifest import model_version
+from serving.app.contracts.artifact import FORMAT_VERSION, MANIFEST_FILE
 
 ARRAYS_FILE = "model.npz"
 

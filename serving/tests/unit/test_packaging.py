@@ -140,15 +140,20 @@ def test_the_contracts_import_nothing():
         assert not imports(path), f"{path.name} imports something"
 
 
-# The one training module that runs serving code: the baseline, measured with serving's loader.
-SERVED_BY_TRAINING = {"training/baseline.py": "serving.app.artifact.loader"}
+# The training modules that run serving code: the baseline, measured with serving's loader, and the
+# exporter, which names the model's version with the loader's own function (one definition).
+SERVED_BY_TRAINING = {
+    "training/baseline.py": "serving.app.artifact.loader",
+    "training/export.py": "serving.app.artifact.manifest",
+}
 
 
 def test_data_flows_one_way_training_to_the_app_and_no_product_code_uses_a_tool():
     """training writes the artifact, serving/app reads it; the tools beside them (the local runtime, the
     load test, the demo, the benchmark) use the product, never the other way round. Training and the CDK
     app share facts with serving through its contracts only, but for the model-quality baseline, which
-    training measures on the model as serving loads and runs it (one definition of each figure)."""
+    training measures on the model as serving loads and runs it (one definition of each figure), and the
+    model's version, which the exporter computes as the loader checks it."""
     tools = {"local_runtime", "loadtest", "demo", "bench"}
     for path in package_modules():
         assert not {name.split(".")[0] for name in absolute_imports(path)} & (tools | {"training"}), path
