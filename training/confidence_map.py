@@ -86,13 +86,14 @@ def with_confidence_map(
 
 
 def held_out_folds(y: np.ndarray, groups: list[str] | None, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified folds, each group's documents within one fold when there are groups."""
+    """Stratified folds, each group's documents within one fold when there are groups (as many folds as
+    the smallest label's documents and the groups allow, at most MAP_FOLDS)."""
     smallest = int(min(np.unique(y, return_counts=True)[1]))
     n_splits = min(MAP_FOLDS, smallest)
     placeholder = np.zeros(len(y))
     if groups is None:
         return list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(placeholder, y))
-    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+    splitter = StratifiedGroupKFold(min(n_splits, len(set(groups))), shuffle=True, random_state=seed)
     return list(splitter.split(placeholder, y, np.asarray(groups)))
 
 

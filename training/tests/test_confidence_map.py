@@ -65,6 +65,12 @@ def test_the_held_out_folds_keep_each_group_together_and_every_label_in_each():
         assert set(y[train]) == {"a", "b", "c"}
 
 
+def test_there_are_no_more_folds_than_groups():
+    y = np.array(["a", "b"] * 6)
+    folds = held_out_folds(y, ["one", "two", "three"] * 4, seed=3)
+    assert len(folds) == 3
+
+
 def test_without_groups_the_folds_are_stratified_and_as_many_as_the_smallest_label_allows():
     y = np.array(["a"] * 30 + ["b"] * 3)
     folds = held_out_folds(y, None, seed=3)
