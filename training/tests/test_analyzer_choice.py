@@ -109,6 +109,18 @@ def test_too_few_texts_to_measure_mean_words_and_say_so():
     assert "too few texts per label" in choice.describe()
 
 
+def test_a_corpus_too_large_for_character_ngrams_keeps_words_without_measuring(monkeypatch):
+    """Short single-token texts want characters, but past the character budget counting their character
+    n-grams would not fit training's memory: words, and the reason."""
+    texts, labels = part_numbers(per_label=60)
+    params = _params()
+    assert choose_analyzer(texts, labels, params["featurize"], seed=1).analyzer != "word"
+    monkeypatch.setattr(choice_module, "MAX_CHARACTERS_FOR_CHARACTER_NGRAMS", sum(map(len, texts)) - 1)
+    choice = choose_analyzer(texts, labels, params["featurize"], seed=1)
+    assert choice.analyzer == "word" and choice.scores == {}
+    assert "within which character n-grams fit training's memory" in choice.describe()
+
+
 def test_a_block_pruned_to_nothing_scores_zero_instead_of_failing():
     texts, labels = part_numbers(per_label=20)
     params = _params(min_df=0.9)  # no term is in 90 % of the texts
