@@ -64,28 +64,7 @@ def confidence_mapped(
         mapped = _confidence_mapped_row(rows[0], top_probability, calibrated)
         if mapped is not None:
             return mapped.reshape(probabilities.shape)
-    index = np.arange(len(rows))
-    top = rows.argmax(axis=1)
-    p = rows[index, top]
-    others = rows.copy()
-    others[index, top] = 0.0
-    rest = np.add.reduce(others, axis=1)
-    if not rest.all():
-        # The others all underflowed to 0 somewhere: they share 1 - c equally there, the top keeps 1 / n.
-        return _confidence_mapped_rows(rows, top, p, others, rest, top_probability, calibrated).reshape(
-            probabilities.shape
-        )
-    # The top is raised to the second's share where the map would put it below (1 - c times
-    # second / rest >= c exactly when c >= second / (rest + second)).
-    c = np.interp(p, top_probability, calibrated)
-    second = np.maximum.reduce(others, axis=1)
-    np.maximum(c, second / (rest + second), out=c)
-    mapped = others
-    mapped /= rest[:, np.newaxis]
-    mapped *= (1.0 - c)[:, np.newaxis]
-    # Rounding can leave the second's share a hair above c where the floor applied: the top takes it.
-    mapped[index, top] = np.maximum(c, np.maximum.reduce(mapped, axis=1))
-    return mapped.reshape(probabilities.shape)
+    return _confidence_mapped_rows(rows, top_probability, calibrated).reshape(probabilities.shape)
 
 
 def _confidence_mapped_row(
@@ -107,18 +86,29 @@ def _confidence_mapped_row(
     return others
 
 
-def _confidence_mapped_rows(rows, top, p, others, rest, top_probability, calibrated) -> np.ndarray:
-    """confidence_mapped where some rows' other classes all underflowed to 0 (rest == 0)."""
+def _confidence_mapped_rows(
+    rows: np.ndarray, top_probability: np.ndarray, calibrated: np.ndarray
+) -> np.ndarray:
+    """confidence_mapped of a batch's rows: the operations of _confidence_mapped_row, row by row the same
+    numbers. Where a row's other classes all underflowed to 0 they share 1 - c equally and the top keeps
+    at least 1 / n."""
     index = np.arange(len(rows))
-    has_rest = rest > 0
-    c = np.interp(p, top_probability, calibrated)
+    top = rows.argmax(axis=1)
+    others = rows.copy()
+    others[index, top] = 0.0
+    rest = np.add.reduce(others, axis=1)
     second = np.maximum.reduce(others, axis=1)
-    floor = np.where(has_rest, second / np.where(has_rest, rest + second, 1.0), 1.0 / rows.shape[1])
-    c = np.maximum(c, floor)
-    share = np.where(has_rest[:, np.newaxis], others / np.where(has_rest, rest, 1.0)[:, np.newaxis], 0.0)
+    has_rest = rest > 0
+    safe_rest = np.where(has_rest, rest, 1.0)
+    # The top is raised to the second's share where the map would put it below (1 - c times
+    # second / rest >= c exactly when c >= second / (rest + second)).
+    floor = np.where(has_rest, second / (safe_rest + second), 1.0 / rows.shape[1])
+    c = np.maximum(np.interp(rows[index, top], top_probability, calibrated), floor)
+    share = others / safe_rest[:, np.newaxis]
     share[~has_rest] = 1.0 / (rows.shape[1] - 1)
     share[index[~has_rest], top[~has_rest]] = 0.0
     mapped = share * (1.0 - c)[:, np.newaxis]
+    # Rounding can leave the second's share a hair above c where the floor applied: the top takes it.
     mapped[index, top] = np.maximum(c, np.maximum.reduce(mapped, axis=1))
     return mapped
 
